@@ -1,0 +1,131 @@
+package transport
+
+// This file is the contract between transport and its users (bot, tests).
+// Signatures here are fixed; the implementation lives in the other files of
+// the package.
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/openimbot/openimbot/content"
+)
+
+// Compression selects frame compression.
+type Compression int
+
+const (
+	// CompressNone sends and receives plain frames.
+	CompressNone Compression = iota
+	// CompressGzip negotiates compression=gzip: every binary frame is gzipped.
+	CompressGzip
+)
+
+// Encoding selects the envelope encoding.
+type Encoding int
+
+const (
+	// EncodingGob is sdkType=go (the default): gob envelopes.
+	EncodingGob Encoding = iota
+	// EncodingJSON is sdkType=js: JSON envelopes.
+	EncodingJSON
+)
+
+// Status is the connection state of a Client.
+type Status int
+
+const (
+	StatusIdle         Status = iota // not started
+	StatusConnecting                 // dialing or waiting to redial
+	StatusConnected                  // handshake done, ready for requests
+	StatusDisconnected               // lost; the supervisor will redial
+	StatusClosed                     // stopped for good (Close, fatal error, kick, attempts exhausted)
+)
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	EventConnecting    EventKind = iota + 1 // a dial is about to start (Attempt counts from 1)
+	EventConnected                          // handshake done; Conn is the new connection's generation
+	EventConnectFailed                      // a dial failed; Err says why; the supervisor retries unless fatal
+	EventDisconnected                       // an established connection ended; Err says why
+	EventKicked                             // the server sent 2002; the client stops
+	EventTokenInvalid                       // the handshake failed with 1501–1507; the client stops; Err is *APIError
+	EventPush                               // Messages arrived in a 2001 push
+)
+
+// Event is one item of the Client's ordered event stream.
+type Event struct {
+	Kind     EventKind
+	Conn     uint64            // generation of the connection this event belongs to (from 1)
+	Attempt  int               // EventConnecting, EventConnectFailed
+	Err      error             // EventConnectFailed, EventDisconnected, EventTokenInvalid
+	Messages []content.Message // EventPush: chat and notification messages, each with ConversationID set
+}
+
+// Config configures a Client. Zero values mean the documented defaults.
+type Config struct {
+	WSAddr      string        // gateway address, e.g. ws://127.0.0.1:10001 (required)
+	UserID      string        // the bot's user ID (required)
+	Token       string        // user token for UserID and PlatformID (required)
+	PlatformID  int32         // default 7 (Linux)
+	Compression Compression   // default CompressNone (see the package doc for why)
+	Encoding    Encoding      // default EncodingGob
+	Background  bool          // isBackground sent at the handshake (always sent)
+	SDKVersion  string        // sent as sdkVersion when non-empty
+	OperationID func() string // operation ID generator; default decimal unix nanos + random
+
+	PingInterval   time.Duration // ws Ping period; default 24s
+	ReadTimeout    time.Duration // no inbound traffic for this long → reconnect; default 30s
+	RequestTimeout time.Duration // upper bound per request when ctx has no deadline; default 10s
+	// Backoff returns the wait before reconnect attempt n (n from 1). Default:
+	// 1, 2, 4, 8, 16 s cycling, plus up to 20% jitter.
+	Backoff func(attempt int) time.Duration
+	// MaxReconnects bounds consecutive failed dials; default 300; negative
+	// means forever.
+	MaxReconnects int
+
+	Logger *slog.Logger // default discards
+}
+
+// SeqRange asks for the messages of one conversation with seq in [Begin, End].
+type SeqRange struct {
+	ConversationID string
+	Begin, End     int64
+}
+
+// PullResult holds the messages pulled for one conversation, ascending by seq.
+// Placeholders for deleted seqs have Status content.StatusDeleted.
+type PullResult struct {
+	Messages []content.Message
+	IsEnd    bool
+}
+
+// SendResult is the gateway's answer to a send.
+type SendResult struct {
+	ServerMsgID string
+	ClientMsgID string
+	SendTime    int64 // ms since the epoch
+}
+
+// Client is a reconnecting OpenIM gateway client. Methods are safe for
+// concurrent use. Requests made while disconnected wait for the next
+// connection until their ctx ends.
+//
+// The implementing type is declared in client.go with these methods:
+//
+//	func New(cfg Config) (*Client, error)                     // validates, no I/O
+//	func (c *Client) Run(ctx context.Context) error           // supervises until ctx ends, Close, or a fatal error
+//	func (c *Client) Events() <-chan Event                    // ordered; never stalls the read loop
+//	func (c *Client) Status() Status
+//	func (c *Client) UserID() string
+//	func (c *Client) GetNewestSeq(ctx context.Context) (map[string]int64, error)
+//	func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]PullResult, error)
+//	func (c *Client) PullSeqs(ctx context.Context, seqs map[string][]int64) (map[string]PullResult, error)
+//	func (c *Client) SendMsg(ctx context.Context, m *content.Message) (SendResult, error)
+//	func (c *Client) SetBackground(ctx context.Context, background bool) error
+//	func (c *Client) Logout(ctx context.Context) error
+//	func (c *Client) Close() error
+var _ = context.Background
