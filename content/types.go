@@ -49,6 +49,7 @@ const (
 	TypeUserCommandAdd            ContentType = 1305
 	TypeUserCommandDelete         ContentType = 1306
 	TypeUserCommandUpdate         ContentType = 1307
+	TypeUserSubscribeOnlineStatus ContentType = 1308
 	TypeOANotification            ContentType = 1400
 	TypeGroupCreated              ContentType = 1501
 	TypeGroupInfoSet              ContentType = 1502
@@ -70,6 +71,8 @@ const (
 	TypeGroupMemberSetToOrdinary  ContentType = 1518
 	TypeGroupInfoSetAnnouncement  ContentType = 1519
 	TypeGroupInfoSetName          ContentType = 1520
+	TypeSuperGroupUpdate          ContentType = 1651
+	TypeMsgDeleteNotification     ContentType = 1652
 	TypeConversationPrivateChat   ContentType = 1701
 	TypeConversationUnreadClear   ContentType = 1702
 	TypeClearConversation         ContentType = 1703
