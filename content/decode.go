@@ -110,8 +110,9 @@ func fastText(raw []byte) (s string, ok bool) {
 	return string(body), true
 }
 
+// clone copies b; empty input gives nil.
 func clone(b []byte) []byte {
-	if b == nil {
+	if len(b) == 0 {
 		return nil
 	}
 	return append(make([]byte, 0, len(b)), b...)

@@ -215,14 +215,26 @@ func (*Quote) ContentType() ContentType        { return TypeQuote }
 func (*Face) ContentType() ContentType         { return TypeFace }
 func (*AdvancedText) ContentType() ContentType { return TypeAdvancedText }
 func (*Markdown) ContentType() ContentType     { return TypeMarkdown }
+
+// ContentType returns Type (0 for a nil *Notification).
 func (n *Notification) ContentType() ContentType {
+	if n == nil {
+		return 0
+	}
 	return n.Type
 }
-func (u *Unknown) ContentType() ContentType { return u.Type }
 
-// ContentType returns Type, or TypeCustom when Type is zero.
+// ContentType returns Type (0 for a nil *Unknown).
+func (u *Unknown) ContentType() ContentType {
+	if u == nil {
+		return 0
+	}
+	return u.Type
+}
+
+// ContentType returns Type, or TypeCustom when Type is zero or c is nil.
 func (c *Custom) ContentType() ContentType {
-	if c.Type == 0 {
+	if c == nil || c.Type == 0 {
 		return TypeCustom
 	}
 	return c.Type

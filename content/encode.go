@@ -34,7 +34,7 @@ func Encode(e Element) ([]byte, error) {
 		return appendText(make([]byte, 0, len(v.Content)+16), v.Content), nil
 	case *Unknown:
 		if v == nil || len(v.Raw) == 0 {
-			return nil, fmt.Errorf("%w: unknown element of type %d has no content", ErrInvalidElement, e.ContentType())
+			return nil, fmt.Errorf("%w: unknown element of type %d has no content", ErrInvalidElement, int32(e.ContentType()))
 		}
 		return clone(v.Raw), nil
 	case *Quote:
