@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 )
 
 // Request identifiers (WIRE.md section 3).
@@ -24,13 +25,18 @@ const (
 // Frame size limits (WIRE.md section 2.1).
 const (
 	// MaxServerInbound is the largest frame the gateway accepts: the most a
-	// client may send, measured after compression.
+	// client may send, measured after compression. A client's Encoder uses
+	// it as MaxFrame.
 	MaxServerInbound = 51200
-	// MaxClientInbound is the largest frame a client accepts.
+	// MaxClientInbound is the largest frame a client accepts (the Go SDK's
+	// limit), measured after compression. A client's Decoder uses it as
+	// MaxFrame.
 	MaxClientInbound = 1 << 20
-	// maxInflated bounds a gunzipped frame so a small frame cannot expand
-	// without limit.
-	maxInflated = 16 << 20
+	// DefaultMaxInflated bounds a gunzipped frame when Options.MaxInflated
+	// is 0, so that a small frame cannot expand without limit.
+	DefaultMaxInflated = 16 << 20
+	// maxInflated is the old name of DefaultMaxInflated.
+	maxInflated = DefaultMaxInflated
 )
 
 // Req is the client-to-server envelope (the SDK's GeneralWsReq).
@@ -75,17 +81,63 @@ func (e Encoding) String() string {
 	return fmt.Sprintf("Encoding(%d)", int(e))
 }
 
-// Options configures an Encoder or a Decoder.
+// Options configures an Encoder or a Decoder. The zero value is gob, no
+// gzip, no frame limit, DefaultMaxInflated.
 type Options struct {
 	Encoding Encoding
 	Gzip     bool // every binary frame is one gzip member
 	// MaxFrame is the largest frame, after compression, that the Encoder
-	// produces or the Decoder accepts. 0 means no limit.
+	// produces or the Decoder accepts. 0 means no limit. Clients use
+	// MaxServerInbound for sending and MaxClientInbound for receiving (see
+	// ClientOptions).
 	MaxFrame int
+	// MaxInflated is the largest envelope a gzip frame may inflate to on
+	// decode. 0 means DefaultMaxInflated; negative means no limit.
+	MaxInflated int
+	// Logger receives debug records about the gob fast path (a new type
+	// descriptor seen, a fall back to encoding/gob). nil discards. Nothing
+	// logged contains frame contents.
+	Logger *slog.Logger
 }
 
-// Errors.
+// ClientOptions returns the Options of a client connection: send limits
+// frames to MaxServerInbound, recv accepts frames up to MaxClientInbound.
+func ClientOptions(enc Encoding, gzip bool) (send, recv Options) {
+	send = Options{Encoding: enc, Gzip: gzip, MaxFrame: MaxServerInbound}
+	recv = Options{Encoding: enc, Gzip: gzip, MaxFrame: MaxClientInbound}
+	return send, recv
+}
+
+// ServerOptions returns the Options of a gateway connection: send limits
+// frames to MaxClientInbound, recv accepts frames up to MaxServerInbound.
+func ServerOptions(enc Encoding, gzip bool) (send, recv Options) {
+	send = Options{Encoding: enc, Gzip: gzip, MaxFrame: MaxClientInbound}
+	recv = Options{Encoding: enc, Gzip: gzip, MaxFrame: MaxServerInbound}
+	return send, recv
+}
+
+// Errors. Every decode error wraps ErrBadFrame or ErrFrameTooLarge; size
+// errors are also a *SizeError.
 var (
 	ErrFrameTooLarge = errors.New("wire: frame too large")
 	ErrBadFrame      = errors.New("wire: malformed frame")
 )
+
+// SizeError reports a frame over a size limit. errors.Is(err,
+// ErrFrameTooLarge) is true for it.
+type SizeError struct {
+	Op       string // "encode" or "decode"
+	Size     int    // the frame's size; with Inflated, at least this many bytes
+	Limit    int
+	Inflated bool // the limit is Options.MaxInflated on the gunzipped envelope
+}
+
+func (e *SizeError) Error() string {
+	if e.Inflated {
+		return fmt.Sprintf("wire: %s: frame too large: inflates to more than %d bytes", e.Op, e.Limit)
+	}
+	return fmt.Sprintf("wire: %s: frame too large: %d bytes, limit %d", e.Op, e.Size, e.Limit)
+}
+
+// Is reports whether target is ErrFrameTooLarge.
+func (e *SizeError) Is(target error) bool { return target == ErrFrameTooLarge }
