@@ -5,7 +5,6 @@ package transport
 // the package.
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
@@ -88,6 +87,22 @@ type Config struct {
 	MaxReconnects int
 
 	Logger *slog.Logger // default discards
+
+	// MsgResp sends isMsgResp=true: the gateway then reports the handshake
+	// result in a first text frame instead of an HTTP body. Default false,
+	// as the reference Go SDK.
+	MsgResp bool
+	// EventQueueCap bounds the messages queued between the read loop and
+	// the Events channel; when a push would exceed it the connection is
+	// dropped (ErrEventQueueFull) and the consumer re-syncs by seq after the
+	// reconnect. Default 100000; negative means unbounded.
+	EventQueueCap int
+	// API, when set, is used with Token to fetch the bot's own profile
+	// (/user/get_users_info) to fill senderNickname and senderFaceURL on
+	// SendMsg, as the reference SDK does. Default nil: not filled.
+	API *API
+	// ProfileTTL is how long the fetched profile is reused; default 600s.
+	ProfileTTL time.Duration
 }
 
 // SeqRange asks for the messages of one conversation with seq in [Begin, End].
@@ -128,4 +143,3 @@ type SendResult struct {
 //	func (c *Client) SetBackground(ctx context.Context, background bool) error
 //	func (c *Client) Logout(ctx context.Context) error
 //	func (c *Client) Close() error
-var _ = context.Background

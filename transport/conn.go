@@ -1,0 +1,452 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/openimbot/openimbot/internal/wire"
+)
+
+// writeTimeout bounds one frame write; a write that takes longer kills the
+// connection.
+const writeTimeout = 10 * time.Second
+
+// conn is one gateway connection. It dies for good on the first error; the
+// Client's supervisor then dials a new one.
+type conn struct {
+	c   *Client
+	gen uint64
+	ws  *websocket.Conn
+
+	ctx    context.Context // canceled when the connection dies
+	cancel context.CancelFunc
+
+	writeMu sync.Mutex
+	enc     *wire.Encoder
+	req     wire.Req
+
+	lastIn atomic.Int64 // unix nanos of the last inbound frame, ping or pong
+
+	pendMu  sync.Mutex
+	pending map[string]chan reply
+	dead    bool
+	err     error
+
+	dieOnce sync.Once
+	wg      sync.WaitGroup
+	done    chan struct{} // closed when the connection is dead and its goroutines have exited
+}
+
+type reply struct {
+	data []byte
+	err  error
+}
+
+// queryEscape escapes a query value as url.QueryEscape does.
+func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// HandshakeURL returns the gateway URL a Client dials for cfg, with the
+// given operation ID: the reference SDK's query parameters, in its order,
+// with values URL-escaped. The result holds the token: never log it.
+func HandshakeURL(cfg Config, operationID string) string {
+	var b strings.Builder
+	b.WriteString(cfg.WSAddr)
+	if strings.Contains(cfg.WSAddr, "?") {
+		b.WriteByte('&')
+	} else {
+		b.WriteByte('?')
+	}
+	platform := cfg.PlatformID
+	if platform == 0 {
+		platform = DefaultPlatformID
+	}
+	b.WriteString("sendID=" + queryEscape(cfg.UserID))
+	b.WriteString("&token=" + queryEscape(cfg.Token))
+	b.WriteString("&platformID=" + strconv.Itoa(int(platform)))
+	b.WriteString("&operationID=" + queryEscape(operationID))
+	b.WriteString("&isBackground=" + strconv.FormatBool(cfg.Background))
+	if cfg.Compression == CompressGzip {
+		b.WriteString("&compression=gzip")
+	}
+	if cfg.Encoding == EncodingJSON {
+		b.WriteString("&sdkType=js")
+	}
+	if cfg.SDKVersion != "" {
+		b.WriteString("&sdkVersion=" + queryEscape(cfg.SDKVersion))
+	}
+	if cfg.MsgResp {
+		b.WriteString("&isMsgResp=true")
+	}
+	return b.String()
+}
+
+func (c *Client) wireOptions(max int) wire.Options {
+	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, MaxFrame: max}
+	if c.cfg.Encoding == EncodingJSON {
+		o.Encoding = wire.JSON
+	}
+	return o
+}
+
+// handshakeBody is the gateway's handshake result envelope.
+type handshakeBody struct {
+	ErrCode *int   `json:"errCode"`
+	ErrMsg  string `json:"errMsg"`
+	ErrDlt  string `json:"errDlt"`
+}
+
+func (c *Client) apiErrorFrom(body []byte) (*APIError, bool) {
+	var hb handshakeBody
+	if err := json.Unmarshal(bytes.TrimSpace(body), &hb); err != nil || hb.ErrCode == nil {
+		return nil, false
+	}
+	tok := c.cfg.Token
+	clean := func(s string) string {
+		if tok == "" {
+			return s
+		}
+		return strings.ReplaceAll(s, tok, "REDACTED")
+	}
+	return &APIError{Code: *hb.ErrCode, Msg: clean(hb.ErrMsg), Detail: clean(hb.ErrDlt)}, true
+}
+
+// dial opens connection generation gen. The returned connection is not
+// started yet.
+func (c *Client) dial(ctx context.Context, gen uint64) (*conn, error) {
+	opID := c.cfg.OperationID()
+	u := HandshakeURL(c.cfg, opID)
+	cctx, cancel := context.WithCancel(context.Background())
+	cn := &conn{
+		c:       c,
+		gen:     gen,
+		ctx:     cctx,
+		cancel:  cancel,
+		enc:     wire.NewEncoder(c.wireOptions(wire.MaxServerInbound)),
+		pending: make(map[string]chan reply),
+		done:    make(chan struct{}),
+	}
+	touch := func(context.Context, []byte) { cn.lastIn.Store(time.Now().UnixNano()) }
+	dctx, dcancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer dcancel()
+	ws, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{
+		OnPingReceived: func(ctx context.Context, p []byte) bool { touch(ctx, p); return true },
+		OnPongReceived: touch,
+	})
+	if err != nil {
+		cancel()
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			var body []byte
+			if resp.Body != nil {
+				body, _ = io.ReadAll(io.LimitReader(resp.Body, 4096))
+			}
+			if ae, ok := c.apiErrorFrom(body); ok && ae.Code != 0 {
+				return nil, ae
+			}
+			return nil, fmt.Errorf("%w: HTTP status %d", ErrHandshake, resp.StatusCode)
+		}
+		return nil, redact(fmt.Errorf("%w: %w", ErrHandshake, err), c.cfg.Token)
+	}
+	ws.SetReadLimit(wire.MaxClientInbound)
+	cn.ws = ws
+	cn.lastIn.Store(time.Now().UnixNano())
+	if c.cfg.MsgResp {
+		typ, data, err := ws.Read(dctx)
+		if err != nil {
+			ws.CloseNow()
+			cancel()
+			return nil, redact(fmt.Errorf("%w: reading the handshake result frame: %w", ErrHandshake, err), c.cfg.Token)
+		}
+		ae, ok := c.apiErrorFrom(data)
+		if typ != websocket.MessageText || !ok {
+			ws.CloseNow()
+			cancel()
+			return nil, fmt.Errorf("%w: the first frame is not a handshake result (%s, %d bytes)", ErrHandshake, typ, len(data))
+		}
+		if ae.Code != 0 {
+			ws.CloseNow()
+			cancel()
+			return nil, ae
+		}
+	}
+	return cn, nil
+}
+
+// start runs the connection's read loop and heartbeat.
+func (cn *conn) start() {
+	cn.wg.Add(2)
+	go cn.readLoop()
+	go cn.heartbeat()
+	go func() {
+		cn.wg.Wait()
+		close(cn.done)
+	}()
+}
+
+// die ends the connection with err (the first error wins) and fails every
+// pending request with ErrConnectionLost.
+func (cn *conn) die(err error) {
+	cn.dieOnce.Do(func() {
+		cn.pendMu.Lock()
+		cn.dead = true
+		cn.err = err
+		pend := cn.pending
+		cn.pending = nil
+		cn.pendMu.Unlock()
+		lost := fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		for _, ch := range pend {
+			ch <- reply{err: lost}
+		}
+		cn.cancel()
+		if cn.ws != nil {
+			cn.ws.CloseNow()
+		}
+	})
+}
+
+func (cn *conn) cause() error {
+	cn.pendMu.Lock()
+	defer cn.pendMu.Unlock()
+	return cn.err
+}
+
+// heartbeat sends a ws Ping every PingInterval and kills the connection when
+// nothing arrived for ReadTimeout.
+func (cn *conn) heartbeat() {
+	defer cn.wg.Done()
+	cfg := &cn.c.cfg
+	check := cfg.ReadTimeout / 4
+	if check > time.Second {
+		check = time.Second
+	}
+	if check < time.Millisecond {
+		check = time.Millisecond
+	}
+	watch := time.NewTicker(check)
+	defer watch.Stop()
+	ping := time.NewTicker(cfg.PingInterval)
+	defer ping.Stop()
+	pinging := make(chan struct{}, 1)
+	for {
+		select {
+		case <-cn.ctx.Done():
+			return
+		case <-watch.C:
+			idle := time.Since(time.Unix(0, cn.lastIn.Load()))
+			if idle > cfg.ReadTimeout {
+				cn.die(fmt.Errorf("%w: nothing received for %v", ErrReadTimeout, idle.Round(time.Millisecond)))
+				return
+			}
+		case <-ping.C:
+			select {
+			case pinging <- struct{}{}:
+			default:
+				continue // the previous ping still waits for its pong
+			}
+			cn.wg.Add(1)
+			go func() {
+				defer cn.wg.Done()
+				defer func() { <-pinging }()
+				ctx, cancel := context.WithTimeout(cn.ctx, cfg.ReadTimeout)
+				defer cancel()
+				// coder/websocket chooses the payload (a decimal counter);
+				// the gateway only echoes it.
+				if err := cn.ws.Ping(ctx); err != nil && cn.ctx.Err() == nil {
+					cn.die(fmt.Errorf("%w: ping: %w", ErrReadTimeout, err))
+				}
+			}()
+		}
+	}
+}
+
+// textFrame is the gateway's application-level ping/pong.
+type textFrame struct {
+	Type string          `json:"type"`
+	Body json.RawMessage `json:"body"`
+}
+
+// readLoop reads frames until the connection dies. It never runs user code
+// and never blocks on the event consumer.
+func (cn *conn) readLoop() {
+	defer cn.wg.Done()
+	c := cn.c
+	dec := wire.NewDecoder(c.wireOptions(wire.MaxClientInbound))
+	var buf bytes.Buffer
+	var resp wire.Resp
+	for {
+		typ, r, err := cn.ws.Reader(cn.ctx)
+		if err != nil {
+			cn.die(redact(err, c.cfg.Token))
+			return
+		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil {
+			cn.die(redact(err, c.cfg.Token))
+			return
+		}
+		cn.lastIn.Store(time.Now().UnixNano())
+		if typ == websocket.MessageText {
+			if err := cn.handleText(buf.Bytes()); err != nil {
+				cn.die(err)
+				return
+			}
+			continue
+		}
+		if err := dec.DecodeResp(buf.Bytes(), &resp); err != nil {
+			cn.die(fmt.Errorf("%w: %w", ErrProtocol, err))
+			return
+		}
+		if err := cn.handleResp(&resp); err != nil {
+			cn.die(err)
+			return
+		}
+	}
+}
+
+func (cn *conn) handleText(b []byte) error {
+	var f textFrame
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("%w: text frame is not JSON (%d bytes)", ErrProtocol, len(b))
+	}
+	switch f.Type {
+	case "ping":
+		body := f.Body
+		if len(body) == 0 {
+			body = json.RawMessage("null")
+		}
+		out, err := json.Marshal(textFrame{Type: "pong", Body: body})
+		if err != nil {
+			return fmt.Errorf("%w: text ping: %w", ErrProtocol, err)
+		}
+		ctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
+		defer cancel()
+		cn.writeMu.Lock()
+		err = cn.ws.Write(ctx, websocket.MessageText, out)
+		cn.writeMu.Unlock()
+		if err != nil {
+			return fmt.Errorf("transport: write text pong: %w", err)
+		}
+		return nil
+	case "pong":
+		return nil
+	}
+	return fmt.Errorf("%w: unexpected text frame of type %q", ErrProtocol, f.Type)
+}
+
+func (cn *conn) handleResp(r *wire.Resp) error {
+	switch r.ReqIdentifier {
+	case wire.PushMsg:
+		if r.ErrCode != 0 {
+			return nil
+		}
+		msgs, err := decodePush(r.Data)
+		if err != nil {
+			return fmt.Errorf("%w: push: %w", ErrProtocol, err)
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		if cn.c.emit(Event{Kind: EventPush, Conn: cn.gen, Messages: msgs}) {
+			return fmt.Errorf("%w: %d messages queued, cap %d", ErrEventQueueFull, cn.c.queue.queued(), cn.c.cfg.EventQueueCap)
+		}
+		return nil
+	case wire.KickOnlineMsg:
+		return ErrKicked
+	case wire.SubUserOnlineStatus:
+		if r.MsgIncr == "" {
+			return nil // an online-status notification; not subscribed by this client
+		}
+	}
+	cn.pendMu.Lock()
+	ch, ok := cn.pending[r.MsgIncr]
+	if ok {
+		delete(cn.pending, r.MsgIncr)
+	}
+	cn.pendMu.Unlock()
+	if !ok {
+		switch r.ReqIdentifier {
+		case wire.GetNewestSeq, wire.PullMsgByRange, wire.SendMsg, wire.SendSignalMsg,
+			wire.PullMsgBySeqList, wire.GetConvMaxReadSeq, wire.PullConvLastMessage,
+			wire.LogoutMsg, wire.SetBackgroundStatus, wire.SubUserOnlineStatus:
+			// A reply whose request gave up (its ctx ended): ignore it.
+			cn.c.log.Debug("reply without a pending request", "reqIdentifier", r.ReqIdentifier, "msgIncr", r.MsgIncr)
+			return nil
+		}
+		return fmt.Errorf("%w: unknown reqIdentifier %d", ErrProtocol, r.ReqIdentifier)
+	}
+	if r.ErrCode != 0 {
+		ch <- reply{err: &APIError{Code: r.ErrCode, Msg: r.ErrMsg}}
+		return nil
+	}
+	ch <- reply{data: bytes.Clone(r.Data)}
+	return nil
+}
+
+// roundTrip sends one request on cn and waits for its reply.
+func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]byte, error) {
+	c := cn.c
+	incr := c.nextMsgIncr()
+	ch := make(chan reply, 1)
+	cn.pendMu.Lock()
+	if cn.dead {
+		err := cn.err
+		cn.pendMu.Unlock()
+		return nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
+	}
+	cn.pending[incr] = ch
+	cn.pendMu.Unlock()
+	forget := func() {
+		cn.pendMu.Lock()
+		if cn.pending != nil {
+			delete(cn.pending, incr)
+		}
+		cn.pendMu.Unlock()
+	}
+
+	cn.writeMu.Lock()
+	cn.req = wire.Req{
+		ReqIdentifier: ident,
+		SendID:        c.cfg.UserID,
+		OperationID:   c.cfg.OperationID(),
+		MsgIncr:       incr,
+		Data:          payload,
+	}
+	frame, err := cn.enc.EncodeReq(&cn.req)
+	if err != nil {
+		cn.writeMu.Unlock()
+		forget()
+		if errors.Is(err, wire.ErrFrameTooLarge) {
+			return nil, fmt.Errorf("%w: %w", ErrFrameTooLarge, err)
+		}
+		return nil, fmt.Errorf("transport: encode request %d: %w", ident, err)
+	}
+	// The write uses the connection's context, not the request's: a
+	// canceled write would close the websocket.
+	wctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
+	err = cn.ws.Write(wctx, websocket.MessageBinary, frame)
+	cancel()
+	cn.writeMu.Unlock()
+	if err != nil {
+		cn.die(fmt.Errorf("transport: write: %w", redact(err, c.cfg.Token)))
+		// die delivered ErrConnectionLost to ch.
+	}
+	select {
+	case r := <-ch:
+		return r.data, r.err
+	case <-ctx.Done():
+		forget()
+		return nil, ctx.Err()
+	}
+}

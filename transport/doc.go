@@ -1,0 +1,80 @@
+// Package transport is the OpenIM gateway client of openimbot: a Client that
+// dials the msg_gateway websocket (WIRE.md §1), keeps the connection alive
+// and reconnects, correlates pipelined requests by MsgIncr, and turns 2001
+// pushes into content.Message values; and API, a client of the HTTP API
+// calls a bot needs (WIRE.md §8). Protobuf types never appear in its
+// exported API.
+//
+// # Connections and the supervisor
+//
+// A connection object dies for good on its first error (read or write
+// error, read timeout, protocol error, kick, event queue overflow). Run is
+// the supervisor above it: it dials, reports EventConnecting,
+// EventConnected, EventConnectFailed and EventDisconnected, and redials
+// with Config.Backoff (default 1, 2, 4, 8, 16 s cycling plus up to 20%
+// jitter) until Config.MaxReconnects consecutive dials failed (default 300;
+// negative: forever). A handshake rejected with 1501–1507 is fatal
+// (EventTokenInvalid; Run returns the *APIError), as is a 2002 kick
+// (EventKicked; Run returns an error wrapping ErrKicked): redialing with
+// the same token cannot succeed. Handshake failures are parsed from the
+// gateway's HTTP 200 JSON body, or from its first text frame when
+// Config.MsgResp is set.
+//
+// # Heartbeat
+//
+// The client sends a websocket Ping every Config.PingInterval (24 s) and
+// drops the connection when nothing (frame, ping or pong) arrived for
+// Config.ReadTimeout (30 s). Server Pings are answered by the websocket
+// library; text {"type":"ping","body":X} frames are answered with
+// {"type":"pong","body":X}; any other text frame is a protocol error. The
+// Ping payload is chosen by github.com/coder/websocket (a decimal counter)
+// rather than the reference SDK's operation ID; the gateway only echoes it.
+//
+// # Requests
+//
+// Requests are pipelined on the current connection and correlated only by
+// MsgIncr ("<userID>_<n>"); pushes may arrive between a request and its
+// reply. Each request is bounded by its ctx, and by Config.RequestTimeout
+// when ctx has no deadline. A request made while disconnected waits for the
+// next connection until its ctx ends. When a connection dies, every request
+// pending on it fails at once with an error wrapping ErrConnectionLost
+// (whether the server processed it is unknown). After Close, Logout or a
+// fatal end, requests fail with ErrClosed. An error reply from the server
+// is an *APIError.
+//
+// # Events and slow consumers
+//
+// The read loop never runs user code and never blocks on the consumer: it
+// puts events into an internal queue, and one dispatcher goroutine feeds the
+// Events channel in order. The queue is bounded by Config.EventQueueCap
+// messages (default 100000). When a push would exceed the cap the push is
+// still queued but the connection is dropped with ErrEventQueueFull (an
+// EventDisconnected), so memory stays bounded and no message is silently
+// lost: the consumer, once it catches up, re-syncs after the reconnect by
+// pulling [synced+1, maxSeq] (GetNewestSeq then PullRange), which is what
+// it does after every reconnect anyway. Online-only messages (seq 0) pushed
+// while the connection is down are not recoverable, as with any OpenIM
+// client.
+//
+// # Compression
+//
+// The default is CompressNone. BenchmarkDecodePush measures the client's
+// whole push path (frame → envelope → PushMessages → content.Message): a
+// 600-byte push decodes several times faster plain than gzipped, because
+// inflating a small frame costs ≈ 4–5 µs of Huffman table setup whatever
+// its size, and the send path pays deflate on every reply too (see
+// perf-limits.md: 33 → 9.5 µs per message end to end). Gzip saves only
+// ≈ 20% on such frames, so it is worth it only on slow or metered links;
+// set Config.Compression = CompressGzip there.
+//
+// # Secrets
+//
+// The token travels in the handshake URL (HandshakeURL) and the API's token
+// header only. It is removed from every error the package returns and is
+// never logged.
+//
+// # Concurrency
+//
+// Client and API are safe for concurrent use. Close waits for every
+// goroutine the Client started.
+package transport

@@ -1,0 +1,394 @@
+package transport
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/pb/msg"
+	"github.com/openimbot/openimbot/internal/pb/push"
+	"github.com/openimbot/openimbot/internal/pb/sdkws"
+	"github.com/openimbot/openimbot/internal/wire"
+)
+
+// MaxPullPerRequest is the most messages one 1002 or 1005 request asks for
+// (the reference SDK's batch bound).
+const MaxPullPerRequest = 100
+
+// maxParallelPulls bounds the pull requests in flight for one call.
+const maxParallelPulls = 4
+
+// request sends one request and returns the reply payload. The call waits
+// for a connection while disconnected, and is bounded by ctx and, when ctx
+// has no deadline, by Config.RequestTimeout.
+func (c *Client) request(ctx context.Context, op string, ident int32, payload []byte) ([]byte, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		defer cancel()
+	}
+	cn, err := c.waitConn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("transport: %s: %w", op, err)
+	}
+	data, err := cn.roundTrip(ctx, ident, payload)
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return nil, err // already "transport: server error ..."
+		}
+		return nil, fmt.Errorf("transport: %s: %w", op, err)
+	}
+	return data, nil
+}
+
+func (c *Client) call(ctx context.Context, op string, ident int32, req proto.Message) ([]byte, error) {
+	payload, err := proto.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("transport: %s: marshal: %w", op, err)
+	}
+	return c.request(ctx, op, ident, payload)
+}
+
+// GetNewestSeq sends 1001 and returns the max seq of every conversation the
+// user has (conversations whose max seq is 0 are absent).
+func (c *Client) GetNewestSeq(ctx context.Context) (map[string]int64, error) {
+	data, err := c.call(ctx, "GetNewestSeq", wire.GetNewestSeq, &sdkws.GetMaxSeqReq{UserID: c.cfg.UserID})
+	if err != nil {
+		return nil, err
+	}
+	var resp sdkws.GetMaxSeqResp
+	if err := proto.Unmarshal(data, &resp); err != nil {
+		return nil, fmt.Errorf("transport: GetNewestSeq: decode GetMaxSeqResp: %w", err)
+	}
+	out := resp.GetMaxSeqs()
+	if out == nil {
+		out = map[string]int64{}
+	}
+	return out, nil
+}
+
+// pullChunk is one SeqRange of at most MaxPullPerRequest seqs.
+type pullChunk struct {
+	conv       string
+	begin, end int64
+}
+
+// PullRange pulls every message of each range with 1002, ascending. Ranges
+// are cut into chunks of at most 100 seqs with num = the chunk length (so
+// the server returns the whole window, WIRE.md §7.4), chunks are packed into
+// requests of at most 100 messages, and the requests are pipelined. The
+// result maps each conversation that returned messages to its messages in
+// ascending seq order, without duplicates; IsEnd is true when the server
+// reported the end of the conversation. Deleted seqs come back as
+// placeholders with Status content.StatusDeleted. Begin 0 is allowed (the
+// reference client's "from the start").
+func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]PullResult, error) {
+	var chunks []pullChunk
+	for i, r := range ranges {
+		if r.ConversationID == "" {
+			return nil, fmt.Errorf("transport: PullRange: range %d: empty conversation ID", i)
+		}
+		if r.Begin < 0 || r.End < r.Begin {
+			return nil, fmt.Errorf("transport: PullRange: range %d (%s): invalid bounds [%d, %d]", i, r.ConversationID, r.Begin, r.End)
+		}
+		for b := r.Begin; b <= r.End; b += MaxPullPerRequest {
+			e := min(b+MaxPullPerRequest-1, r.End)
+			chunks = append(chunks, pullChunk{conv: r.ConversationID, begin: b, end: e})
+			if e == r.End {
+				break
+			}
+		}
+	}
+	var reqs []*sdkws.PullMessageBySeqsReq
+	var cur *sdkws.PullMessageBySeqsReq
+	n := int64(0)
+	for _, ch := range chunks {
+		size := ch.end - ch.begin + 1
+		if cur == nil || n+size > MaxPullPerRequest {
+			cur = &sdkws.PullMessageBySeqsReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc}
+			reqs = append(reqs, cur)
+			n = 0
+		}
+		cur.SeqRanges = append(cur.SeqRanges, &sdkws.SeqRange{ConversationID: ch.conv, Begin: ch.begin, End: ch.end, Num: size})
+		n += size
+	}
+	payloads := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		p, err := proto.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("transport: PullRange: marshal: %w", err)
+		}
+		payloads[i] = p
+	}
+	return c.pullAll(ctx, "PullRange", wire.PullMsgByRange, payloads)
+}
+
+// PullSeqs pulls the given seqs of each conversation with 1005, at most 100
+// seqs per request, pipelined. The result is as for PullRange; seqs outside
+// the visible window are absent.
+func (c *Client) PullSeqs(ctx context.Context, seqs map[string][]int64) (map[string]PullResult, error) {
+	convs := make([]string, 0, len(seqs))
+	for conv := range seqs {
+		if conv == "" {
+			return nil, errors.New("transport: PullSeqs: empty conversation ID")
+		}
+		convs = append(convs, conv)
+	}
+	slices.Sort(convs)
+	var reqs []*msg.GetSeqMessageReq
+	var cur *msg.GetSeqMessageReq
+	n := 0
+	for _, conv := range convs {
+		list := seqs[conv]
+		for len(list) > 0 {
+			if cur == nil || n == MaxPullPerRequest {
+				cur = &msg.GetSeqMessageReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc}
+				reqs = append(reqs, cur)
+				n = 0
+			}
+			k := min(len(list), MaxPullPerRequest-n)
+			cur.Conversations = append(cur.Conversations, &msg.ConversationSeqs{ConversationID: conv, Seqs: slices.Clone(list[:k])})
+			n += k
+			list = list[k:]
+		}
+	}
+	payloads := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		p, err := proto.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("transport: PullSeqs: marshal: %w", err)
+		}
+		payloads[i] = p
+	}
+	return c.pullAll(ctx, "PullSeqs", wire.PullMsgBySeqList, payloads)
+}
+
+// pullAll sends the pull requests, at most maxParallelPulls at a time, and
+// merges their replies.
+func (c *Client) pullAll(ctx context.Context, op string, ident int32, payloads [][]byte) (map[string]PullResult, error) {
+	out := map[string]PullResult{}
+	if len(payloads) == 0 {
+		return out, nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		// One RequestTimeout per request in the worst case.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout*time.Duration((len(payloads)+maxParallelPulls-1)/maxParallelPulls))
+		defer cancel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		data []byte
+		err  error
+	}
+	results := make([]chan result, len(payloads))
+	sem := make(chan struct{}, maxParallelPulls)
+	for i, p := range payloads {
+		results[i] = make(chan result, 1)
+		go func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i] <- result{err: fmt.Errorf("transport: %s: %w", op, ctx.Err())}
+				return
+			}
+			defer func() { <-sem }()
+			d, err := c.request(ctx, op, ident, p)
+			results[i] <- result{d, err}
+		}()
+	}
+	var firstErr error
+	for i := range payloads {
+		r := <-results[i]
+		if firstErr != nil {
+			continue
+		}
+		if r.err != nil {
+			firstErr = r.err
+			cancel()
+			continue
+		}
+		err := pullMaps(r.data, func(conv string, msgs []content.Message, isEnd bool) {
+			pr := out[conv]
+			pr.Messages = append(pr.Messages, msgs...)
+			pr.IsEnd = pr.IsEnd || isEnd
+			out[conv] = pr
+		})
+		if err != nil {
+			firstErr = fmt.Errorf("transport: %s: %w", op, err)
+			cancel()
+		}
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	for conv, pr := range out {
+		slices.SortStableFunc(pr.Messages, func(a, b content.Message) int {
+			switch {
+			case a.Seq < b.Seq:
+				return -1
+			case a.Seq > b.Seq:
+				return 1
+			}
+			return 0
+		})
+		pr.Messages = slices.CompactFunc(pr.Messages, func(a, b content.Message) bool {
+			return a.Seq == b.Seq && a.Seq != 0
+		})
+		out[conv] = pr
+	}
+	return out, nil
+}
+
+// decodePush converts a 2001 PushMessages payload into messages, chat
+// messages first, each with its ConversationID from the map key.
+func decodePush(payload []byte) ([]content.Message, error) {
+	var out []content.Message
+	err := pullMaps(payload, func(_ string, msgs []content.Message, _ bool) {
+		if out == nil {
+			out = msgs
+			return
+		}
+		out = append(out, msgs...)
+	})
+	return out, err
+}
+
+// NewClientMsgID returns a fresh clientMsgID as the reference SDK builds
+// it: 32 lowercase hex digits of md5(unix nanos + sendID + random).
+func NewClientMsgID(sendID string) string {
+	s := strconv.FormatInt(time.Now().UnixNano(), 10) + sendID + strconv.FormatInt(rand.Int64(), 10)
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// prepareSend fills the fields of m that a 1003 send must carry (WIRE.md
+// §7.7) and returns the MsgData payload appended to buf.
+func (c *Client) prepareSend(m *content.Message, buf []byte) ([]byte, error) {
+	if m.RecvID == "" && m.GroupID == "" {
+		return nil, errors.New("transport: SendMsg: message has neither RecvID nor GroupID")
+	}
+	if m.ContentType == 0 && m.Elem != nil {
+		m.ContentType = m.Elem.ContentType()
+	}
+	if m.SessionType == 0 {
+		if m.GroupID != "" {
+			m.SessionType = content.GroupChat
+		} else {
+			m.SessionType = content.SingleChat
+		}
+	}
+	if len(m.Content) == 0 {
+		if m.Elem == nil {
+			return nil, errors.New("transport: SendMsg: message has neither Content nor Elem")
+		}
+		raw, err := json.Marshal(m.Elem)
+		if err != nil {
+			return nil, fmt.Errorf("transport: SendMsg: encode %T content: %w", m.Elem, err)
+		}
+		m.Content = raw
+	}
+	m.SendID = c.cfg.UserID
+	m.SenderPlatformID = c.cfg.PlatformID
+	m.MsgFrom = content.FromUser
+	if m.CreateTime == 0 {
+		m.CreateTime = time.Now().UnixMilli()
+	}
+	if m.ClientMsgID == "" {
+		m.ClientMsgID = NewClientMsgID(c.cfg.UserID)
+	}
+	m.Status = content.StatusSending
+	m.SendTime = 0
+	m.Seq = 0
+	m.ServerMsgID = ""
+	return appendMsgData(buf, m), nil
+}
+
+// SendMsg sends m with 1003. It fills m before sending: SendID (the
+// client's user), SenderPlatformID, MsgFrom 100, CreateTime (now, when
+// zero), ClientMsgID (when empty), Status 1, SendTime 0, SessionType (1, or
+// 3 with a GroupID, when zero), ContentType from Elem (when zero), Content
+// from Elem (when empty, as its JSON), and SenderNickname/SenderFaceURL
+// from the profile cache (when empty and Config.API is set). On success it
+// sets m.ServerMsgID, m.SendTime and m.Status (2) from the reply. The seq is
+// not known until the server's echo push. Frames over 51200 bytes are
+// refused with ErrFrameTooLarge and nothing is sent.
+func (c *Client) SendMsg(ctx context.Context, m *content.Message) (SendResult, error) {
+	if m == nil {
+		return SendResult{}, errors.New("transport: SendMsg: nil message")
+	}
+	if c.cfg.API != nil && m.SenderNickname == "" && m.SenderFaceURL == "" {
+		if p, err := c.SelfProfile(ctx); err == nil {
+			m.SenderNickname = p.Nickname
+			m.SenderFaceURL = p.FaceURL
+		} else {
+			c.log.Warn("self profile unavailable; sending without nickname", "err", err)
+		}
+	}
+	payload, err := c.prepareSend(m, nil)
+	if err != nil {
+		return SendResult{}, err
+	}
+	if len(payload) > wire.MaxServerInbound {
+		return SendResult{}, fmt.Errorf("transport: SendMsg: %w: MsgData is %d bytes, limit %d", ErrFrameTooLarge, len(payload), wire.MaxServerInbound)
+	}
+	data, err := c.request(ctx, "SendMsg", wire.SendMsg, payload)
+	if err != nil {
+		return SendResult{}, err
+	}
+	var resp sdkws.UserSendMsgResp
+	if err := proto.Unmarshal(data, &resp); err != nil {
+		return SendResult{}, fmt.Errorf("transport: SendMsg: decode SendMsgResp: %w", err)
+	}
+	res := SendResult{ServerMsgID: resp.GetServerMsgID(), ClientMsgID: resp.GetClientMsgID(), SendTime: resp.GetSendTime()}
+	if res.ClientMsgID == "" {
+		res.ClientMsgID = m.ClientMsgID
+	}
+	m.ServerMsgID = res.ServerMsgID
+	m.SendTime = res.SendTime
+	m.Status = content.StatusSent
+	return res, nil
+}
+
+// SetBackground sends 2004 with the app-background flag.
+func (c *Client) SetBackground(ctx context.Context, background bool) error {
+	_, err := c.call(ctx, "SetBackground", wire.SetBackgroundStatus,
+		&sdkws.SetAppBackgroundStatusReq{UserID: c.cfg.UserID, IsBackground: background})
+	return err
+}
+
+// Logout sends 2003 (DelUserPushTokenReq), waits for the reply and stops
+// the client: the connection is closed, Run returns nil, and later calls
+// fail with ErrClosed. The token stays valid.
+func (c *Client) Logout(ctx context.Context) error {
+	c.mu.Lock()
+	c.loggedOut = true
+	c.mu.Unlock()
+	_, err := c.call(ctx, "Logout", wire.LogoutMsg,
+		&push.DelUserPushTokenReq{UserID: c.cfg.UserID, PlatformID: c.cfg.PlatformID})
+	c.stop(ErrClosed)
+	c.mu.Lock()
+	cn := c.cur
+	c.mu.Unlock()
+	if cn != nil {
+		cn.die(ErrClosed)
+	}
+	if err != nil && errors.Is(err, ErrConnectionLost) {
+		// The server closes the connection right after its reply; losing
+		// the race against that close is not a failure.
+		return nil
+	}
+	return err
+}
