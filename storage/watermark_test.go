@@ -1,0 +1,223 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestWatermarkAdvanceNeverLowersAndPersists(t *testing.T) {
+	path := dbPath(t)
+	db := mustOpen(t, path, Options{})
+	if _, ok := db.Watermark("si_a_b"); ok {
+		t.Fatal("Watermark of a new conversation: ok = true")
+	}
+	steps := []struct {
+		seq  int64
+		want int64
+	}{{5, 5}, {3, 5}, {5, 5}, {9, 9}, {0, 9}, {10, 10}}
+	for _, s := range steps {
+		ack := db.Advance("si_a_b", s.seq)
+		if got, ok := db.Watermark("si_a_b"); !ok || got != s.want {
+			t.Fatalf("after Advance(%d): Watermark = %d, %v; want %d, true", s.seq, got, ok, s.want)
+		}
+		if err := ack.Wait(ctxT(t)); err != nil {
+			t.Fatalf("Advance(%d) ack: %v", s.seq, err)
+		}
+	}
+	if err := db.Advance("sg_group", 0).Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db2 := mustOpen(t, path, Options{})
+	want := map[string]int64{"si_a_b": 10, "sg_group": 0}
+	got := db2.Watermarks()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after reopen Watermarks = %v, want %v", got, want)
+	}
+	// Lower values after reopen are still ignored, on disk too.
+	db2.Advance("si_a_b", 2)
+	if err := db2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db3 := mustOpen(t, path, Options{})
+	if seq, _ := db3.Watermark("si_a_b"); seq != 10 {
+		t.Fatalf("after lowering attempt and reopen: %d, want 10", seq)
+	}
+}
+
+func TestAdvanceInvalid(t *testing.T) {
+	db := mustOpen(t, dbPath(t), Options{})
+	for _, c := range []struct {
+		conv string
+		seq  int64
+	}{{"", 1}, {"c", -1}} {
+		err := db.Advance(c.conv, c.seq).Wait(ctxT(t))
+		if !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("Advance(%q, %d) = %v, want ErrInvalidKey", c.conv, c.seq, err)
+		}
+	}
+	if len(db.Watermarks()) != 0 {
+		t.Fatalf("invalid Advance changed watermarks: %v", db.Watermarks())
+	}
+}
+
+func TestFlushAndCloseDurability(t *testing.T) {
+	path := dbPath(t)
+	db := mustOpen(t, path, Options{MaxBatch: 7})
+	const convs, perConv = 20, 50
+	for s := int64(1); s <= perConv; s++ {
+		for c := range convs {
+			db.Advance(fmt.Sprintf("conv-%02d", c), s)
+		}
+		db.SeenOrMark(fmt.Sprintf("cmid-%d", s))
+	}
+	if err := db.Flush(ctxT(t)); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	st, err := db.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.PendingWrites != 0 {
+		t.Fatalf("after Flush PendingWrites = %d", st.PendingWrites)
+	}
+	if st.Commits < 2 {
+		t.Fatalf("Commits = %d with MaxBatch 7, want several", st.Commits)
+	}
+	// Writes after Flush, made durable by Close alone.
+	db.Advance("conv-late", 77)
+	db.SeenOrMark("cmid-late")
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := db.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Flush after Close = %v, want ErrClosed", err)
+	}
+	if err := db.Advance("x", 1).Wait(ctxT(t)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Advance after Close = %v, want ErrClosed", err)
+	}
+
+	db2 := mustOpen(t, path, Options{})
+	wm := db2.Watermarks()
+	if len(wm) != convs+1 || wm["conv-late"] != 77 {
+		t.Fatalf("reopened watermarks: %d entries, conv-late=%d", len(wm), wm["conv-late"])
+	}
+	for c := range convs {
+		if got := wm[fmt.Sprintf("conv-%02d", c)]; got != perConv {
+			t.Fatalf("conv-%02d = %d, want %d", c, got, perConv)
+		}
+	}
+	for s := 1; s <= perConv; s++ {
+		if !db2.Seen(fmt.Sprintf("cmid-%d", s)) {
+			t.Fatalf("cmid-%d not seen after reopen", s)
+		}
+	}
+	if !db2.Seen("cmid-late") {
+		t.Fatal("cmid-late not seen after reopen")
+	}
+}
+
+func TestAckCompletesAfterCommit(t *testing.T) {
+	db := mustOpen(t, dbPath(t), Options{})
+	ack := db.Advance("c", 1)
+	if err := ack.Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ack.Done():
+	default:
+		t.Fatal("Done not closed after Wait returned")
+	}
+	// The commit is visible in the file: Dump reads the file, not memory.
+	var sb strings.Builder
+	if err := db.Dump(&sb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sb.String(), `"kind":"watermark","conversationID":"c","seq":1`) {
+		t.Fatalf("dump after ack lacks the watermark:\n%s", sb.String())
+	}
+	// A non-raising Advance returns an ack that is complete once the current
+	// value is durable.
+	if err := db.Advance("c", 0).Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	var zero Ack
+	if err := zero.Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConcurrentAdvance(t *testing.T) {
+	path := dbPath(t)
+	db := mustOpen(t, path, Options{MaxBatch: 64})
+	const goroutines, convs, per = 16, 8, 300
+	var wg sync.WaitGroup
+	errc := make(chan error, goroutines)
+	for g := range goroutines {
+		wg.Go(func() {
+			var last Ack
+			for i := range per {
+				// Goroutines interleave seqs on shared conversations, out of order.
+				conv := fmt.Sprintf("c%d", (g+i)%convs)
+				seq := int64(i*goroutines + g)
+				last = db.Advance(conv, seq)
+				if got, ok := db.Watermark(conv); !ok || got < seq {
+					errc <- fmt.Errorf("Watermark(%s) = %d after Advance(%d)", conv, got, seq)
+					return
+				}
+				if i%50 == 0 {
+					db.SeenOrMark(fmt.Sprintf("g%d-%d", g, i))
+				}
+			}
+			if err := last.Wait(context.Background()); err != nil {
+				errc <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	want := db.Watermarks()
+	if len(want) != convs {
+		t.Fatalf("%d conversations, want %d", len(want), convs)
+	}
+	for c, seq := range want {
+		// The maximum seq given to each conversation.
+		var max int64
+		for g := range goroutines {
+			for i := range per {
+				if fmt.Sprintf("c%d", (g+i)%convs) == c {
+					max = maxI(max, int64(i*goroutines+g))
+				}
+			}
+		}
+		if seq != max {
+			t.Fatalf("%s = %d, want %d", c, seq, max)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db2 := mustOpen(t, path, Options{})
+	if got := db2.Watermarks(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after reopen %v, want %v", got, want)
+	}
+}
+
+func maxI(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}

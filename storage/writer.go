@@ -1,0 +1,319 @@
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Ack is the durable acknowledgement of a write: it completes when the commit
+// holding the write has been fsynced (or has failed). The zero Ack is already
+// complete with no error. Safe for concurrent use.
+type Ack struct{ b *batch }
+
+// Done returns a channel closed when the write is durable or has failed.
+func (a Ack) Done() <-chan struct{} {
+	if a.b == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return a.b.done
+}
+
+// Wait blocks until the write is durable and returns nil, or returns the
+// commit error (matching ErrWrite, ErrClosed or ErrReadOnly), or ctx's error.
+func (a Ack) Wait(ctx context.Context) error {
+	if a.b == nil {
+		return nil
+	}
+	select {
+	case <-a.b.done:
+		return a.b.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type opKind uint8
+
+const (
+	opDedupPut opKind = iota
+	opDedupDel
+	opNSPut
+	opNSDel
+)
+
+type op struct {
+	kind opKind
+	ns   string
+	key  []byte
+	val  []byte
+}
+
+// batch is one transaction's worth of writes. Watermark updates are coalesced
+// per conversation; the other writes keep their order.
+type batch struct {
+	wm     map[string]int64
+	ops    []op
+	n      int  // writes counted against MaxBatch
+	sealed bool // Flush waits on it: later writes go to a new batch
+	done   chan struct{}
+	err    error
+	doneAt time.Time // when done was closed (benchmarks)
+}
+
+func newBatch() *batch {
+	return &batch{wm: make(map[string]int64), done: make(chan struct{})}
+}
+
+func doneAck(err error) Ack {
+	b := &batch{done: make(chan struct{}), err: err}
+	close(b.done)
+	return Ack{b}
+}
+
+func (b *batch) finish(err error, at time.Time) {
+	b.err = err
+	b.doneAt = at
+	b.wm, b.ops = nil, nil
+	close(b.done)
+}
+
+// batchLocked returns the open batch that takes the next write, starting a
+// new one when the last is taken, sealed or full. db.mu must be held.
+func (db *DB) batchLocked() *batch {
+	if n := len(db.queue); n > 0 {
+		if b := db.queue[n-1]; !b.sealed && b.n < db.opts.MaxBatch {
+			return b
+		}
+	}
+	b := newBatch()
+	db.queue = append(db.queue, b)
+	select {
+	case db.wake <- struct{}{}:
+	default:
+	}
+	return b
+}
+
+func (db *DB) enqueueLocked(o op) *batch {
+	b := db.batchLocked()
+	b.ops = append(b.ops, o)
+	b.n++
+	return b
+}
+
+// run is the writer goroutine: group commit, one batch per transaction.
+func (db *DB) run() {
+	debug.SetPanicOnFault(true)
+	defer close(db.writerDone)
+	backoff := 50 * time.Millisecond
+	for {
+		db.mu.Lock()
+		for len(db.queue) == 0 && !db.closing {
+			db.mu.Unlock()
+			<-db.wake
+			db.mu.Lock()
+		}
+		if len(db.queue) == 0 {
+			db.mu.Unlock()
+			return
+		}
+		b := db.queue[0]
+		db.queue[0] = nil
+		db.queue = db.queue[1:]
+		db.inflight = b
+		closing := db.closing
+		db.mu.Unlock()
+
+		err := db.commit(b)
+
+		db.mu.Lock()
+		db.inflight = nil
+		if err != nil {
+			db.log.Error("storage: commit failed", "writes", b.n, "err", err, "retry", !closing)
+			if closing {
+				if db.closeErr == nil {
+					db.closeErr = err
+				}
+			} else {
+				db.requeueLocked(b)
+			}
+		} else {
+			db.commits.Add(1)
+		}
+		db.mu.Unlock()
+		b.finish(err, time.Now())
+
+		if err == nil {
+			backoff = 50 * time.Millisecond
+			continue
+		}
+		if !closing {
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-db.stop:
+				t.Stop()
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}
+}
+
+// requeueLocked puts the watermark and dedup writes of a failed batch back at
+// the head of the queue so that they are retried before any later write.
+// Namespace writes are not retried: their callers got the error.
+func (db *DB) requeueLocked(failed *batch) {
+	var r *batch
+	if len(db.queue) > 0 {
+		r = db.queue[0]
+	} else {
+		r = newBatch()
+		db.queue = append(db.queue, r)
+	}
+	var keep []op
+	for _, o := range failed.ops {
+		if o.kind == opDedupPut || o.kind == opDedupDel {
+			keep = append(keep, o)
+		}
+	}
+	r.ops = append(keep, r.ops...)
+	r.n += len(keep)
+	for conv, seq := range failed.wm {
+		if cur, ok := r.wm[conv]; !ok || seq > cur {
+			if !ok {
+				r.n++
+			}
+			r.wm[conv] = seq
+		}
+		if e := db.wm[conv]; e != nil && e.b == failed {
+			e.b = r
+		}
+	}
+}
+
+// commit writes one batch in one transaction; bbolt fsyncs on commit unless
+// Options.NoSync.
+func (db *DB) commit(b *batch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: panic in bbolt: %v", ErrCorrupt, r)
+		}
+		if err != nil {
+			err = fmt.Errorf("%w: %s: %w", ErrWrite, db.path, err)
+		}
+	}()
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if len(b.wm) > 0 {
+			wb := tx.Bucket(bucketWatermarks)
+			convs := make([]string, 0, len(b.wm))
+			for c := range b.wm {
+				convs = append(convs, c)
+			}
+			slices.Sort(convs) // sorted inserts keep bbolt's node splits cheap
+			// bbolt keeps the key and value slices until the commit: one
+			// buffer per value.
+			vals := make([]byte, 8*len(convs))
+			for i, c := range convs {
+				v := vals[8*i : 8*i+8 : 8*i+8]
+				binary.BigEndian.PutUint64(v, uint64(b.wm[c]))
+				if err := wb.Put([]byte(c), v); err != nil {
+					return fmt.Errorf("watermark of %q: %w", c, err)
+				}
+			}
+		}
+		dbk := tx.Bucket(bucketDedup)
+		nsb := tx.Bucket(bucketNS)
+		for _, o := range b.ops {
+			var err error
+			switch o.kind {
+			case opDedupPut:
+				err = dbk.Put(o.key, nil)
+			case opDedupDel:
+				err = dbk.Delete(o.key)
+			case opNSPut:
+				var bk *bolt.Bucket
+				if bk, err = nsb.CreateBucketIfNotExists([]byte(o.ns)); err == nil {
+					err = bk.Put(o.key, o.val)
+				}
+			case opNSDel:
+				if bk := nsb.Bucket([]byte(o.ns)); bk != nil {
+					err = bk.Delete(o.key)
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Watermark returns the highest seq recorded for the conversation, from
+// memory; ok is false if none was ever recorded. Safe for concurrent use;
+// never blocks on the disk.
+func (db *DB) Watermark(conversationID string) (seq int64, ok bool) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if e := db.wm[conversationID]; e != nil {
+		return e.seq, true
+	}
+	return 0, false
+}
+
+// Watermarks returns a copy of all watermarks. Safe for concurrent use.
+func (db *DB) Watermarks() map[string]int64 {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	m := make(map[string]int64, len(db.wm))
+	for c, e := range db.wm {
+		m[c] = e.seq
+	}
+	return m
+}
+
+// Advance raises the conversation's watermark to seq if seq is higher; it
+// never lowers it. Memory is updated before Advance returns (Watermark sees
+// it at once); the write is persisted by the group-commit writer and the
+// returned Ack completes when it is durable. When seq does not raise the
+// watermark, the Ack completes when the current watermark is durable.
+//
+// An empty conversationID or a negative seq returns an Ack failing with
+// ErrInvalidKey; a closed or read-only DB, one failing with ErrClosed or
+// ErrReadOnly. Advance does not block on the disk. Safe for concurrent use.
+func (db *DB) Advance(conversationID string, seq int64) Ack {
+	if conversationID == "" || seq < 0 || len(conversationID) > bolt.MaxKeySize {
+		return doneAck(fmt.Errorf("%w: watermark for conversation %q seq %d", ErrInvalidKey, conversationID, seq))
+	}
+	if db.opts.ReadOnly {
+		return doneAck(ErrReadOnly)
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closing {
+		return doneAck(ErrClosed)
+	}
+	e := db.wm[conversationID]
+	if e != nil && seq <= e.seq {
+		return Ack{e.b}
+	}
+	if e == nil {
+		e = &wmEntry{}
+		db.wm[conversationID] = e
+	}
+	e.seq = seq
+	b := db.batchLocked()
+	if _, ok := b.wm[conversationID]; !ok {
+		b.n++
+	}
+	b.wm[conversationID] = seq
+	e.b = b
+	return Ack{b}
+}
