@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/storage"
 )
 
 // Context is what a handler gets for one message: the message, the bot's own
@@ -14,11 +15,13 @@ import (
 // A Context belongs to one handler invocation. It is not safe for concurrent
 // use, and it must not be kept after the handler returns.
 type Context struct {
-	ctx     context.Context
+	ctx     context.Context // nil until first used, for runtime contexts
+	cancel  context.CancelFunc
 	msg     *content.Message
 	selfID  string
 	offline bool
 	logger  *slog.Logger
+	bot     *Bot // nil for NewContext
 
 	params map[string]string
 	args   []string
@@ -33,19 +36,28 @@ func NewContext(ctx context.Context, msg *content.Message, selfID string) *Conte
 
 // Context returns the context of this handler invocation. It is cancelled
 // when the bot shuts down or the per-handler timeout passes.
-func (c *Context) Context() context.Context { return c.ctx }
+func (c *Context) Context() context.Context {
+	if c.ctx == nil {
+		if c.bot == nil {
+			c.ctx = context.Background()
+		} else {
+			c.ctx, c.cancel = c.bot.handlerContext()
+		}
+	}
+	return c.ctx
+}
 
 // Deadline, Done, Err and Value make Context a context.Context.
-func (c *Context) Deadline() (time.Time, bool) { return c.ctx.Deadline() }
+func (c *Context) Deadline() (time.Time, bool) { return c.Context().Deadline() }
 
 // Done is the ctx's Done channel.
-func (c *Context) Done() <-chan struct{} { return c.ctx.Done() }
+func (c *Context) Done() <-chan struct{} { return c.Context().Done() }
 
 // Err is the ctx's error.
-func (c *Context) Err() error { return c.ctx.Err() }
+func (c *Context) Err() error { return c.Context().Err() }
 
 // Value returns the ctx's value for key.
-func (c *Context) Value(key any) any { return c.ctx.Value(key) }
+func (c *Context) Value(key any) any { return c.Context().Value(key) }
 
 // Message returns the message being handled.
 func (c *Context) Message() *content.Message { return c.msg }
@@ -81,10 +93,104 @@ func (c *Context) Args() []string { return c.args }
 // SetArgs sets the positional arguments of a command.
 func (c *Context) SetArgs(args []string) { c.args = args }
 
-// Logger returns the logger for this message; it never returns nil.
+// Logger returns the logger for this message, with the conversation, seq
+// and sender as attributes; it never returns nil.
 func (c *Context) Logger() *slog.Logger {
 	if c.logger == nil {
-		return slog.New(slog.DiscardHandler)
+		if c.bot == nil {
+			c.logger = slog.New(slog.DiscardHandler)
+		} else {
+			c.logger = c.bot.log.With("conversation", c.msg.ConversationID, "seq", c.msg.Seq,
+				"sender", c.msg.SendID, "offline", c.offline)
+		}
 	}
 	return c.logger
+}
+
+// Bot returns the bot handling the message; nil for a Context built with
+// NewContext.
+func (c *Context) Bot() *Bot { return c.bot }
+
+// ConversationID returns the message's conversation ID.
+func (c *Context) ConversationID() string { return c.msg.ConversationID }
+
+// Sender returns the sender's user ID.
+func (c *Context) Sender() string { return c.msg.SendID }
+
+// IsGroup reports whether the message was sent in a group.
+func (c *Context) IsGroup() bool { return c.msg.SessionType.IsGroup() }
+
+// Namespace returns the storage namespace name of the bot's database, for
+// plugin state. It returns nil for a Context built with NewContext or
+// before the database is open.
+func (c *Context) Namespace(name string) *storage.Namespace {
+	if c.bot == nil {
+		return nil
+	}
+	db := c.bot.DB()
+	if db == nil {
+		return nil
+	}
+	return db.Namespace(name)
+}
+
+// ReplyTarget returns where Reply sends: the group of a group message, the
+// sender of a single-chat message (the other side, for the bot's own
+// messages).
+func (c *Context) ReplyTarget() Target {
+	m := c.msg
+	if m.SessionType.IsGroup() || (m.GroupID != "" && m.SessionType != content.SingleChat) {
+		return ToGroup(m.GroupID)
+	}
+	if m.SendID == c.selfID && m.RecvID != "" {
+		return ToUser(m.RecvID)
+	}
+	return ToUser(m.SendID)
+}
+
+// Reply sends text to the message's conversation: to the group for a group
+// message, to the sender for a single chat. It blocks until the gateway
+// answers or the handler's ctx ends.
+func (c *Context) Reply(text string) error {
+	return c.Send(c.ReplyTarget(), content.NewText(text))
+}
+
+// ReplyQuote is Reply with a message that quotes the one being handled.
+func (c *Context) ReplyQuote(text string) error {
+	return c.Send(c.ReplyTarget(), content.NewQuote(text, c.msg))
+}
+
+// ReplyMention is Reply that, in a group, @-mentions the sender: the text is
+// prefixed with "@<senderID> ". In a single chat it is Reply.
+func (c *Context) ReplyMention(text string) error {
+	t := c.ReplyTarget()
+	if t.GroupID == "" {
+		return c.Send(t, content.NewText(text))
+	}
+	at := content.NewAtText("@"+c.msg.SendID+" "+text, c.msg.SendID)
+	if c.msg.SenderNickname != "" {
+		at.SetNickname(c.msg.SendID, c.msg.SenderNickname)
+	}
+	return c.Send(t, at)
+}
+
+// Send sends elem to target with the handler's ctx. Errors: ErrNoSender for
+// a Context from NewContext, an error matching ErrRateLimited when the
+// target's conversation is over the outbound limit, or the transport's.
+func (c *Context) Send(to Target, elem content.Element) error {
+	if c.bot == nil {
+		return ErrNoSender
+	}
+	_, err := c.bot.Send(c.Context(), to, elem)
+	return err
+}
+
+// SendText sends text to a user.
+func (c *Context) SendText(userID, text string) error {
+	return c.Send(ToUser(userID), content.NewText(text))
+}
+
+// SendGroupText sends text to a group.
+func (c *Context) SendGroupText(groupID, text string) error {
+	return c.Send(ToGroup(groupID), content.NewText(text))
 }

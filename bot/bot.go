@@ -1,0 +1,457 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/openimbot/openimbot/storage"
+	"github.com/openimbot/openimbot/transport"
+)
+
+// runtimeNamespace is the storage namespace of the runtime's own keys.
+// Namespaces starting with "openimbot." are reserved.
+const runtimeNamespace = "openimbot.runtime"
+
+// Bot is a running OpenIM bot: one account, one connection, a sync engine
+// and a worker pool. Build it with New, start it with Run, stop it with
+// Shutdown (graceful) or Close (now), or by ending Run's ctx.
+//
+// All methods are safe for concurrent use.
+type Bot struct {
+	cfg    config
+	log    *slog.Logger
+	rl     *limiter
+	nonce  atomic.Uint64
+	client atomic.Pointer[transport.Client]
+	dbp    atomic.Pointer[storage.DB]
+
+	// handlerCtx is the parent of every handler's ctx; cancelHandlers ends
+	// it (Close, or a drain that ran out of time).
+	handlerCtx     context.Context
+	cancelHandlers context.CancelFunc
+
+	mu       sync.Mutex
+	started  bool
+	closed   bool
+	stop     chan struct{} // closed by Shutdown and Close
+	stopOnce sync.Once
+	graceful atomic.Bool   // Shutdown rather than Close
+	done     chan struct{} // closed when Run returns
+
+	api   *transport.API // with WithAdminSecret
+	sync  *syncer
+	disp  *dispatcher
+	token string // current token; used by the Run goroutine only
+}
+
+// New builds a Bot from options. It validates them and does no I/O.
+func New(opts ...Option) (*Bot, error) {
+	cfg := defaultConfig()
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: option %d is nil", ErrConfig, i)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{
+		cfg:   cfg,
+		log:   log.With("bot", cfg.userID),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+		token: cfg.token,
+	}
+	if cfg.rate > 0 {
+		b.rl = newLimiter(cfg.rate, cfg.burst)
+	}
+	if cfg.apiAddr != "" {
+		api, err := transport.NewAPI(cfg.apiAddr, transport.WithAPILogger(b.log))
+		if err != nil {
+			return nil, fmt.Errorf("%w: WithAdminSecret: %w", ErrConfig, err)
+		}
+		b.api = api
+	}
+	b.handlerCtx, b.cancelHandlers = context.WithCancel(context.Background())
+	return b, nil
+}
+
+// SelfID returns the bot's user ID.
+func (b *Bot) SelfID() string { return b.cfg.userID }
+
+// DB returns the bot's database: the one given with WithDB, or the one
+// opened by Run with WithStorage (nil before Run opened it). Plugins use
+// its namespaces.
+func (b *Bot) DB() *storage.DB {
+	if b.cfg.db != nil {
+		return b.cfg.db
+	}
+	return b.dbp.Load()
+}
+
+// Status returns the connection status (transport.StatusIdle before Run).
+func (b *Bot) Status() transport.Status {
+	if c := b.client.Load(); c != nil {
+		return c.Status()
+	}
+	return transport.StatusIdle
+}
+
+// Run connects, syncs and dispatches until ctx ends, Shutdown or Close is
+// called, or a fatal error occurs: the bot was kicked (ErrKicked), or the
+// token was rejected and cannot be refreshed (an error matching
+// transport.ErrTokenExpired or transport.ErrTokenInvalid), or storage
+// failed to open. When ctx ends Run drains in-flight handlers (for at most
+// WithShutdownTimeout) and flushes storage, as Shutdown does, and returns
+// nil. Run may be called once.
+func (b *Bot) Run(ctx context.Context) (err error) {
+	b.mu.Lock()
+	switch {
+	case b.closed:
+		b.mu.Unlock()
+		return ErrClosed
+	case b.started:
+		b.mu.Unlock()
+		return ErrRunning
+	}
+	b.started = true
+	b.mu.Unlock()
+	defer close(b.done)
+
+	db := b.cfg.db
+	if db == nil {
+		db, err = storage.Open(b.cfg.storagePath, storage.Options{
+			LockTimeout: DefaultLockTimeout,
+			Logger:      b.log,
+		})
+		if err != nil {
+			return fmt.Errorf("bot: open storage: %w", err)
+		}
+		b.dbp.Store(db)
+	}
+	st := &dbStore{db: db}
+
+	b.disp = newDispatcher(b.cfg.workers, b.cfg.queueSize, b.handle, func(conv string, seq int64) {
+		db.Advance(conv, seq)
+	})
+	b.sync = newSyncer(func() syncGateway {
+		if c := b.client.Load(); c != nil {
+			return c
+		}
+		return nil
+	}, st, b.disp.enqueue, b.cfg.userID, b.cfg.dispatchSelf, b.cfg.backlog, b.log, b.reportErr)
+	b.disp.start()
+
+	// loopCtx ends the event loop: ctx, or Shutdown/Close.
+	loopCtx, cancelLoop := context.WithCancel(ctx)
+	defer cancelLoop()
+	stopWatch := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Add(1)
+	go func() {
+		defer watch.Done()
+		select {
+		case <-b.stop:
+			cancelLoop()
+		case <-stopWatch:
+		}
+	}()
+
+	runErr := b.loop(loopCtx)
+	close(stopWatch)
+	watch.Wait()
+
+	// Stop taking messages, drain in-flight handlers: Shutdown waits until
+	// its ctx ends (it then cancels handlerCtx), Close has cancelled
+	// handlerCtx already, otherwise (ctx ended, fatal error) the shutdown
+	// timeout bounds the wait.
+	drained := b.disp.stop()
+	var timeout <-chan time.Time
+	if !b.graceful.Load() {
+		t := time.NewTimer(b.cfg.shutdownTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-drained:
+	case <-timeout:
+		b.log.Warn("bot: handlers did not return within the shutdown timeout; cancelling them")
+	case <-b.handlerCtx.Done():
+	}
+	b.cancelHandlers()
+	<-drained
+
+	if c := b.client.Load(); c != nil {
+		_ = c.Close()
+	}
+	fctx, cancel := context.WithTimeout(context.Background(), b.cfg.shutdownTimeout)
+	defer cancel()
+	if ferr := db.Flush(fctx); ferr != nil {
+		b.reportErr(fmt.Errorf("bot: flush storage: %w", ferr))
+		if runErr == nil {
+			runErr = fmt.Errorf("bot: flush storage: %w", ferr)
+		}
+	}
+	if b.cfg.db == nil {
+		if cerr := db.Close(); cerr != nil && runErr == nil {
+			runErr = fmt.Errorf("bot: close storage: %w", cerr)
+		}
+	}
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return runErr
+}
+
+// loop runs transport clients and consumes their events until ctx ends or
+// a fatal error; it replaces the client when a refreshed token allows.
+func (b *Bot) loop(ctx context.Context) error {
+	refreshes := 0
+	for {
+		if b.token == "" || refreshes > 0 {
+			tok, err := b.fetchToken(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("%w: %w", ErrTokenRefresh, err)
+			}
+			b.token = tok
+		}
+		client, err := transport.New(b.transportConfig())
+		if err != nil {
+			return fmt.Errorf("bot: %w", err)
+		}
+		b.client.Store(client)
+		res := b.runClient(ctx, client)
+		_ = client.Close()
+		switch {
+		case res.err == nil:
+			return nil
+		case res.refresh && b.cfg.adminSecret != "" && (refreshes == 0 || res.connected):
+			refreshes++
+			b.log.Info("bot: token rejected; fetching a new one", "err", res.err)
+			continue
+		}
+		return res.err
+	}
+}
+
+type clientResult struct {
+	err       error
+	refresh   bool // the token was rejected in a way a new token may fix
+	connected bool // the client connected at least once
+}
+
+// runClient runs one transport client and handles its events in order.
+func (b *Bot) runClient(ctx context.Context, client *transport.Client) clientResult {
+	runDone := make(chan error, 1)
+	go func() { runDone <- client.Run(ctx) }()
+	var res clientResult
+	events := client.Events()
+	for ev := range events {
+		if ctx.Err() != nil {
+			break
+		}
+		switch ev.Kind {
+		case transport.EventConnecting:
+			if f := b.cfg.onConnecting; f != nil {
+				f(ev.Attempt)
+			}
+		case transport.EventConnected:
+			res.connected = true
+			b.log.Info("bot: connected", "conn", ev.Conn)
+			if f := b.cfg.onConnected; f != nil {
+				f()
+			}
+			if err := b.sync.onConnected(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+				b.reportErr(err)
+			}
+		case transport.EventConnectFailed:
+			if f := b.cfg.onConnectFail; f != nil {
+				f(ev.Err)
+			}
+		case transport.EventDisconnected:
+			b.log.Info("bot: disconnected", "conn", ev.Conn, "err", ev.Err)
+			if f := b.cfg.onDisconnected; f != nil {
+				f(ev.Err)
+			}
+		case transport.EventKicked:
+			if f := b.cfg.onKicked; f != nil {
+				f()
+			}
+		case transport.EventTokenInvalid:
+			if f := b.cfg.onTokenInvalid; f != nil {
+				f(ev.Err)
+			}
+		case transport.EventPush:
+			if err := b.sync.onPush(ctx, ev.Messages); err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+				b.reportErr(err)
+			}
+		}
+	}
+	// Stop the client (if the loop ended early) and collect Run's result.
+	_ = client.Close()
+	err := <-runDone
+	switch {
+	case err == nil || ctx.Err() != nil:
+		return res
+	case errors.Is(err, transport.ErrKicked):
+		res.err = fmt.Errorf("%w: %w", ErrKicked, err)
+	case errors.Is(err, transport.ErrTokenExpired):
+		res.err, res.refresh = err, true
+	default:
+		var ae *transport.APIError
+		if errors.As(err, &ae) && ae.Code == 1507 {
+			res.refresh = true
+		}
+		res.err = fmt.Errorf("bot: %w", err)
+	}
+	return res
+}
+
+func (b *Bot) transportConfig() transport.Config {
+	cfg := transport.Config{
+		WSAddr:      b.cfg.wsAddr,
+		UserID:      b.cfg.userID,
+		Token:       b.token,
+		PlatformID:  b.cfg.platformID,
+		Compression: b.cfg.compression,
+		Logger:      b.log,
+		API:         b.api,
+	}
+	if b.cfg.transport != nil {
+		b.cfg.transport(&cfg)
+	}
+	cfg.WSAddr, cfg.UserID, cfg.Token = b.cfg.wsAddr, b.cfg.userID, b.token
+	return cfg
+}
+
+// Shutdown stops the bot gracefully: it stops taking messages (queued ones
+// that have not started are left for the next start: their watermark does
+// not advance), waits for in-flight handlers to return, flushes storage,
+// closes the connection and waits for Run to return. If ctx ends first,
+// handler contexts are cancelled, Shutdown still waits for Run and returns
+// ctx's error. Shutdown is idempotent; on a bot that was never run it only
+// marks it closed.
+func (b *Bot) Shutdown(ctx context.Context) error {
+	b.graceful.Store(true)
+	if !b.signalStop() {
+		return nil
+	}
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		b.cancelHandlers()
+		<-b.done
+		return ctx.Err()
+	}
+}
+
+// Close stops the bot now: handler contexts are cancelled, the connection is
+// closed and storage is flushed; it waits for every goroutine of the bot,
+// including running handlers, to return. Idempotent.
+func (b *Bot) Close() error {
+	b.cancelHandlers()
+	if !b.signalStop() {
+		return nil
+	}
+	<-b.done
+	return nil
+}
+
+// signalStop closes b.stop and reports whether Run was started (so there is
+// something to wait for).
+func (b *Bot) signalStop() bool {
+	b.stopOnce.Do(func() { close(b.stop) })
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.started {
+		b.closed = true
+		return false
+	}
+	return true
+}
+
+// reportErr sends err to the OnError sink and logs it.
+func (b *Bot) reportErr(err error) {
+	b.log.Error("bot: error", "err", err)
+	if f := b.cfg.onError; f != nil {
+		f(err)
+	}
+}
+
+// handle runs the handler for one dispatched item, recovering a panic.
+func (b *Bot) handle(it *item) {
+	c := &Context{
+		msg:     it.msg,
+		selfID:  b.cfg.userID,
+		offline: it.offline,
+		bot:     b,
+	}
+	err := b.call(c)
+	if c.cancel != nil {
+		c.cancel()
+	}
+	if err != nil {
+		b.reportErr(err)
+	}
+}
+
+func (b *Bot) call(c *Context) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &HandlerError{
+				ConversationID: c.msg.ConversationID, Seq: c.msg.Seq, ClientMsgID: c.msg.ClientMsgID,
+				Panic: p, Stack: debug.Stack(),
+			}
+		}
+	}()
+	if herr := b.cfg.handler.Handle(c); herr != nil {
+		return &HandlerError{ConversationID: c.msg.ConversationID, Seq: c.msg.Seq, ClientMsgID: c.msg.ClientMsgID, Err: herr}
+	}
+	return nil
+}
+
+// dbStore adapts *storage.DB to the sync engine.
+type dbStore struct {
+	db   *storage.DB
+	init atomic.Bool
+}
+
+func (s *dbStore) Watermark(conv string) (int64, bool) { return s.db.Watermark(conv) }
+func (s *dbStore) SeenOrMark(id string) bool           { return s.db.SeenOrMark(id) }
+func (s *dbStore) SetStart(conv string, seq int64)     { s.db.Advance(conv, seq) }
+
+func (s *dbStore) Initialized() bool {
+	if s.init.Load() {
+		return true
+	}
+	_, ok, err := s.db.Namespace(runtimeNamespace).Get("initialized")
+	if err == nil && ok {
+		s.init.Store(true)
+	}
+	return ok
+}
+
+func (s *dbStore) SetInitialized() error {
+	if err := s.db.Namespace(runtimeNamespace).Put("initialized", []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+		return err
+	}
+	s.init.Store(true)
+	return nil
+}

@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/openimbot/openimbot/content"
+)
+
+// item is one unit of work for a shard: a message to dispatch, and/or a seq
+// to advance the conversation's watermark to once that is done.
+type item struct {
+	conv     string
+	msg      *content.Message // nil for a watermark-only item
+	seq      int64            // advance the watermark to seq afterwards; 0: none
+	offline  bool
+	dispatch bool
+}
+
+// dispatcher is the bounded worker pool: one goroutine and one bounded queue
+// per shard; a conversation always maps to the same shard, so its items are
+// processed one at a time in the order they were enqueued.
+type dispatcher struct {
+	shards  []chan item
+	handle  func(*item)                  // runs the handler for a dispatch item
+	advance func(conv string, seq int64) // records a handled seq
+
+	quit     chan struct{} // closed when the pool stops taking items
+	stopping atomic.Bool
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+func newDispatcher(shards, queue int, handle func(*item), advance func(string, int64)) *dispatcher {
+	d := &dispatcher{
+		shards:  make([]chan item, shards),
+		handle:  handle,
+		advance: advance,
+		quit:    make(chan struct{}),
+	}
+	for i := range d.shards {
+		d.shards[i] = make(chan item, queue)
+	}
+	return d
+}
+
+func (d *dispatcher) start() {
+	for _, ch := range d.shards {
+		d.wg.Add(1)
+		go d.work(ch)
+	}
+}
+
+// shardOf returns the shard index of a conversation: FNV-1a of its ID.
+func shardOf(conv string, n int) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(conv); i++ {
+		h ^= uint32(conv[i])
+		h *= 16777619
+	}
+	return int(h % uint32(n))
+}
+
+// enqueue adds it to its conversation's shard, blocking while the shard's
+// queue is full (backpressure). It fails with ErrClosed once the pool stops.
+func (d *dispatcher) enqueue(it item) error {
+	ch := d.shards[shardOf(it.conv, len(d.shards))]
+	select {
+	case ch <- it:
+		return nil
+	default:
+	}
+	select {
+	case ch <- it:
+		return nil
+	case <-d.quit:
+		return ErrClosed
+	}
+}
+
+func (d *dispatcher) work(ch chan item) {
+	defer d.wg.Done()
+	for {
+		select {
+		case it := <-ch:
+			if d.stopping.Load() {
+				return
+			}
+			if it.dispatch {
+				d.handle(&it)
+			}
+			if it.seq > 0 {
+				d.advance(it.conv, it.seq)
+			}
+		case <-d.quit:
+			return
+		}
+	}
+}
+
+// stop makes the pool take no more items, discards the queued ones (their
+// watermark does not advance, so they are pulled again on the next start)
+// and returns a channel closed when every in-flight handler has returned.
+func (d *dispatcher) stop() <-chan struct{} {
+	d.stopOnce.Do(func() {
+		d.stopping.Store(true)
+		close(d.quit)
+	})
+	done := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		close(done)
+	}()
+	return done
+}

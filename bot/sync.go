@@ -1,0 +1,373 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/transport"
+)
+
+// syncGateway is what the sync engine needs from the connection.
+type syncGateway interface {
+	GetNewestSeq(ctx context.Context) (map[string]int64, error)
+	PullRange(ctx context.Context, ranges []transport.SeqRange) (map[string]transport.PullResult, error)
+}
+
+// syncStore is what the sync engine needs from storage.
+type syncStore interface {
+	// Watermark returns the durable handled-up-to seq of conv.
+	Watermark(conv string) (int64, bool)
+	// SeenOrMark reports whether a seq-less message was seen, marking it.
+	SeenOrMark(clientMsgID string) bool
+	// Initialized reports whether a first sync has completed.
+	Initialized() bool
+	// SetInitialized records that the first sync completed.
+	SetInitialized() error
+	// SetStart records the start seq the backlog policy chose for a
+	// conversation that has no watermark and nothing in flight.
+	SetStart(conv string, seq int64)
+}
+
+// syncer is the sync engine. It is driven by one goroutine (the bot's event
+// loop): onConnected after every (re)connect, onPush for every push. It keeps
+// delivered[conv], the highest seq handed to the dispatcher or skipped,
+// which runs ahead of the durable watermark by the messages in flight; the
+// watermark itself is advanced by the workers after the handler returns.
+type syncer struct {
+	gw           func() syncGateway
+	st           syncStore
+	deliver      func(item) error
+	self         string
+	dispatchSelf bool
+	backlog      Backlog
+	log          *slog.Logger
+	report       func(error)
+
+	chunk    int           // seqs per pull request; ≤ 100
+	window   int           // pull requests in flight
+	progress time.Duration // progress log period for catch-ups
+
+	delivered map[string]int64
+
+	// counters, for tests and logs; written by the engine goroutine only.
+	stats syncStats
+	mu    sync.Mutex // guards stats for readers on other goroutines
+}
+
+// syncStats counts what the engine did.
+type syncStats struct {
+	Pushed     int64 // pushed messages accepted
+	Pulled     int64 // pulled messages accepted
+	Duplicates int64 // messages dropped as already delivered
+	Skipped    int64 // seqs advanced without a message (missing on the server)
+	Gaps       int64 // push gaps filled by a pull
+	Syncs      int64 // completed syncs after a connect
+}
+
+type gap struct {
+	conv       string
+	begin, end int64
+}
+
+func newSyncer(gw func() syncGateway, st syncStore, deliver func(item) error, self string, dispatchSelf bool,
+	backlog Backlog, log *slog.Logger, report func(error)) *syncer {
+	return &syncer{
+		gw: gw, st: st, deliver: deliver, self: self, dispatchSelf: dispatchSelf,
+		backlog: backlog, log: log, report: report,
+		chunk: 100, window: 4, progress: 2 * time.Second,
+		delivered: make(map[string]int64),
+	}
+}
+
+func (s *syncer) snapshot() syncStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+func (s *syncer) count(f func(*syncStats)) {
+	s.mu.Lock()
+	f(&s.stats)
+	s.mu.Unlock()
+}
+
+// base returns delivered[conv], loading it from the watermark, or from the
+// backlog policy for a conversation never seen, with maxSeq its newest seq.
+func (s *syncer) base(conv string, maxSeq int64) int64 {
+	if d, ok := s.delivered[conv]; ok {
+		return d
+	}
+	d, ok := s.st.Watermark(conv)
+	if !ok {
+		d = 0
+		if !s.st.Initialized() {
+			d = s.backlog.start(maxSeq)
+			if d > 0 {
+				s.st.SetStart(conv, d)
+			}
+		}
+	}
+	s.delivered[conv] = d
+	return d
+}
+
+// onConnected syncs after a (re)connect: newest seqs, then every gap pulled
+// and delivered in seq order per conversation.
+func (s *syncer) onConnected(ctx context.Context) error {
+	gw := s.gw()
+	if gw == nil {
+		return nil
+	}
+	newest, err := gw.GetNewestSeq(ctx)
+	if err != nil {
+		return &SyncError{Op: "newest seq", Err: err}
+	}
+	convs := make([]string, 0, len(newest))
+	for conv := range newest {
+		convs = append(convs, conv)
+	}
+	slices.Sort(convs)
+	var gaps []gap
+	var total int64
+	for _, conv := range convs {
+		maxSeq := newest[conv]
+		d := s.base(conv, maxSeq)
+		if maxSeq > d {
+			gaps = append(gaps, gap{conv, d + 1, maxSeq})
+			total += maxSeq - d
+		}
+	}
+	if !s.st.Initialized() {
+		if err := s.st.SetInitialized(); err != nil {
+			return &SyncError{Op: "mark initialized", Err: err}
+		}
+	}
+	if total > 0 {
+		s.log.Info("bot: sync: catching up", "conversations", len(gaps), "messages", total)
+	}
+	start := time.Now()
+	if err := s.fill(ctx, gw, gaps, total); err != nil {
+		return err
+	}
+	s.count(func(st *syncStats) { st.Syncs++ })
+	if total > 0 {
+		el := time.Since(start)
+		s.log.Info("bot: sync: caught up", "conversations", len(gaps), "messages", total,
+			"elapsed", el.Round(time.Millisecond), "rate", rate(total, el))
+	}
+	return nil
+}
+
+func rate(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(int64(float64(n)/d.Seconds()*10)) / 10
+}
+
+// onPush handles the messages of one push, in order.
+func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
+	var firstErr error
+	for i := range msgs {
+		m := &msgs[i]
+		conv := m.ConversationID
+		if m.Seq <= 0 {
+			if m.SendID == s.self && !s.dispatchSelf {
+				continue
+			}
+			if m.ClientMsgID != "" && s.st.SeenOrMark(m.ClientMsgID) {
+				s.count(func(st *syncStats) { st.Duplicates++ })
+				continue
+			}
+			if err := s.deliver(item{conv: conv, msg: m, dispatch: true}); err != nil {
+				return err
+			}
+			s.count(func(st *syncStats) { st.Pushed++ })
+			continue
+		}
+		d := s.base(conv, m.Seq-1)
+		if m.Seq <= d {
+			s.count(func(st *syncStats) { st.Duplicates++ })
+			continue
+		}
+		if m.Seq > d+1 {
+			gw := s.gw()
+			if gw == nil {
+				continue
+			}
+			s.log.Debug("bot: sync: gap before push", "conversation", conv, "from", d+1, "to", m.Seq-1)
+			if err := s.fill(ctx, gw, []gap{{conv, d + 1, m.Seq - 1}}, m.Seq-1-d); err != nil {
+				// Drop the push: the next push or reconnect pulls it again.
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			s.count(func(st *syncStats) { st.Gaps++ })
+		}
+		if err := s.accept(conv, m, false); err != nil {
+			return err
+		}
+		s.count(func(st *syncStats) { st.Pushed++ })
+	}
+	return firstErr
+}
+
+// accept hands a message with a seq above delivered to the dispatcher.
+func (s *syncer) accept(conv string, m *content.Message, offline bool) error {
+	it := item{conv: conv, msg: m, seq: m.Seq, offline: offline, dispatch: true}
+	switch {
+	case m.Status == content.StatusDeleted:
+		it.dispatch, it.msg = false, nil
+	case m.SendID == s.self && !s.dispatchSelf:
+		it.dispatch, it.msg = false, nil
+	}
+	if err := s.deliver(it); err != nil {
+		return err
+	}
+	s.delivered[conv] = m.Seq
+	return nil
+}
+
+// skipTo advances delivered to seq without a message, for seqs the server no
+// longer returns.
+func (s *syncer) skipTo(conv string, seq int64) error {
+	if err := s.deliver(item{conv: conv, seq: seq}); err != nil {
+		return err
+	}
+	s.count(func(st *syncStats) { st.Skipped += seq - s.delivered[conv] })
+	s.delivered[conv] = seq
+	return nil
+}
+
+// pullCall is one PullRange request of the pipeline.
+type pullCall struct {
+	ranges []transport.SeqRange
+	res    map[string]transport.PullResult
+	err    error
+	done   chan struct{}
+}
+
+// fill pulls the gaps, at most s.chunk seqs per request and s.window
+// requests in flight, and delivers the results in request order, so each
+// conversation's messages are delivered in seq order. On an error nothing
+// after the failed request is delivered.
+func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int64) error {
+	calls := s.plan(gaps)
+	if len(calls) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	next := 0
+	launch := func() {
+		c := calls[next]
+		next++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(c.done)
+			c.res, c.err = gw.PullRange(ctx, c.ranges)
+		}()
+	}
+	for next < len(calls) && next < s.window {
+		launch()
+	}
+	var done int64
+	start, lastLog := time.Now(), time.Now()
+	for _, c := range calls {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if next < len(calls) {
+			launch()
+		}
+		if c.err != nil {
+			conv := ""
+			if len(c.ranges) == 1 {
+				conv = c.ranges[0].ConversationID
+			}
+			return &SyncError{Op: "pull", ConversationID: conv, Err: c.err}
+		}
+		for _, r := range c.ranges {
+			n, err := s.deliverRange(r, c.res[r.ConversationID].Messages)
+			if err != nil {
+				return err
+			}
+			done += n
+		}
+		if total > 1000 && time.Since(lastLog) >= s.progress {
+			lastLog = time.Now()
+			s.log.Info("bot: sync: progress", "delivered", done, "remaining", max(total-done, 0),
+				"rate", rate(done, time.Since(start)))
+		}
+	}
+	return nil
+}
+
+// deliverRange delivers the pulled messages of one range and skips the seqs
+// of the range the server did not return. It returns how many seqs it
+// covered.
+func (s *syncer) deliverRange(r transport.SeqRange, msgs []content.Message) (int64, error) {
+	before := s.delivered[r.ConversationID]
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Seq < r.Begin || m.Seq > r.End || m.Seq <= s.delivered[r.ConversationID] {
+			continue
+		}
+		if m.ConversationID == "" {
+			m.ConversationID = r.ConversationID
+		}
+		if err := s.accept(r.ConversationID, m, true); err != nil {
+			return 0, err
+		}
+		s.count(func(st *syncStats) { st.Pulled++ })
+	}
+	if s.delivered[r.ConversationID] < r.End {
+		s.log.Warn("bot: sync: seqs missing on the server", "conversation", r.ConversationID,
+			"from", s.delivered[r.ConversationID]+1, "to", r.End)
+		if err := s.skipTo(r.ConversationID, r.End); err != nil {
+			return 0, err
+		}
+	}
+	return s.delivered[r.ConversationID] - before, nil
+}
+
+// plan cuts the gaps into ranges of at most s.chunk seqs and packs them into
+// requests of at most s.chunk seqs in all. A conversation's ranges stay in
+// ascending order across requests.
+func (s *syncer) plan(gaps []gap) []*pullCall {
+	var calls []*pullCall
+	var cur *pullCall
+	var curN int64
+	limit := int64(s.chunk)
+	for _, g := range gaps {
+		for b := g.begin; b <= g.end; {
+			e := min(g.end, b+limit-1)
+			if cur == nil || curN+(e-b+1) > limit {
+				// Cut at what fits in the current request, if anything.
+				if cur != nil && curN < limit {
+					e = b + (limit - curN) - 1
+				} else {
+					cur = &pullCall{done: make(chan struct{})}
+					calls = append(calls, cur)
+					curN = 0
+				}
+			}
+			cur.ranges = append(cur.ranges, transport.SeqRange{ConversationID: g.conv, Begin: b, End: e})
+			curN += e - b + 1
+			b = e + 1
+		}
+	}
+	return calls
+}
