@@ -1,0 +1,470 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a whole openimbot configuration file. Zero values of fields that
+// the file leaves out are replaced by the defaults documented on each field
+// (see Default).
+type Config struct {
+	// File is the name the configuration was loaded from.
+	File string `yaml:"-"`
+
+	OpenIM  OpenIM  `yaml:"openim"`
+	Storage Storage `yaml:"storage"`
+	Sync    Sync    `yaml:"sync"`
+	Log     Log     `yaml:"log"`
+	Console Console `yaml:"console"`
+
+	// Plugins enables plugins by name, each with its own configuration, in
+	// the order of the file.
+	Plugins Plugins `yaml:"plugins"`
+
+	// Rules are the auto-reply rules (see Rule), in the order of the file.
+	Rules []Rule `yaml:"rules"`
+
+	pos map[string]Pos
+}
+
+// OpenIM says which OpenIM server the bot connects to and as whom.
+type OpenIM struct {
+	// WSAddr is the message gateway, e.g. ws://127.0.0.1:10001. With
+	// APIAddr, empty (the default) means: start the embedded sandbox.
+	WSAddr string `yaml:"ws_addr"`
+	// APIAddr is the HTTP API, e.g. http://127.0.0.1:10002. Needed to get a
+	// token with AdminSecret.
+	APIAddr string `yaml:"api_addr"`
+	// UserID is the bot's OpenIM user ID; default "bot".
+	UserID string `yaml:"user_id"`
+	// Nickname is the bot's display name when the bot registers itself
+	// (embedded sandbox); default "Bot".
+	Nickname string `yaml:"nickname"`
+	// Token is the bot's user token for PlatformID. When empty, the token is
+	// fetched through the HTTP API with AdminSecret.
+	Token string `yaml:"token"`
+	// AdminSecret is the server's secret (share.secret of OpenIM), used to
+	// get an admin token and then the bot's user token.
+	AdminSecret string `yaml:"admin_secret"`
+	// AdminUserID is an admin user ID of the server; default "imAdmin".
+	AdminUserID string `yaml:"admin_user_id"`
+	// PlatformID is the platform the bot logs in as, 1 to 11; default 7
+	// (Linux).
+	PlatformID int `yaml:"platform_id"`
+	// Compression is "none" (default) or "gzip".
+	Compression string `yaml:"compression"`
+}
+
+// Embedded reports whether the configuration asks for the embedded sandbox:
+// no gateway and no API address.
+func (o OpenIM) Embedded() bool { return o.WSAddr == "" && o.APIAddr == "" }
+
+// Storage configures the bot's database.
+type Storage struct {
+	// Path is the bbolt file holding watermarks, the dedup window and plugin
+	// data. Default "openimbot.db" against a real server; with the embedded
+	// sandbox, empty (the default) means a temporary file removed at exit.
+	Path string `yaml:"path"`
+}
+
+// Sync configures message synchronisation.
+type Sync struct {
+	// Backlog is what the bot does with messages that arrived while it was
+	// offline: "skip" them, handle "all" of them, or only the "last:N" of
+	// each conversation. Default "all".
+	Backlog Backlog `yaml:"backlog"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info (default), warn or error.
+	Level string `yaml:"level"`
+	// Format is text (default) or json.
+	Format string `yaml:"format"`
+}
+
+// SlogLevel returns Level as a slog.Level (info when unset or unknown).
+func (l Log) SlogLevel() slog.Level {
+	lv, _ := ParseLevel(l.Level)
+	return lv
+}
+
+// ParseLevel parses debug, info, warn or error (case-insensitive).
+func ParseLevel(s string) (slog.Level, bool) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info", "":
+		return slog.LevelInfo, true
+	case "warn", "warning":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return slog.LevelInfo, false
+}
+
+// Console configures the terminal console used with the embedded sandbox.
+type Console struct {
+	// User is the user ID that lines typed on the console are sent as;
+	// default "alice".
+	User string `yaml:"user"`
+}
+
+// BacklogMode is a Backlog policy.
+type BacklogMode int
+
+const (
+	// BacklogAll handles every message missed while offline.
+	BacklogAll BacklogMode = iota
+	// BacklogSkip drops missed messages.
+	BacklogSkip
+	// BacklogLast handles only the last N missed messages per conversation.
+	BacklogLast
+)
+
+// Backlog is a sync.backlog policy: "skip", "all" or "last:N".
+type Backlog struct {
+	Mode BacklogMode
+	N    int // for BacklogLast, at least 1
+}
+
+// String returns the policy in its YAML form.
+func (b Backlog) String() string {
+	switch b.Mode {
+	case BacklogSkip:
+		return "skip"
+	case BacklogLast:
+		return "last:" + strconv.Itoa(b.N)
+	}
+	return "all"
+}
+
+// ParseBacklog parses "skip", "all" or "last:N" (N >= 1).
+func ParseBacklog(s string) (Backlog, error) {
+	switch s {
+	case "skip":
+		return Backlog{Mode: BacklogSkip}, nil
+	case "all":
+		return Backlog{Mode: BacklogAll}, nil
+	}
+	if rest, ok := strings.CutPrefix(s, "last:"); ok {
+		n, err := strconv.Atoi(rest)
+		if err == nil && n >= 1 {
+			return Backlog{Mode: BacklogLast, N: n}, nil
+		}
+	}
+	return Backlog{}, fmt.Errorf("want skip, all or last:N with N >= 1, got %q", short(s))
+}
+
+func (b *Backlog) decodeNode(d *decoder, n *yaml.Node) {
+	if isNull(n) || !d.scalar(n, "skip, all or last:N") {
+		return
+	}
+	v, err := ParseBacklog(n.Value)
+	if err != nil {
+		d.errorf(n, ErrValue, "sync.backlog: want skip, all or last:N with N >= 1, got %s", d.show(n))
+		return
+	}
+	*b = v
+}
+
+// PluginConfig is one entry of the plugins section.
+type PluginConfig struct {
+	Name   string
+	Pos    Pos  // position of the name
+	Config Node // the plugin's configuration; zero when none was given
+}
+
+// Plugins is the plugins section: either a mapping of plugin name to its
+// configuration, or a list whose items are plugin names or one-key mappings.
+//
+//	plugins:            plugins:
+//	  echo: {}            - echo
+//	  ratelimit:          - ratelimit: {rate: 5}
+//	    rate: 5
+type Plugins []PluginConfig
+
+// Lookup returns the entry for name.
+func (ps Plugins) Lookup(name string) (PluginConfig, bool) {
+	for _, p := range ps {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return PluginConfig{}, false
+}
+
+func (ps *Plugins) decodeNode(d *decoder, n *yaml.Node) {
+	if isNull(n) {
+		return
+	}
+	seen := make(map[string]bool)
+	add := func(k, val *yaml.Node) {
+		if seen[k.Value] {
+			d.errorf(k, ErrSyntax, "plugin %q is listed twice", short(k.Value))
+			return
+		}
+		seen[k.Value] = true
+		pc := PluginConfig{Name: k.Value, Pos: d.pos(k)}
+		if val != nil {
+			if r := d.resolve(val); r != nil && !isNull(r) {
+				pc.Config = Node{n: r, file: d.file, secret: d.secret}
+			}
+		}
+		*ps = append(*ps, pc)
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		d.keys(n, func(_ string, k, val *yaml.Node) { add(k, val) })
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			item = d.resolve(item)
+			switch {
+			case item == nil:
+			case item.Kind == yaml.ScalarNode && !isNull(item):
+				add(item, nil)
+			case item.Kind == yaml.MappingNode && len(item.Content) == 2:
+				d.keys(item, func(_ string, k, val *yaml.Node) { add(k, val) })
+			default:
+				d.errorf(item, ErrType, "a plugins item must be a plugin name or a one-key mapping name: {config}, got %s", kindName(item))
+			}
+		}
+	default:
+		d.errorf(n, ErrType, "plugins: expected a mapping of plugin name to configuration, got %s", kindName(n))
+	}
+}
+
+// Default returns the configuration of an empty file.
+func Default() *Config {
+	return &Config{
+		OpenIM: OpenIM{
+			UserID:      "bot",
+			Nickname:    "Bot",
+			AdminUserID: "imAdmin",
+			PlatformID:  7,
+			Compression: "none",
+		},
+		Sync:    Sync{Backlog: Backlog{Mode: BacklogAll}},
+		Log:     Log{Level: "info", Format: "text"},
+		Console: Console{User: "alice"},
+	}
+}
+
+// PosOf returns the position of the value at a dotted path such as
+// "openim.platform_id" or "rules.2.regex", or the file alone (Line 0) when
+// the file does not set it.
+func (c *Config) PosOf(path string) Pos {
+	if p, ok := c.pos[path]; ok {
+		return p
+	}
+	return Pos{File: c.File}
+}
+
+// MaxFileSize bounds the size of a configuration file.
+const MaxFileSize = 4 << 20
+
+// Load reads and parses the file at path, expanding environment variables
+// with os.LookupEnv. See Parse.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse parses a configuration file's content. file names it in positions.
+// lookup resolves ${NAME} references; nil means os.LookupEnv. The returned
+// error, if any, is an Errors list with every problem found.
+func Parse(file string, data []byte, lookup LookupFunc) (*Config, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	if len(data) > MaxFileSize {
+		return nil, Errors{{Pos: Pos{File: file}, Kind: ErrValue, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}}
+	}
+	root, err := parseYAML(file, data)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder(file, make(map[*yaml.Node]bool))
+	d.track = make(map[string]Pos)
+	cfg := Default()
+	cfg.File = file
+	if root != nil {
+		d.expandTree(root, lookup)
+		if len(d.errs) == 0 {
+			top := d.resolve(root)
+			if top != nil && !isNull(top) && top.Kind != yaml.MappingNode {
+				d.errorf(top, ErrType, "expected a mapping at the top of the file, got %s", kindName(top))
+			} else {
+				d.decode(root, reflect.ValueOf(cfg).Elem())
+			}
+		}
+	}
+	cfg.pos = d.track
+	if len(d.errs) == 0 {
+		cfg.validate(d)
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// parseYAML parses exactly one YAML document; an empty file gives nil.
+func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil { // the YAML library must not take the process down
+			root, err = nil, Errors{{Pos: Pos{File: file}, Kind: ErrSyntax, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, syntaxError(file, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		line := extra.Line
+		if err != nil {
+			return nil, syntaxError(file, err)
+		}
+		return nil, Errors{{Pos: Pos{File: file, Line: line}, Kind: ErrSyntax, Msg: "more than one YAML document (---); want one"}}
+	}
+	return &doc, nil
+}
+
+// syntaxError turns "yaml: line 3: did not find expected key" into an
+// Error at line 3.
+func syntaxError(file string, err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	p := Pos{File: file}
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				p.Line = n
+				msg = tail
+			}
+		}
+	}
+	return Errors{{Pos: p, Kind: ErrSyntax, Msg: msg}}
+}
+
+// validate checks values that decoded fine, and fills the defaults that
+// depend on other values.
+func (c *Config) validate(d *decoder) {
+	at := func(path string) *yaml.Node {
+		p := c.PosOf(path)
+		return &yaml.Node{Line: p.Line, Column: p.Col}
+	}
+	bad := func(path, format string, args ...any) {
+		d.errorf(at(path), ErrValue, path+": "+format, args...)
+	}
+	o := &c.OpenIM
+	if o.UserID == "" {
+		bad("openim.user_id", "must not be empty")
+	}
+	if o.AdminUserID == "" {
+		bad("openim.admin_user_id", "must not be empty")
+	}
+	if o.PlatformID < 1 || o.PlatformID > 11 {
+		bad("openim.platform_id", "must be an OpenIM platform ID from 1 to 11 (7 is Linux), got %d", o.PlatformID)
+	}
+	switch o.Compression {
+	case "none", "gzip":
+	default:
+		bad("openim.compression", "want none or gzip, got %q", short(o.Compression))
+	}
+	if o.WSAddr != "" {
+		if err := checkURL(o.WSAddr, "ws", "wss"); err != nil {
+			bad("openim.ws_addr", "%v", err)
+		}
+	}
+	if o.APIAddr != "" {
+		if err := checkURL(o.APIAddr, "http", "https"); err != nil {
+			bad("openim.api_addr", "%v", err)
+		}
+	}
+	if !o.Embedded() {
+		switch {
+		case o.WSAddr == "":
+			bad("openim.api_addr", "openim.ws_addr must be set too (leave both empty for the embedded sandbox)")
+		case o.Token == "" && o.AdminSecret == "":
+			bad("openim.ws_addr", "a real server needs openim.token or openim.admin_secret (use ${OPENIM_TOKEN} to keep it out of the file)")
+		case o.Token == "" && o.APIAddr == "":
+			bad("openim.admin_secret", "getting a token with the admin secret needs openim.api_addr")
+		}
+		if c.Storage.Path == "" {
+			c.Storage.Path = "openimbot.db"
+		}
+	}
+	if _, ok := ParseLevel(c.Log.Level); !ok {
+		bad("log.level", "want debug, info, warn or error, got %q", short(c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "want text or json, got %q", short(c.Log.Format))
+	}
+	if c.Console.User == "" {
+		bad("console.user", "must not be empty")
+	} else if c.Console.User == o.UserID {
+		bad("console.user", "must differ from openim.user_id %q", o.UserID)
+	}
+	for i := range c.Rules {
+		c.Rules[i].validate(d, i)
+	}
+}
+
+// checkURL accepts host:port (the first scheme is implied) or a URL with one
+// of the schemes.
+func checkURL(s string, schemes ...string) error {
+	if !strings.Contains(s, "://") {
+		s = schemes[0] + "://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a valid address")
+	}
+	ok := false
+	for _, sc := range schemes {
+		ok = ok || u.Scheme == sc
+	}
+	if !ok {
+		return fmt.Errorf("scheme must be %s, got %q", strings.Join(schemes, " or "), short(u.Scheme))
+	}
+	if u.Host == "" {
+		return fmt.Errorf("missing host")
+	}
+	return nil
+}
+
+// URL returns addr as a URL, adding scheme when addr is a bare host:port.
+func URL(addr, scheme string) string {
+	if addr == "" || strings.Contains(addr, "://") {
+		return addr
+	}
+	return scheme + "://" + addr
+}
