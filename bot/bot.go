@@ -277,8 +277,12 @@ func (b *Bot) runClient(ctx context.Context, client *transport.Client) clientRes
 			if f := b.cfg.onConnected; f != nil {
 				f()
 			}
-			if err := b.sync.onConnected(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
-				b.reportErr(err)
+			if err := b.sync.onConnected(ctx); err != nil {
+				if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+					b.reportErr(err)
+				}
+			} else if f := b.cfg.onSynced; f != nil {
+				f()
 			}
 		case transport.EventConnectFailed:
 			if f := b.cfg.onConnectFail; f != nil {

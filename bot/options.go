@@ -112,6 +112,7 @@ type config struct {
 	onError        func(error)
 	onConnecting   func(attempt int)
 	onConnected    func()
+	onSynced       func()
 	onConnectFail  func(error)
 	onDisconnected func(error)
 	onKicked       func()
@@ -404,6 +405,13 @@ func WithOnConnecting(f func(attempt int)) Option {
 // the sync that follows it.
 func WithOnConnected(f func()) Option {
 	return func(c *config) error { c.onConnected = f; return nil }
+}
+
+// WithOnSynced sets a hook called after each sync that follows a connect
+// has delivered every gap to the workers: from then on, messages are
+// dispatched as they are pushed.
+func WithOnSynced(f func()) Option {
+	return func(c *config) error { c.onSynced = f; return nil }
 }
 
 // WithOnConnectFailed sets a hook called when a dial or handshake fails.

@@ -1,0 +1,364 @@
+// Package bottest is a test kit for bot authors: one call starts an
+// in-process OpenIM sandbox and a bot running a handler against it over a
+// real loopback websocket, with storage in a temporary directory. Tests then
+// talk to the bot as users (Say, SayInGroup) and wait for its replies
+// (WaitReply) without sleeping.
+//
+// A Harness is safe for concurrent use.
+package bottest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openimbot/openimbot/bot"
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/sandbox"
+)
+
+// DefaultBotID is the bot's user ID unless WithBotID says otherwise.
+const DefaultBotID = "bot"
+
+// DefaultTimeout bounds Start's wait for the bot to connect and WaitReply
+// when its ctx has no deadline.
+const DefaultTimeout = 10 * time.Second
+
+// Option configures Start.
+type Option func(*options)
+
+type options struct {
+	botID     string
+	users     []string
+	botOpts   []bot.Option
+	backlog   bot.Backlog
+	setBack   bool
+	sandbox   sandbox.Config
+	gzip      bool
+	storage   string
+}
+
+// WithBotID sets the bot's user ID; default "bot".
+func WithBotID(id string) Option { return func(o *options) { o.botID = id } }
+
+// WithUsers registers users in the sandbox before the bot starts. Say and
+// SayInGroup register unknown users themselves.
+func WithUsers(ids ...string) Option {
+	return func(o *options) { o.users = append(o.users, ids...) }
+}
+
+// WithBotOptions adds options to the bot's; they are applied after the
+// harness's own (gateway, user, credentials, storage, handler, hooks), so
+// they can override them.
+func WithBotOptions(opts ...bot.Option) Option {
+	return func(o *options) { o.botOpts = append(o.botOpts, opts...) }
+}
+
+// WithBacklog sets the bot's backlog policy; default bot.BacklogSkip.
+func WithBacklog(p bot.Backlog) Option { return func(o *options) { o.backlog, o.setBack = p, true } }
+
+// WithSandbox sets the sandbox configuration; default sandbox.Config{} (two
+// free loopback ports).
+func WithSandbox(cfg sandbox.Config) Option { return func(o *options) { o.sandbox = cfg } }
+
+// WithGzip turns websocket compression on.
+func WithGzip() Option { return func(o *options) { o.gzip = true } }
+
+// WithStoragePath sets the bot's database file; default a file in
+// t.TempDir().
+func WithStoragePath(path string) Option { return func(o *options) { o.storage = path } }
+
+// Harness is a running sandbox and bot.
+type Harness struct {
+	t     testing.TB
+	s     *sandbox.Server
+	b     *bot.Bot
+	botID string
+	path  string
+
+	runErr chan error
+	synced chan struct{}
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	sent    []content.Message // everything the bot sent, in acceptance order
+	next    int               // index in sent of the next reply for WaitReply
+	users   map[string]bool
+	groups  map[string]bool
+	stopped bool
+
+	unsub    func()
+	pumpDone chan struct{}
+}
+
+// Start starts a sandbox and a bot running h, registered as the bot user,
+// with storage in t.TempDir(); it waits until the bot has connected and
+// finished its first sync. Everything is stopped by t.Cleanup; a bot that
+// ended with an error fails the test.
+func Start(t testing.TB, h bot.Handler, opts ...Option) *Harness {
+	t.Helper()
+	o := options{botID: DefaultBotID}
+	for _, f := range opts {
+		f(&o)
+	}
+	s, err := sandbox.Start(context.Background(), o.sandbox)
+	if err != nil {
+		t.Fatalf("bottest: start sandbox: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	hs := &Harness{
+		t: t, s: s, botID: o.botID,
+		runErr:   make(chan error, 1),
+		synced:   make(chan struct{}),
+		users:    make(map[string]bool),
+		groups:   make(map[string]bool),
+		pumpDone: make(chan struct{}),
+	}
+	hs.cond = sync.NewCond(&hs.mu)
+	if err := s.RegisterUser(o.botID, "Bot "+o.botID); err != nil {
+		t.Fatalf("bottest: register bot: %v", err)
+	}
+	for _, u := range o.users {
+		hs.register(u)
+	}
+	ch, unsub := s.Subscribe(1024)
+	hs.unsub = unsub
+	go hs.pump(ch)
+	t.Cleanup(hs.stopPump)
+
+	hs.path = o.storage
+	if hs.path == "" {
+		hs.path = filepath.Join(t.TempDir(), "bot.db")
+	}
+	var once sync.Once
+	bopts := []bot.Option{
+		bot.WithGateway(s.WSURL()),
+		bot.WithUser(o.botID),
+		bot.WithAdminSecret(s.APIURL(), sandbox.DefaultSecret),
+		bot.WithStorage(hs.path),
+		bot.WithHandler(h),
+		bot.WithCompression(o.gzip),
+		bot.WithOnSynced(func() { once.Do(func() { close(hs.synced) }) }),
+	}
+	if o.setBack {
+		bopts = append(bopts, bot.WithBacklog(o.backlog))
+	}
+	bopts = append(bopts, o.botOpts...)
+	b, err := bot.New(bopts...)
+	if err != nil {
+		t.Fatalf("bottest: %v", err)
+	}
+	hs.b = b
+	go func() { hs.runErr <- b.Run(context.Background()) }()
+	t.Cleanup(hs.stopBot)
+	select {
+	case <-hs.synced:
+	case err := <-hs.runErr:
+		hs.runErr <- err
+		t.Fatalf("bottest: bot stopped before it connected: %v", err)
+	case <-time.After(DefaultTimeout):
+		t.Fatalf("bottest: bot did not connect and sync within %v", DefaultTimeout)
+	}
+	return hs
+}
+
+func (h *Harness) stopBot() {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	if err := h.b.Shutdown(ctx); err != nil {
+		h.t.Errorf("bottest: shutdown: %v", err)
+	}
+	select {
+	case err := <-h.runErr:
+		if err != nil {
+			h.t.Errorf("bottest: bot.Run: %v", err)
+		}
+	case <-ctx.Done():
+		h.t.Errorf("bottest: bot.Run did not return")
+	}
+}
+
+// Stop shuts the bot down now (it is also done by t.Cleanup) and returns
+// Run's error. The sandbox keeps running.
+func (h *Harness) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	if err := h.b.Shutdown(ctx); err != nil {
+		return err
+	}
+	select {
+	case err := <-h.runErr:
+		h.runErr <- nil
+		return err
+	case <-ctx.Done():
+		return errors.New("bottest: bot.Run did not return")
+	}
+}
+
+func (h *Harness) stopPump() {
+	h.unsub()
+	<-h.pumpDone
+	h.mu.Lock()
+	h.stopped = true
+	h.cond.Broadcast()
+	h.mu.Unlock()
+}
+
+func (h *Harness) pump(ch <-chan content.Message) {
+	defer close(h.pumpDone)
+	for m := range ch {
+		if m.SendID != h.botID {
+			continue
+		}
+		h.mu.Lock()
+		h.sent = append(h.sent, m)
+		h.cond.Broadcast()
+		h.mu.Unlock()
+	}
+}
+
+// Sandbox returns the sandbox, for fault injection and inspection.
+func (h *Harness) Sandbox() *sandbox.Server { return h.s }
+
+// Bot returns the running bot.
+func (h *Harness) Bot() *bot.Bot { return h.b }
+
+// BotID returns the bot's user ID.
+func (h *Harness) BotID() string { return h.botID }
+
+// StoragePath returns the bot's database file.
+func (h *Harness) StoragePath() string { return h.path }
+
+func (h *Harness) register(user string) {
+	h.mu.Lock()
+	known := h.users[user]
+	h.users[user] = true
+	h.mu.Unlock()
+	if known {
+		return
+	}
+	if err := h.s.RegisterUser(user, user); err != nil && !errors.Is(err, sandbox.ErrUserExists) {
+		h.t.Fatalf("bottest: register %s: %v", user, err)
+	}
+}
+
+// Say sends text from user to the bot in their single chat and returns the
+// stored message (with its seq). The user is registered if needed.
+func (h *Harness) Say(user, text string) content.Message {
+	h.t.Helper()
+	h.register(user)
+	m, err := h.s.SendText(user, h.botID, text)
+	if err != nil {
+		h.t.Fatalf("bottest: Say(%s): %v", user, err)
+	}
+	return m
+}
+
+// SayInGroup sends text from user to group, creating the group with the
+// bot and user as members if it does not exist yet.
+func (h *Harness) SayInGroup(group, user, text string) content.Message {
+	h.t.Helper()
+	h.register(user)
+	h.mu.Lock()
+	known := h.groups[group]
+	h.groups[group] = true
+	h.mu.Unlock()
+	if !known {
+		if err := h.s.CreateGroup(group, h.botID, user); err != nil && !errors.Is(err, sandbox.ErrGroupExists) {
+			h.t.Fatalf("bottest: create group %s: %v", group, err)
+		}
+	}
+	m, err := h.s.SendGroupText(user, group, text)
+	if err != nil {
+		h.t.Fatalf("bottest: SayInGroup(%s, %s): %v", group, user, err)
+	}
+	return m
+}
+
+// WaitReply returns the next message the bot sent that no earlier
+// WaitReply returned, waiting until ctx ends (DefaultTimeout when ctx has no
+// deadline; nil ctx means context.Background()). It fails the test on
+// timeout.
+func (h *Harness) WaitReply(ctx context.Context) content.Message {
+	h.t.Helper()
+	ms, err := h.waitReplies(ctx, 1)
+	if err != nil {
+		h.t.Fatalf("bottest: WaitReply: %v", err)
+	}
+	return ms[0]
+}
+
+// WaitReplies waits for the next n replies, as WaitReply.
+func (h *Harness) WaitReplies(ctx context.Context, n int) []content.Message {
+	h.t.Helper()
+	ms, err := h.waitReplies(ctx, n)
+	if err != nil {
+		h.t.Fatalf("bottest: WaitReplies(%d): %v", n, err)
+	}
+	return ms
+}
+
+// WaitReplyText is WaitReply returning the reply's text.
+func (h *Harness) WaitReplyText(ctx context.Context) string {
+	h.t.Helper()
+	m := h.WaitReply(ctx)
+	return m.Text()
+}
+
+func (h *Harness) waitReplies(ctx context.Context, n int) ([]content.Message, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	stop := context.AfterFunc(ctx, func() {
+		h.mu.Lock()
+		h.cond.Broadcast()
+		h.mu.Unlock()
+	})
+	defer stop()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for len(h.sent)-h.next < n {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%d of %d replies after %w", len(h.sent)-h.next, n, err)
+		}
+		if h.stopped {
+			return nil, errors.New("harness stopped")
+		}
+		h.cond.Wait()
+	}
+	out := append([]content.Message(nil), h.sent[h.next:h.next+n]...)
+	for i := range out {
+		if out[i].Elem == nil {
+			_ = out[i].DecodeContent()
+		}
+	}
+	h.next += n
+	return out, nil
+}
+
+// Replies returns the replies not yet returned by WaitReply, without
+// waiting, and marks them returned.
+func (h *Harness) Replies() []content.Message {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := append([]content.Message(nil), h.sent[h.next:]...)
+	h.next = len(h.sent)
+	return out
+}
+
+// Sent returns every message the bot sent since Start, in the order the
+// sandbox accepted them.
+func (h *Harness) Sent() []content.Message {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]content.Message(nil), h.sent...)
+}
