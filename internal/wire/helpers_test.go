@@ -39,7 +39,7 @@ func pushPayload(tb testing.TB) []byte {
 		Ex:               `{"k":"v"}`,
 	}
 	pm := &sdkws.PushMessages{Msgs: map[string]*sdkws.PullMsgs{"sg_3411007805": {Msgs: []*sdkws.MsgData{md}}}}
-	b, err := proto.Marshal(pm)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(pm)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,99 @@
+package wire
+
+import (
+	"bytes"
+	"compress/gzip"
+	"testing"
+)
+
+// The fixture is a ~600-byte gob push frame: PushMessages with one group
+// text MsgData (perf-limits.md stage 1), envelope only.
+
+func BenchmarkDecodeResp(b *testing.B) {
+	for _, o := range allOptions() {
+		b.Run(optName(o), func(b *testing.B) {
+			f, err := NewEncoder(o).EncodeResp(pushResp(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			f = bytes.Clone(f)
+			d := NewDecoder(Options{Encoding: o.Encoding, Gzip: o.Gzip, MaxFrame: MaxClientInbound})
+			var r Resp
+			b.SetBytes(int64(len(f)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := d.DecodeResp(f, &r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkEncodeReq(b *testing.B) {
+	for _, o := range allOptions() {
+		b.Run(optName(o), func(b *testing.B) {
+			o.MaxFrame = MaxServerInbound
+			e := NewEncoder(o)
+			r := sendReq(b)
+			f, err := e.EncodeReq(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(f)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.EncodeReq(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGobDecodeFresh is the baseline the fast path replaces: a fresh
+// gob.Decoder per frame.
+func BenchmarkGobDecodeFresh(b *testing.B) {
+	f, err := NewEncoder(Options{}).EncodeResp(pushResp(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var r Resp
+		if err := gobDecode(f, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGzipLevel decides gzipLevel: the cost and the size of one
+// outgoing ~600-byte frame, stdlib compress/gzip, reused Writer.
+func BenchmarkGzipLevel(b *testing.B) {
+	f, err := NewEncoder(Options{}).EncodeReq(sendReq(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f = bytes.Clone(f)
+	for _, lv := range []struct {
+		name  string
+		level int
+	}{{"default", gzip.DefaultCompression}, {"bestspeed", gzip.BestSpeed}, {"huffmanonly", gzip.HuffmanOnly}} {
+		b.Run(lv.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			zw, err := gzip.NewWriterLevel(&buf, lv.level)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Reset()
+				zw.Reset(&buf)
+				zw.Write(f)
+				zw.Close()
+			}
+			b.ReportMetric(float64(buf.Len()), "out-bytes")
+			b.ReportMetric(float64(len(f)), "in-bytes")
+		})
+	}
+}
