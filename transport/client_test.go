@@ -1,0 +1,1080 @@
+package transport
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/pb/msg"
+	"github.com/openimbot/openimbot/internal/pb/push"
+	"github.com/openimbot/openimbot/internal/pb/sdkws"
+	"github.com/openimbot/openimbot/internal/wire"
+)
+
+func TestHandshakeURL(t *testing.T) {
+	cfg := Config{WSAddr: "ws://h:10001", UserID: "bot 1", Token: "a+b/c=", PlatformID: 3, Background: true,
+		Compression: CompressGzip, Encoding: EncodingJSON, SDKVersion: "v1&2", MsgResp: true}
+	got := HandshakeURL(cfg, "op 1")
+	want := "ws://h:10001?sendID=bot+1&token=a%2Bb%2Fc%3D&platformID=3&operationID=op+1&isBackground=true&compression=gzip&sdkType=js&sdkVersion=v1%262&isMsgResp=true"
+	if got != want {
+		t.Fatalf("HandshakeURL\n got %s\nwant %s", got, want)
+	}
+	got = HandshakeURL(Config{WSAddr: "ws://h:10001/", UserID: "bot", Token: "t"}, "1")
+	want = "ws://h:10001/?sendID=bot&token=t&platformID=7&operationID=1&isBackground=false"
+	if got != want {
+		t.Fatalf("HandshakeURL defaults\n got %s\nwant %s", got, want)
+	}
+}
+
+// The client always sends isBackground and the reference SDK's parameters
+// (WIRE.md §13 item 3, client side).
+func TestHandshakeQueryOnTheWire(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	for k, want := range map[string]string{"sendID": "bot", "token": "SECRET-TOKEN-abc.def", "platformID": "7", "isBackground": "false"} {
+		if got := fc.query.Get(k); got != want {
+			t.Errorf("query %s = %q, want %q", k, got, want)
+		}
+	}
+	if fc.query.Get("operationID") == "" {
+		t.Error("operationID missing")
+	}
+	for _, k := range []string{"compression", "sdkType", "isMsgResp"} {
+		if fc.query.Has(k) {
+			t.Errorf("query has %s by default", k)
+		}
+	}
+	e := r.waitEvent(t, EventConnected)
+	if e.Conn != 1 {
+		t.Errorf("first connection generation = %d, want 1", e.Conn)
+	}
+	if s := r.c.Status(); s != StatusConnected {
+		t.Errorf("Status = %d, want connected", s)
+	}
+}
+
+func TestConformance06_FatalTokenErrors(t *testing.T) {
+	for _, tc := range []struct {
+		code     int
+		sentinel error
+	}{
+		{1501, ErrTokenExpired}, {1502, ErrTokenInvalid}, {1503, ErrTokenInvalid}, {1504, ErrTokenInvalid},
+		{1505, ErrTokenInvalid}, {1506, ErrTokenKicked}, {1507, ErrTokenInvalid},
+	} {
+		t.Run(tc.sentinel.Error()+"/"+itoa(tc.code), func(t *testing.T) {
+			gw := newFakeGW(t)
+			gw.rejectWith(func(url.Values) map[string]any {
+				return map[string]any{"errCode": tc.code, "errMsg": "TokenError", "errDlt": ""}
+			})
+			r := start(t, testConfig(gw))
+			err := r.waitDone(t)
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.Code != tc.code {
+				t.Fatalf("Run = %v, want *APIError %d", err, tc.code)
+			}
+			if !errors.Is(err, tc.sentinel) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tc.sentinel)
+			}
+			if n := gw.dials.Load(); n != 1 {
+				t.Errorf("dials = %d, want 1 (no reconnect loop)", n)
+			}
+			e := r.waitEvent(t, EventTokenInvalid)
+			if !errors.Is(e.Err, tc.sentinel) {
+				t.Errorf("EventTokenInvalid.Err = %v", e.Err)
+			}
+			if s := r.c.Status(); s != StatusClosed {
+				t.Errorf("Status = %d, want closed", s)
+			}
+			if _, err := r.c.GetNewestSeq(context.Background()); !errors.Is(err, ErrClosed) {
+				t.Errorf("request after fatal error = %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestConformance06_OtherHandshakeErrorsRetry(t *testing.T) {
+	gw := newFakeGW(t)
+	var mu sync.Mutex
+	left := 3
+	gw.rejectWith(func(url.Values) map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		if left == 0 {
+			return nil
+		}
+		left--
+		return map[string]any{"errCode": []int{1602, 500, 1601}[left], "errMsg": "x", "errDlt": "y"}
+	})
+	cfg := testConfig(gw)
+	var attempts []int
+	var amu sync.Mutex
+	cfg.Backoff = func(n int) time.Duration {
+		amu.Lock()
+		attempts = append(attempts, n)
+		amu.Unlock()
+		return 10 * time.Millisecond
+	}
+	r := start(t, cfg)
+	var failed []Event
+	for len(failed) < 3 {
+		e := r.waitEvent(t, EventConnectFailed)
+		failed = append(failed, e)
+	}
+	for i, e := range failed {
+		var ae *APIError
+		if !errors.As(e.Err, &ae) || ae.Detail != "y" {
+			t.Errorf("ConnectFailed %d: Err = %v, want *APIError with detail", i, e.Err)
+		}
+		if e.Attempt != i+1 {
+			t.Errorf("ConnectFailed %d: Attempt = %d", i, e.Attempt)
+		}
+	}
+	r.waitEvent(t, EventConnected)
+	amu.Lock()
+	defer amu.Unlock()
+	if len(attempts) != 3 || attempts[0] != 1 || attempts[2] != 3 {
+		t.Errorf("backoff attempts = %v, want [1 2 3]", attempts)
+	}
+}
+
+func TestMaxReconnectsExhausted(t *testing.T) {
+	gw := newFakeGW(t)
+	gw.rejectWith(func(url.Values) map[string]any { return map[string]any{"errCode": 1601, "errMsg": "ConnOverMaxNumLimit"} })
+	cfg := testConfig(gw)
+	cfg.MaxReconnects = 4
+	r := start(t, cfg)
+	err := r.waitDone(t)
+	if !errors.Is(err, ErrReconnectsExhausted) {
+		t.Fatalf("Run = %v, want ErrReconnectsExhausted", err)
+	}
+	if n := gw.dials.Load(); n != 4 {
+		t.Errorf("dials = %d, want 4", n)
+	}
+}
+
+func TestConformance06_MsgRespFirstFrame(t *testing.T) {
+	// Failure reported in the first text frame after the upgrade.
+	gw := newFakeGW(t)
+	gw.serveWith(msgRespHandler(t, `{"errCode":1505,"errMsg":"TokenUnknownError","errDlt":""}`))
+	cfg := testConfig(gw)
+	cfg.MsgResp = true
+	r := start(t, cfg)
+	err := r.waitDone(t)
+	if !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("Run = %v, want ErrTokenInvalid", err)
+	}
+	// Success: the first text frame says errCode 0 and the protocol follows.
+	gw2 := newFakeGW(t)
+	cfg2 := testConfig(gw2)
+	cfg2.MsgResp = true
+	r2 := start(t, cfg2)
+	fc := gw2.accept(t)
+	if fc.query.Get("isMsgResp") != "true" {
+		t.Errorf("isMsgResp not sent")
+	}
+	r2.waitEvent(t, EventConnected)
+	go func() {
+		req := fc.nextReq(t)
+		fc.reply(t, req, 0, &sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{"si_a_bot": 2}})
+	}()
+	seqs, err := r2.c.GetNewestSeq(ctxT(t, 5*time.Second))
+	if err != nil || seqs["si_a_bot"] != 2 {
+		t.Fatalf("GetNewestSeq = %v, %v", seqs, err)
+	}
+}
+
+func msgRespHandler(t *testing.T, first string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		_ = ws.Write(r.Context(), websocket.MessageText, []byte(first))
+		ws.CloseNow()
+	}
+}
+
+// Item 7: every request frame is one self-contained gob stream that a fresh
+// gob.Decoder decodes.
+func TestConformance07_GobFreshStreamPerFrame(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	type sdkReq struct { // the SDK's GeneralWsReq, with int fields
+		ReqIdentifier int
+		Token         string
+		SendID        string
+		OperationID   string
+		MsgIncr       string
+		Data          []byte
+	}
+	for i := 0; i < 3; i++ {
+		done := make(chan error, 1)
+		go func() { _, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second)); done <- err }()
+		f := <-fc.frames
+		var v sdkReq
+		if err := gob.NewDecoder(bytes.NewReader(f.data)).Decode(&v); err != nil {
+			t.Fatalf("frame %d: fresh gob decoder: %v", i, err)
+		}
+		if v.ReqIdentifier != 1001 || v.SendID != "bot" || v.OperationID == "" || !strings.HasPrefix(v.MsgIncr, "bot_") {
+			t.Fatalf("frame %d decoded as %+v", i, v)
+		}
+		var gm sdkws.GetMaxSeqReq
+		if err := proto.Unmarshal(v.Data, &gm); err != nil || gm.GetUserID() != "bot" {
+			t.Fatalf("payload %v %v", &gm, err)
+		}
+		req := fc.nextReq(t)
+		fc.reply(t, req, 0, &sdkws.GetMaxSeqResp{})
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Item 8: sdkType=js sends JSON envelopes with the six keys, data base64.
+func TestConformance08_JSONEnvelope(t *testing.T) {
+	gw := newFakeGW(t)
+	cfg := testConfig(gw)
+	cfg.Encoding = EncodingJSON
+	r := start(t, cfg)
+	fc := gw.accept(t)
+	if fc.query.Get("sdkType") != "js" {
+		t.Fatalf("sdkType = %q", fc.query.Get("sdkType"))
+	}
+	r.waitEvent(t, EventConnected)
+	done := make(chan error, 1)
+	go func() { _, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second)); done <- err }()
+	f := <-fc.frames
+	if f.typ != websocket.MessageBinary {
+		t.Errorf("JSON envelope sent in a %v frame", f.typ)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(f.data, &m); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	for _, k := range []string{"reqIdentifier", "token", "sendID", "operationID", "msgIncr", "data"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("key %q missing in %s", k, f.data)
+		}
+	}
+	if len(m) != 6 {
+		t.Errorf("%d keys in %s", len(m), f.data)
+	}
+	if m["data"] != "CgNib3Q=" { // GetMaxSeqReq{userID:"bot"} = 0a03626f74
+		t.Errorf("data = %v", m["data"])
+	}
+	req := fc.nextReq(t)
+	fc.reply(t, req, 0, &sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{"x": 1}})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Items 9 and 10: envelopes travel in binary frames, gzipped exactly when
+// compression=gzip; text frames (pongs) are never gzipped.
+func TestConformance09_10_BinaryFramesAndGzip(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "gzip"}[gz], func(t *testing.T) {
+			gw := newFakeGW(t)
+			cfg := testConfig(gw)
+			if gz {
+				cfg.Compression = CompressGzip
+			}
+			r := start(t, cfg)
+			fc := gw.accept(t)
+			if got := fc.query.Get("compression"); (got == "gzip") != gz {
+				t.Fatalf("compression query = %q", got)
+			}
+			r.waitEvent(t, EventConnected)
+			// A push from the gateway (gzipped iff gz) is decoded.
+			fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", 1, "hi")))
+			e := r.waitEvent(t, EventPush)
+			if len(e.Messages) != 1 || e.Messages[0].Text() != "hi" {
+				t.Fatalf("push = %+v", e.Messages)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second)); done <- err }()
+			f := <-fc.frames
+			if f.typ != websocket.MessageBinary {
+				t.Fatalf("request in a %v frame", f.typ)
+			}
+			isGzip := len(f.data) > 2 && f.data[0] == 0x1f && f.data[1] == 0x8b
+			if isGzip != gz {
+				t.Fatalf("gzip magic = %v, want %v", isGzip, gz)
+			}
+			if gz {
+				zr, err := gzip.NewReader(bytes.NewReader(f.data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				zr.Multistream(false)
+				body, err := io.ReadAll(zr)
+				if err != nil {
+					t.Fatalf("not one complete gzip member: %v", err)
+				}
+				var v wire.Req
+				if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&v); err != nil || v.ReqIdentifier != 1001 {
+					t.Fatalf("inflated body: %+v %v", v, err)
+				}
+			}
+			fc.reply(t, fc.nextReq(t), 0, &sdkws.GetMaxSeqResp{})
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			fc.sendText(`{"type":"ping","body":"x"}`)
+			select {
+			case pong := <-fc.texts:
+				if string(pong) != `{"type":"pong","body":"x"}` {
+					t.Fatalf("pong = %s (gzipped text?)", pong)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no text pong")
+			}
+		})
+	}
+}
+
+// Item 11: the client decodes gob envelopes regardless of field order,
+// type name and int width.
+func TestConformance11_GobStructVariants(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	type GeneralWsResp struct { // another name, other order, int fields
+		Data          []byte
+		ErrMsg        string
+		ErrCode       int
+		OperationID   string
+		MsgIncr       string
+		ReqIdentifier int
+	}
+	done := make(chan map[string]int64, 1)
+	go func() {
+		m, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second))
+		if err != nil {
+			t.Error(err)
+		}
+		done <- m
+	}()
+	req := fc.nextReq(t)
+	data, _ := proto.Marshal(&sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{"si_alice_bot": 3}})
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(GeneralWsResp{ReqIdentifier: 1001, MsgIncr: req.MsgIncr, OperationID: req.OperationID, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.ws.Write(context.Background(), websocket.MessageBinary, buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-done; m["si_alice_bot"] != 3 {
+		t.Fatalf("GetNewestSeq = %v", m)
+	}
+	// And a push encoded by a fresh encoder of the variant struct.
+	pdata, _ := proto.Marshal(pushOf("si_alice_bot", textMsg("alice", "bot", 4, "variant")))
+	buf.Reset()
+	if err := gob.NewEncoder(&buf).Encode(GeneralWsResp{ReqIdentifier: 2001, Data: pdata}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.ws.Write(context.Background(), websocket.MessageBinary, buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	e := r.waitEvent(t, EventPush)
+	if e.Messages[0].Text() != "variant" || e.Messages[0].Seq != 4 {
+		t.Fatalf("push = %+v", e.Messages[0])
+	}
+}
+
+// Item 15: replies are matched by MsgIncr only; pushes interleave.
+func TestConformance15_CorrelationByMsgIncr(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	const n = 5
+	type res struct {
+		i   int
+		got int64
+		err error
+	}
+	results := make(chan res, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			m, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second))
+			results <- res{i, m["c"], err}
+		}()
+	}
+	reqs := make([]*wire.Req, n)
+	seen := map[string]bool{}
+	for i := range reqs {
+		reqs[i] = fc.nextReq(t)
+		if seen[reqs[i].MsgIncr] || !strings.HasPrefix(reqs[i].MsgIncr, "bot_") {
+			t.Fatalf("MsgIncr %q duplicate or badly formed", reqs[i].MsgIncr)
+		}
+		seen[reqs[i].MsgIncr] = true
+	}
+	// Reply in reverse order, each answer identifying its request, with a
+	// push before every reply. All replies carry the same ReqIdentifier and
+	// OperationID, so only MsgIncr can tell them apart.
+	answer := map[string]int64{}
+	for i := n - 1; i >= 0; i-- {
+		fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", int64(10+i), "p")))
+		answer[reqs[i].MsgIncr] = int64(100 + i)
+		data, _ := proto.Marshal(&sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{"c": int64(100 + i)}})
+		fc.send(t, &wire.Resp{ReqIdentifier: 1001, MsgIncr: reqs[i].MsgIncr, OperationID: "same", Data: data})
+	}
+	got := map[int64]bool{}
+	for i := 0; i < n; i++ {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		got[r.got] = true
+	}
+	for i := 0; i < n; i++ {
+		if !got[int64(100+i)] {
+			t.Fatalf("answers = %v", got)
+		}
+	}
+	for i := 0; i < n; i++ {
+		e := r.waitEvent(t, EventPush)
+		if e.Messages[0].Seq != int64(10+n-1-i) {
+			t.Fatalf("push %d seq %d: pushes out of order", i, e.Messages[0].Seq)
+		}
+	}
+}
+
+// Item 27: a ws Ping at least every PingInterval (and the gateway's Pong
+// keeps the connection alive past ReadTimeout).
+func TestConformance27_PingInterval(t *testing.T) {
+	gw := newFakeGW(t)
+	cfg := testConfig(gw)
+	cfg.PingInterval = 50 * time.Millisecond
+	cfg.ReadTimeout = 300 * time.Millisecond
+	r := start(t, cfg)
+	gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	deadline := time.Now().Add(10 * time.Second)
+	for gw.pings.Load() < 10 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := gw.pings.Load(); n < 10 {
+		t.Fatalf("pings = %d", n)
+	}
+	// 10 pings at 50ms span 500ms > ReadTimeout: pongs kept it alive.
+	if n := gw.dials.Load(); n != 1 {
+		t.Fatalf("dials = %d: the connection was dropped despite pongs", n)
+	}
+	if s := r.c.Status(); s != StatusConnected {
+		t.Fatalf("Status = %d", s)
+	}
+}
+
+func TestReadTimeoutReconnects(t *testing.T) {
+	gw := newFakeGW(t)
+	gw.ignorePings.Store(true)
+	cfg := testConfig(gw)
+	cfg.PingInterval = 50 * time.Millisecond
+	cfg.ReadTimeout = 200 * time.Millisecond
+	r := start(t, cfg)
+	r.waitEvent(t, EventConnected)
+	e := r.waitEvent(t, EventDisconnected)
+	if !errors.Is(e.Err, ErrReadTimeout) {
+		t.Fatalf("Disconnected.Err = %v, want ErrReadTimeout", e.Err)
+	}
+	e = r.waitEvent(t, EventConnected)
+	if e.Conn != 2 {
+		t.Errorf("reconnected generation = %d", e.Conn)
+	}
+}
+
+// Item 30: text ping answered with the same body; other text frames are a
+// protocol error that drops the connection.
+func TestConformance30_TextPingPong(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	for _, tc := range []struct{ in, want string }{
+		{`{"type":"ping","body":"\"123\""}`, `{"type":"pong","body":"\"123\""}`},
+		{`{"type":"ping","body":{"a":[1,2]}}`, `{"type":"pong","body":{"a":[1,2]}}`},
+		{`{"type":"ping"}`, `{"type":"pong","body":null}`},
+	} {
+		fc.sendText(tc.in)
+		select {
+		case got := <-fc.texts:
+			if string(got) != tc.want {
+				t.Errorf("pong for %s = %s, want %s", tc.in, got, tc.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no pong for %s", tc.in)
+		}
+	}
+	fc.sendText(`{"type":"pong","body":1}`) // accepted silently
+	fc.sendText(`{"type":"hello"}`)
+	e := r.waitEvent(t, EventDisconnected)
+	if !errors.Is(e.Err, ErrProtocol) {
+		t.Fatalf("Disconnected.Err = %v, want ErrProtocol", e.Err)
+	}
+	r.waitEvent(t, EventConnected)
+	if n := gw.dials.Load(); n != 2 {
+		t.Errorf("dials = %d", n)
+	}
+}
+
+// Item 33: a 2002 kick stops the client: EventKicked, Run returns ErrKicked,
+// no redial.
+func TestConformance33_Kick(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	pending := make(chan error, 1)
+	go func() { _, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second)); pending <- err }()
+	fc.nextReq(t)
+	fc.send(t, &wire.Resp{ReqIdentifier: wire.KickOnlineMsg})
+	err := r.waitDone(t)
+	if !errors.Is(err, ErrKicked) {
+		t.Fatalf("Run = %v, want ErrKicked", err)
+	}
+	r.waitEvent(t, EventKicked)
+	if err := <-pending; !errors.Is(err, ErrConnectionLost) || !errors.Is(err, ErrKicked) {
+		t.Errorf("pending request = %v", err)
+	}
+	if s := r.c.Status(); s != StatusClosed {
+		t.Errorf("Status = %d", s)
+	}
+	time.Sleep(100 * time.Millisecond) // several backoff periods: no redial may happen
+	if n := gw.dials.Load(); n != 1 {
+		t.Errorf("dials = %d after a kick", n)
+	}
+	if _, err := r.c.GetNewestSeq(context.Background()); !errors.Is(err, ErrClosed) || !errors.Is(err, ErrKicked) {
+		t.Errorf("request after kick = %v", err)
+	}
+}
+
+// Item 34: Logout sends 2003 with DelUserPushTokenReq, then the client stops.
+func TestConformance34_Logout(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	go func() {
+		req := fc.nextReq(t)
+		if req.ReqIdentifier != wire.LogoutMsg {
+			t.Errorf("reqIdentifier = %d", req.ReqIdentifier)
+		}
+		var d push.DelUserPushTokenReq
+		if err := proto.Unmarshal(req.Data, &d); err != nil || d.GetUserID() != "bot" || d.GetPlatformID() != 7 {
+			t.Errorf("DelUserPushTokenReq = %v, %v", &d, err)
+		}
+		fc.reply(t, req, 0, nil)
+		fc.kill()
+	}()
+	if err := r.c.Logout(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatalf("Logout = %v", err)
+	}
+	if err := r.waitDone(t); err != nil {
+		t.Fatalf("Run = %v after logout", err)
+	}
+	if s := r.c.Status(); s != StatusClosed {
+		t.Errorf("Status = %d", s)
+	}
+	if err := r.c.SetBackground(context.Background(), true); !errors.Is(err, ErrClosed) {
+		t.Errorf("request after logout = %v", err)
+	}
+	if n := gw.dials.Load(); n != 1 {
+		t.Errorf("dials = %d", n)
+	}
+}
+
+// Item 37: the client never sends frames over 51200 bytes, and accepts
+// inbound frames up to 1 MiB.
+func TestConformance37_FrameLimits(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	big := &content.Message{RecvID: "alice", Elem: &content.Text{Content: strings.Repeat("x", 60000)}}
+	_, err := r.c.SendMsg(ctxT(t, 5*time.Second), big)
+	if !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("SendMsg of 60 kB = %v, want ErrFrameTooLarge", err)
+	}
+	// Just under the limit after the envelope is still refused when the
+	// frame is over: 51100 bytes of content plus envelope > 51200.
+	_, err = r.c.SendMsg(ctxT(t, 5*time.Second), &content.Message{RecvID: "alice", Elem: &content.Text{Content: strings.Repeat("y", 51100)}})
+	if !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("SendMsg of 51.1 kB = %v, want ErrFrameTooLarge", err)
+	}
+	select {
+	case f := <-fc.frames:
+		t.Fatalf("a %d-byte frame was sent", len(f.data))
+	case <-time.After(50 * time.Millisecond):
+	}
+	// The connection is still usable.
+	go func() { fc.reply(t, fc.nextReq(t), 0, &sdkws.UserSendMsgResp{ServerMsgID: "s"}) }()
+	if _, err := r.c.SendMsg(ctxT(t, 5*time.Second), &content.Message{RecvID: "alice", Elem: &content.Text{Content: "ok"}}); err != nil {
+		t.Fatal(err)
+	}
+	<-fc.frames
+	// Inbound: a ~1000 KB push is accepted.
+	fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", 1, strings.Repeat("z", 1000*1024))))
+	e := r.waitEvent(t, EventPush)
+	if len(e.Messages[0].Text()) != 1000*1024 {
+		t.Fatalf("big push text %d bytes", len(e.Messages[0].Text()))
+	}
+	// Over 1 MiB: the connection is dropped.
+	fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", 2, strings.Repeat("z", 1100*1024))))
+	r.waitEvent(t, EventDisconnected)
+	r.waitEvent(t, EventConnected)
+}
+
+func TestReconnectAfterDrop(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	fc.kill()
+	e := r.waitEvent(t, EventDisconnected)
+	if e.Conn != 1 || e.Err == nil {
+		t.Fatalf("Disconnected = %+v", e)
+	}
+	e = r.waitEvent(t, EventConnected)
+	if e.Conn != 2 {
+		t.Fatalf("Connected generation %d", e.Conn)
+	}
+	fc2 := gw.accept(t)
+	go func() { fc2.reply(t, fc2.nextReq(t), 0, nil) }()
+	if err := r.c.SetBackground(ctxT(t, 5*time.Second), false); err != nil {
+		t.Fatalf("request on the new connection: %v", err)
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	gw := newFakeGW(t)
+	cfg := testConfig(gw)
+	cfg.RequestTimeout = 150 * time.Millisecond
+	r := start(t, cfg)
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	// No deadline on ctx: RequestTimeout applies.
+	start := time.Now()
+	_, err := r.c.GetNewestSeq(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// A ctx deadline shorter than RequestTimeout wins; cancellation too.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { fc.nextReq(t); fc.nextReq(t); cancel() }()
+	_, err = r.c.GetNewestSeq(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want Canceled", err)
+	}
+	// The late reply to a timed-out request is ignored; the connection lives.
+	if s := r.c.Status(); s != StatusConnected {
+		t.Fatalf("Status = %d", s)
+	}
+	if n := gw.dials.Load(); n != 1 {
+		t.Fatalf("dials = %d", n)
+	}
+}
+
+func TestPendingRequestsFailWhenConnectionDies(t *testing.T) {
+	gw := newFakeGW(t)
+	cfg := testConfig(gw)
+	cfg.RequestTimeout = 30 * time.Second
+	r := start(t, cfg)
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	const n = 4
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() { _, err := r.c.GetNewestSeq(context.Background()); errs <- err }()
+	}
+	for i := 0; i < n; i++ {
+		fc.nextReq(t)
+	}
+	start := time.Now()
+	fc.kill()
+	for i := 0; i < n; i++ {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, ErrConnectionLost) {
+				t.Errorf("pending request = %v, want ErrConnectionLost", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("pending request still waiting after the connection died")
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("pending requests failed after %v", d)
+	}
+}
+
+func TestRequestWaitsForConnection(t *testing.T) {
+	gw := newFakeGW(t)
+	var mu sync.Mutex
+	refuse := true
+	gw.rejectWith(func(url.Values) map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		if refuse {
+			return map[string]any{"errCode": 500, "errMsg": "ServerInternalError"}
+		}
+		return nil
+	})
+	r := start(t, testConfig(gw))
+	r.waitEvent(t, EventConnectFailed)
+	errc := make(chan error, 1)
+	go func() { errc <- r.c.SetBackground(ctxT(t, 10*time.Second), true) }()
+	mu.Lock()
+	refuse = false
+	mu.Unlock()
+	fc := gw.accept(t)
+	req := fc.nextReq(t)
+	var bg sdkws.SetAppBackgroundStatusReq
+	if err := proto.Unmarshal(req.Data, &bg); err != nil || !bg.GetIsBackground() || bg.GetUserID() != "bot" || req.ReqIdentifier != wire.SetBackgroundStatus {
+		t.Fatalf("2004 payload %v %v", &bg, err)
+	}
+	fc.reply(t, req, 0, nil)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	// While disconnected, a request fails when its ctx ends.
+	mu.Lock()
+	refuse = true
+	mu.Unlock()
+	fc.kill()
+	r.waitEvent(t, EventDisconnected)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := r.c.SetBackground(ctx, false); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("request while disconnected = %v", err)
+	}
+}
+
+func TestCloseFailsRequests(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	errc := make(chan error, 1)
+	go func() { _, err := r.c.GetNewestSeq(context.Background()); errc <- err }()
+	fc.nextReq(t)
+	if err := r.c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Errorf("pending at Close = %v", err)
+	}
+	if err := r.waitDone(t); err != nil {
+		t.Errorf("Run after Close = %v", err)
+	}
+	if _, err := r.c.GetNewestSeq(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("after Close = %v", err)
+	}
+	if err := r.c.Run(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Run = %v", err)
+	}
+	r.c.Close() // idempotent
+	// The event stream ends.
+	for range r.events {
+	}
+}
+
+func TestServerErrorReplyIsAPIError(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	go func() { fc.reply(t, fc.nextReq(t), 1302, nil) }()
+	_, err := r.c.SendMsg(ctxT(t, 5*time.Second), &content.Message{RecvID: "alice", Elem: &content.Text{Content: "x"}})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != 1302 || ae.Msg != "Error1302" {
+		t.Fatalf("err = %v, want *APIError 1302", err)
+	}
+	if s := r.c.Status(); s != StatusConnected {
+		t.Errorf("an error reply dropped the connection")
+	}
+}
+
+func TestSendMsgSetsFields(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	got := make(chan *sdkws.MsgData, 1)
+	go func() {
+		req := fc.nextReq(t)
+		var md sdkws.MsgData
+		if err := proto.Unmarshal(req.Data, &md); err != nil {
+			t.Error(err)
+		}
+		got <- &md
+		fc.reply(t, req, 0, &msg.SendMsgResp{ServerMsgID: "srv1", ClientMsgID: md.GetClientMsgID(), SendTime: 1700000000123})
+	}()
+	m := &content.Message{GroupID: "g1", Elem: &content.Text{Content: "hello"}, AtUserIDList: []string{"a"}, Options: map[string]bool{"history": false}}
+	before := time.Now().UnixMilli()
+	res, err := r.c.SendMsg(ctxT(t, 5*time.Second), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := <-got
+	if md.GetSendID() != "bot" || md.GetSenderPlatformID() != 7 || md.GetMsgFrom() != 100 || md.GetStatus() != 1 ||
+		md.GetSendTime() != 0 || md.GetSessionType() != 3 || md.GetContentType() != 101 || md.GetGroupID() != "g1" ||
+		string(md.GetContent()) != `{"content":"hello"}` || md.GetCreateTime() < before || len(md.GetClientMsgID()) != 32 ||
+		md.GetOptions()["history"] != false || len(md.GetOptions()) != 1 || md.GetAtUserIDList()[0] != "a" {
+		t.Fatalf("MsgData sent = %v", md)
+	}
+	if res.ServerMsgID != "srv1" || res.ClientMsgID != md.GetClientMsgID() || res.SendTime != 1700000000123 {
+		t.Fatalf("SendResult = %+v", res)
+	}
+	if m.ServerMsgID != "srv1" || m.SendTime != 1700000000123 || m.Status != content.StatusSent || m.ClientMsgID != res.ClientMsgID {
+		t.Fatalf("message after send = %+v", m)
+	}
+}
+
+func TestNewClientMsgIDUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		id := NewClientMsgID("bot")
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" || seen[id] {
+			t.Fatalf("clientMsgID %q", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestPushDecodedIntoMessages(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	full := fullMsgData()
+	bad := textMsg("alice", "bot", 8, "x")
+	bad.Content = []byte(`{"content":`) // does not decode: kept as Unknown
+	notif := &sdkws.MsgData{SendID: "sys", RecvID: "bot", SessionType: 4, ContentType: 1204, Content: []byte(`{"detail":"{}"}`), Seq: 5}
+	fc.push(t, &sdkws.PushMessages{
+		Msgs:             map[string]*sdkws.PullMsgs{"sg_g1": {Msgs: []*sdkws.MsgData{full, bad}}},
+		NotificationMsgs: map[string]*sdkws.PullMsgs{"n_alice_bot": {Msgs: []*sdkws.MsgData{notif}}},
+	})
+	e := r.waitEvent(t, EventPush)
+	if len(e.Messages) != 3 {
+		t.Fatalf("%d messages", len(e.Messages))
+	}
+	m := e.Messages[0]
+	if m.ConversationID != "sg_g1" {
+		t.Errorf("ConversationID = %q", m.ConversationID)
+	}
+	checkMessage(t, &m, full)
+	if u, ok := e.Messages[1].Elem.(*content.Unknown); !ok || string(u.Raw) != `{"content":` || e.Messages[1].Seq != 8 {
+		t.Errorf("undecodable content: Elem %#v", e.Messages[1].Elem)
+	}
+	if n := e.Messages[2]; n.ConversationID != "n_alice_bot" || n.Seq != 5 || n.ContentType != 1204 || n.Elem == nil {
+		t.Errorf("notification = %+v", n)
+	}
+}
+
+// The read loop never waits for the consumer: with nobody reading Events,
+// pushes beyond EventQueueCap drop the connection (not messages), and every
+// pushed message is still delivered once the consumer reads.
+func TestEventQueueCapDropsConnectionNotMessages(t *testing.T) {
+	gw := newFakeGW(t)
+	cfg := testConfig(gw)
+	cfg.EventQueueCap = 50
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() { cancel(); c.Close() })
+	fc := gw.accept(t)
+	for i := 1; i <= 200; i++ {
+		fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", int64(i), "m")))
+	}
+	// The heartbeat and read loop kept working: the connection dies of the
+	// overflow and a new one is dialed while nobody reads the events.
+	gw.accept(t)
+	var seqs []int64
+	var disconnect error
+	timeout := time.After(10 * time.Second)
+	for disconnect == nil || len(seqs) < 51 {
+		select {
+		case e := <-c.Events():
+			switch e.Kind {
+			case EventPush:
+				for _, m := range e.Messages {
+					seqs = append(seqs, m.Seq)
+				}
+			case EventDisconnected:
+				disconnect = e.Err
+			}
+		case <-timeout:
+			t.Fatalf("got %d messages, disconnect %v", len(seqs), disconnect)
+		}
+	}
+	if !errors.Is(disconnect, ErrEventQueueFull) {
+		t.Fatalf("Disconnected.Err = %v", disconnect)
+	}
+	for i, s := range seqs {
+		if s != int64(i+1) {
+			t.Fatalf("message %d has seq %d: queued messages lost or reordered", i, s)
+		}
+	}
+}
+
+func TestEventOrderAndGenerations(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	var kinds []EventKind
+	next := func() Event {
+		select {
+		case e := <-r.events:
+			kinds = append(kinds, e.Kind)
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatalf("events so far %v", kinds)
+			return Event{}
+		}
+	}
+	if e := next(); e.Kind != EventConnecting || e.Attempt != 1 {
+		t.Fatalf("first event %+v", e)
+	}
+	if e := next(); e.Kind != EventConnected || e.Conn != 1 {
+		t.Fatalf("second event %+v", e)
+	}
+	fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", 1, "a")))
+	fc.kill()
+	if e := next(); e.Kind != EventPush || e.Conn != 1 {
+		t.Fatalf("third event %+v", e)
+	}
+	if e := next(); e.Kind != EventDisconnected || e.Conn != 1 {
+		t.Fatalf("fourth event %+v", e)
+	}
+	if e := next(); e.Kind != EventConnecting {
+		t.Fatalf("fifth event %+v", e)
+	}
+	if e := next(); e.Kind != EventConnected || e.Conn != 2 {
+		t.Fatalf("sixth event %+v", e)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	for _, cfg := range []Config{
+		{UserID: "u", Token: "t"},
+		{WSAddr: "ws://x", Token: "t"},
+		{WSAddr: "ws://x", UserID: "u"},
+		{WSAddr: "ws://x", UserID: "u", Token: "t", PlatformID: 12},
+		{WSAddr: "ws://x", UserID: "u", Token: "t", Compression: 5},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) succeeded", cfg)
+		} else if strings.Contains(err.Error(), "t\"") {
+			t.Errorf("error shows the token: %v", err)
+		}
+	}
+}
+
+func TestDefaultBackoff(t *testing.T) {
+	for n, base := range map[int]time.Duration{1: 1, 2: 2, 3: 4, 4: 8, 5: 16, 6: 1, 10: 16} {
+		d := DefaultBackoff(n)
+		if d < base*time.Second || d > base*time.Second*6/5 {
+			t.Errorf("DefaultBackoff(%d) = %v", n, d)
+		}
+	}
+}
+
+// Tokens never appear in error strings or logs, whatever fails.
+func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
+	const tok = "TOPSECRET/tok+en="
+	var logs bytes.Buffer
+	var lmu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&logs, &lmu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	check := func(what, s string) {
+		t.Helper()
+		for _, v := range []string{tok, url.QueryEscape(tok), "TOPSECRET"} {
+			if strings.Contains(s, v) {
+				t.Errorf("%s contains the token: %s", what, s)
+			}
+		}
+	}
+	// 1. Nothing listens: the dial error (which net/http builds from the URL).
+	gw := newFakeGW(t)
+	addr := gw.url()
+	gw.srv.Close()
+	cfg := Config{WSAddr: addr, UserID: "bot", Token: tok, Logger: logger, MaxReconnects: 2,
+		Backoff: func(int) time.Duration { return time.Millisecond }}
+	c, _ := New(cfg)
+	err := c.Run(context.Background())
+	if err == nil {
+		t.Fatal("Run succeeded against a closed server")
+	}
+	check("Run error", err.Error())
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		check("wrapped error", e.Error())
+	}
+	// 2. A handshake error whose detail echoes the token.
+	gw2 := newFakeGW(t)
+	gw2.rejectWith(func(q url.Values) map[string]any {
+		return map[string]any{"errCode": 1503, "errMsg": "TokenMalformedError " + q.Get("token"), "errDlt": "bad " + q.Get("token")}
+	})
+	cfg.WSAddr = gw2.url()
+	c2, _ := New(cfg)
+	err = c2.Run(context.Background())
+	check("handshake error", err.Error())
+	// 3. A 404 (not a gateway).
+	gw3 := newFakeGW(t)
+	gw3.serveWith(httpNotFound())
+	cfg.WSAddr = gw3.url()
+	c3, _ := New(cfg)
+	err = c3.Run(context.Background())
+	check("404 error", err.Error())
+	// 4. HTTP API errors with token and secret.
+	api, _ := NewAPI("http://127.0.0.1:1", WithAPILogger(logger))
+	_, err = api.GetAdminToken(context.Background(), tok, "imAdmin")
+	check("API error", err.Error())
+	_, err = api.GetUsersInfo(context.Background(), tok, "bot")
+	check("API error", err.Error())
+	lmu.Lock()
+	check("logs", logs.String())
+	lmu.Unlock()
+	if !strings.Contains(logs.String(), "dial failed") {
+		t.Errorf("expected dial failures in the log: %s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
