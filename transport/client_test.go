@@ -158,7 +158,9 @@ func TestConformance06_OtherHandshakeErrorsRetry(t *testing.T) {
 
 func TestMaxReconnectsExhausted(t *testing.T) {
 	gw := newFakeGW(t)
-	gw.rejectWith(func(url.Values) map[string]any { return map[string]any{"errCode": 1601, "errMsg": "ConnOverMaxNumLimit"} })
+	gw.rejectWith(func(url.Values) map[string]any {
+		return map[string]any{"errCode": 1601, "errMsg": "ConnOverMaxNumLimit"}
+	})
 	cfg := testConfig(gw)
 	cfg.MaxReconnects = 4
 	r := start(t, cfg)
