@@ -32,14 +32,14 @@ const DefaultTimeout = 10 * time.Second
 type Option func(*options)
 
 type options struct {
-	botID     string
-	users     []string
-	botOpts   []bot.Option
-	backlog   bot.Backlog
-	setBack   bool
-	sandbox   sandbox.Config
-	gzip      bool
-	storage   string
+	botID   string
+	users   []string
+	botOpts []bot.Option
+	backlog bot.Backlog
+	setBack bool
+	sandbox sandbox.Config
+	gzip    bool
+	storage string
 }
 
 // WithBotID sets the bot's user ID; default "bot".
