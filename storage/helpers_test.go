@@ -46,7 +46,7 @@ func mustOpen(t testing.TB, path string, opts Options) *DB {
 
 func mustOpenClock(t testing.TB, path string, opts Options, c *fakeClock) *DB {
 	t.Helper()
-	db, err := openWithClock(path, opts, c.Now)
+	db, err := open(path, opts, hooks{now: c.Now})
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}

@@ -98,11 +98,12 @@ func (o Options) normalized() Options {
 // DB is an open bot database. It is safe for concurrent use; see the package
 // documentation for the durability contract of each method.
 type DB struct {
-	path string
-	opts Options
-	log  *slog.Logger
-	bolt *bolt.DB
-	now  func() time.Time
+	path  string
+	opts  Options
+	log   *slog.Logger
+	bolt  *bolt.DB
+	now   func() time.Time
+	hooks hooks
 
 	mu       sync.Mutex
 	wm       map[string]*wmEntry
@@ -136,23 +137,42 @@ type wmEntry struct {
 // entries past DedupMax or DedupTTL, and starts the writer goroutine, which
 // Close stops.
 func Open(path string, opts Options) (*DB, error) {
-	return openWithClock(path, opts, time.Now)
+	return open(path, opts, hooks{})
 }
 
-func openWithClock(path string, opts Options, now func() time.Time) (*DB, error) {
+// hooks are test seams; the zero value is production behaviour.
+type hooks struct {
+	now          func() time.Time // clock of the dedup window; nil means time.Now
+	beforeCommit func()           // called by the writer before each commit
+}
+
+func open(path string, opts Options, h hooks) (*DB, error) {
+	if h.now == nil {
+		h.now = time.Now
+	}
 	opts = opts.normalized()
 	if path == "" {
 		return nil, &FileError{Path: path, Op: "open", Err: errors.New("empty path")}
 	}
+	flag := os.O_RDWR | os.O_CREATE
 	if opts.ReadOnly {
-		if _, err := os.Stat(path); err != nil {
-			return nil, &FileError{Path: path, Op: "open", Err: err}
-		}
+		flag = os.O_RDONLY
 	}
-	if _, err := checkHeader(path); err != nil {
+	f, err := os.OpenFile(path, flag, 0o600)
+	if err != nil {
 		return nil, &FileError{Path: path, Op: "open", Err: err}
 	}
-	var file *os.File
+	if err := lockFile(f, opts.ReadOnly, opts.LockTimeout); err != nil {
+		f.Close()
+		if errors.Is(err, ErrLocked) {
+			err = fmt.Errorf("%w (gave up after %v)", ErrLocked, opts.LockTimeout)
+		}
+		return nil, &FileError{Path: path, Op: "open", Err: err}
+	}
+	if err := protect(func() error { return validateFile(f) }); err != nil {
+		f.Close()
+		return nil, &FileError{Path: path, Op: "open", Err: err}
+	}
 	bopts := &bolt.Options{
 		Timeout:        opts.LockTimeout,
 		NoFreelistSync: true,
@@ -160,22 +180,17 @@ func openWithClock(path string, opts Options, now func() time.Time) (*DB, error)
 		ReadOnly:       opts.ReadOnly,
 		NoSync:         opts.NoSync,
 		MaxSize:        int(opts.MaxSize),
-		OpenFile: func(name string, flag int, mode os.FileMode) (*os.File, error) {
-			f, err := os.OpenFile(name, flag, mode)
-			file = f
-			return f, err
-		},
+		// bbolt gets the file that is already locked and validated.
+		OpenFile: func(string, int, os.FileMode) (*os.File, error) { return f, nil },
 	}
 	var bdb *bolt.DB
-	err := protect(func() error {
+	err = protect(func() error {
 		var err error
 		bdb, err = bolt.Open(path, 0o600, bopts)
 		return err
 	})
 	if err != nil {
-		if bdb == nil && file != nil && errors.Is(err, ErrCorrupt) {
-			file.Close() // bbolt panicked half-way: release the descriptor and its lock
-		}
+		f.Close() // bbolt closes it on error, but not if it panicked
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
 			err = fmt.Errorf("%w (gave up after %v)", ErrLocked, opts.LockTimeout)
@@ -190,7 +205,8 @@ func openWithClock(path string, opts Options, now func() time.Time) (*DB, error)
 		opts:       opts,
 		log:        opts.Logger.With("db", path),
 		bolt:       bdb,
-		now:        now,
+		now:        h.now,
+		hooks:      h,
 		wm:         make(map[string]*wmEntry),
 		wake:       make(chan struct{}, 1),
 		stop:       make(chan struct{}),

@@ -132,6 +132,9 @@ func (db *DB) run() {
 		closing := db.closing
 		db.mu.Unlock()
 
+		if db.hooks.beforeCommit != nil {
+			db.hooks.beforeCommit()
+		}
 		err := db.commit(b)
 
 		db.mu.Lock()
