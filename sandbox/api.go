@@ -1,0 +1,452 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/pb/sdkws"
+)
+
+// apiCaller is the verified token holder of an HTTP call.
+type apiCaller struct {
+	userID     string
+	platformID int32
+}
+
+type apiHandler func(s *Server, who apiCaller, body []byte) (any, *CodeError)
+
+type apiRoute struct {
+	noToken   bool // /auth/get_admin_token, /auth/parse_token
+	adminOnly bool
+	h         apiHandler
+}
+
+// emptyOK answers a call the official SDK makes at login with an empty
+// success.
+func emptyOK(data any) apiRoute {
+	return apiRoute{h: func(*Server, apiCaller, []byte) (any, *CodeError) { return data, nil }}
+}
+
+// apiRoutes returns the HTTP API (WIRE.md 8). Paths not listed answer 404.
+func apiRoutes() map[string]apiRoute {
+	return map[string]apiRoute{
+		"/auth/get_admin_token": {noToken: true, h: apiGetAdminToken},
+		"/auth/parse_token":     {noToken: true, h: apiParseToken},
+		"/auth/get_user_token":  {adminOnly: true, h: apiGetUserToken},
+		"/auth/force_logout":    {adminOnly: true, h: apiForceLogout},
+		"/user/user_register":   {adminOnly: true, h: apiUserRegister},
+		"/user/get_users_info":  {h: apiGetUsersInfo},
+		"/msg/send_msg":         {adminOnly: true, h: apiSendMsg},
+		"/group/create_group":   {h: apiCreateGroup},
+		"/msg/get_server_time": {h: func(*Server, apiCaller, []byte) (any, *CodeError) {
+			return map[string]int64{"serverTime": time.Now().UnixMilli()}, nil
+		}},
+		"/user/get_self_user_info": {h: apiGetSelfUserInfo},
+
+		// Login-time calls of the official SDK: empty successes.
+		"/friend/get_incremental_friends":               emptyOK(incremental()),
+		"/group/get_incremental_join_groups":            emptyOK(incremental()),
+		"/conversation/get_incremental_conversations":   emptyOK(incremental()),
+		"/group/get_incremental_group_members_batch":    emptyOK(map[string]any{"resp": map[string]any{}}),
+		"/friend/get_black_list":                        emptyOK(map[string]any{"blacks": []any{}, "total": 0}),
+		"/friend/get_full_friend_user_ids":              emptyOK(map[string]any{"version": 0, "versionID": "", "equal": false, "userIDs": []string{}}),
+		"/group/get_full_join_group_ids":                emptyOK(map[string]any{"version": 0, "versionID": "", "equal": false, "groupIDs": []string{}}),
+		"/conversation/get_full_conversation_ids":       emptyOK(map[string]any{"version": 0, "versionID": "", "equal": false, "conversationIDs": []string{}}),
+		"/conversation/get_owner_conversation":          emptyOK(map[string]any{"total": 0, "conversations": []any{}}),
+		"/conversation/get_all_conversations":           emptyOK(map[string]any{"conversations": []any{}}),
+		"/conversation/get_conversations":               emptyOK(map[string]any{"conversations": []any{}}),
+		"/conversation/get_not_notify_conversation_ids": emptyOK(map[string]any{"conversationIDs": []string{}}),
+		"/conversation/get_pinned_conversation_ids":     emptyOK(map[string]any{"conversationIDs": []string{}}),
+		"/friend/get_friend_apply_list":                 emptyOK(map[string]any{"friendRequests": []any{}, "total": 0}),
+		"/friend/get_self_friend_apply_list":            emptyOK(map[string]any{"friendRequests": []any{}, "total": 0}),
+		"/friend/get_friend_list":                       emptyOK(map[string]any{"friendsInfo": []any{}, "total": 0}),
+		"/group/get_joined_group_list":                  emptyOK(map[string]any{"groups": []any{}, "total": 0}),
+		"/group/get_recv_group_applicationList":         emptyOK(map[string]any{"groupRequests": []any{}, "total": 0}),
+		"/group/get_user_req_group_applicationList":     emptyOK(map[string]any{"groupRequests": []any{}, "total": 0}),
+		"/user/process_user_command_get_all":            emptyOK(map[string]any{"CommandResp": []any{}}),
+		"/user/get_subscribe_users_status":              emptyOK(map[string]any{"statusList": []any{}}),
+		"/user/subscribe_users_status":                  emptyOK(map[string]any{"statusList": []any{}}),
+		"/user/get_users_online_status":                 emptyOK(map[string]any{"statusList": []any{}}),
+		"/msg/get_conversations_has_read_and_max_seq":   emptyOK(map[string]any{"seqs": map[string]any{}}),
+		"/third/fcm_update_token":                       emptyOK(nil),
+		"/third/set_app_badge":                          emptyOK(nil),
+		"/user/update_user_info":                        emptyOK(nil),
+		"/user/update_user_info_ex":                     emptyOK(nil),
+	}
+}
+
+func incremental() map[string]any {
+	return map[string]any{"version": 0, "versionID": "", "full": false, "delete": []string{}, "insert": []any{}, "update": []any{}, "sortVersion": 0}
+}
+
+// serveAPI handles one HTTP API call (WIRE.md 8).
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	route, ok := s.routes[r.URL.Path]
+	if !ok || r.Method != http.MethodPost {
+		s.log.Info("sandbox: http", "path", r.URL.Path, "method", r.Method, "status", http.StatusNotFound)
+		http.NotFound(w, r)
+		return
+	}
+	s.mu.Lock()
+	s.stats.http++
+	s.mu.Unlock()
+	opID := r.Header.Get("operationID")
+	data, cerr := s.callAPI(route, r, opID)
+	body := map[string]any{"errCode": 0, "errMsg": "", "errDlt": ""}
+	if cerr != nil {
+		body["errCode"], body["errMsg"], body["errDlt"] = cerr.Code, cerr.Msg, cerr.Detail
+	} else if data != nil {
+		body["data"] = data
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		b = apiBody(CodeServerInternal, codeName(CodeServerInternal), "encode response")
+	}
+	code := 0
+	if cerr != nil {
+		code = cerr.Code
+	}
+	s.log.Info("sandbox: http", "path", r.URL.Path, "operationID", opID, "errCode", code)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+func (s *Server) callAPI(route apiRoute, r *http.Request, opID string) (any, *CodeError) {
+	if opID == "" {
+		return nil, codeErr(CodeArgs, "header must have operationID")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return nil, codeErr(CodeArgs, "read body: "+err.Error())
+	}
+	var who apiCaller
+	if !route.noToken {
+		tok := r.Header.Get("token")
+		if tok == "" {
+			return nil, codeErr(CodeArgs, "header must have token")
+		}
+		s.mu.Lock()
+		cl, cerr := parseToken(s.cfg.Secret, tok, time.Now())
+		if cerr == nil && cl.UserID != s.cfg.AdminUserID {
+			switch t := s.st.tokens[tokenKey(tok)]; {
+			case t == nil:
+				cerr = codeErr(CodeTokenNotExist, "")
+			case t.Kicked:
+				cerr = codeErr(CodeTokenKicked, "")
+			}
+		}
+		s.mu.Unlock()
+		if cerr != nil {
+			return nil, cerr
+		}
+		who = apiCaller{userID: cl.UserID, platformID: cl.PlatformID}
+		if route.adminOnly && who.userID != s.cfg.AdminUserID {
+			return nil, codeErr(CodeNoPermission, "only an admin may call "+r.URL.Path)
+		}
+	}
+	return route.h(s, who, body)
+}
+
+func decodeJSON(body []byte, v any) *CodeError {
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return codeErr(CodeArgs, "request body: "+err.Error())
+	}
+	return nil
+}
+
+func asCodeErr(err error) *CodeError {
+	if err == nil {
+		return nil
+	}
+	if ce, ok := err.(*CodeError); ok {
+		return ce
+	}
+	return codeErr(CodeServerInternal, err.Error())
+}
+
+type tokenData struct {
+	Token             string `json:"token"`
+	ExpireTimeSeconds int64  `json:"expireTimeSeconds"`
+}
+
+func apiGetAdminToken(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		Secret string `json:"secret"`
+		UserID string `json:"userID"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	if in.Secret != s.cfg.Secret {
+		return nil, codeErr(CodeNoPermission, "secret invalid")
+	}
+	if in.UserID != s.cfg.AdminUserID {
+		return nil, codeErr(CodeArgs, "userID is not an admin user ID")
+	}
+	tok, err := s.AdminToken()
+	if err != nil {
+		return nil, asCodeErr(err)
+	}
+	return tokenData{tok, int64(s.cfg.TokenTTL / time.Second)}, nil
+}
+
+func apiGetUserToken(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		PlatformID int32  `json:"platformID"`
+		UserID     string `json:"userID"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	tok, err := s.UserToken(in.UserID, in.PlatformID)
+	if err != nil {
+		return nil, asCodeErr(err)
+	}
+	return tokenData{tok, int64(s.cfg.TokenTTL / time.Second)}, nil
+}
+
+func apiParseToken(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	cl, cerr := parseToken(s.cfg.Secret, in.Token, time.Now())
+	if cerr != nil {
+		return nil, cerr
+	}
+	return map[string]any{"userID": cl.UserID, "platformID": cl.PlatformID, "expireTimeSeconds": cl.Exp}, nil
+}
+
+func apiForceLogout(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		PlatformID int32  `json:"platformID"`
+		UserID     string `json:"userID"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	if in.UserID == "" {
+		return nil, codeErr(CodeArgs, "userID is empty")
+	}
+	s.Kick(in.UserID, in.PlatformID)
+	return nil, nil
+}
+
+type apiUser struct {
+	UserID           string `json:"userID"`
+	Nickname         string `json:"nickname"`
+	FaceURL          string `json:"faceURL"`
+	Ex               string `json:"ex"`
+	CreateTime       int64  `json:"createTime"`
+	AppMangerLevel   int32  `json:"appMangerLevel"`
+	GlobalRecvMsgOpt int32  `json:"globalRecvMsgOpt"`
+}
+
+func apiUserRegister(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		Users []apiUser `json:"users"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	if len(in.Users) == 0 {
+		return nil, codeErr(CodeArgs, "users is empty")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range in.Users {
+		if u.UserID == "" {
+			return nil, codeErr(CodeArgs, "userID is empty")
+		}
+		if _, ok := s.st.users[u.UserID]; ok {
+			return nil, codeErr(CodeRegisteredAlready, "userID "+u.UserID+" is registered already")
+		}
+	}
+	for _, u := range in.Users {
+		if err := s.registerLocked(userRec{UserID: u.UserID, Nickname: u.Nickname, FaceURL: u.FaceURL, Ex: u.Ex}); err != nil {
+			return nil, asCodeErr(err)
+		}
+	}
+	return nil, nil
+}
+
+func userInfo(u *userRec) apiUser {
+	return apiUser{UserID: u.UserID, Nickname: u.Nickname, FaceURL: u.FaceURL, Ex: u.Ex, CreateTime: u.CreateTime}
+}
+
+func apiGetUsersInfo(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		UserIDs []string `json:"userIDs"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []apiUser{}
+	for _, id := range in.UserIDs {
+		if u := s.st.users[id]; u != nil {
+			out = append(out, userInfo(u))
+		} else if id == s.cfg.AdminUserID {
+			out = append(out, apiUser{UserID: id, Nickname: id, AppMangerLevel: 2})
+		}
+	}
+	return map[string]any{"usersInfo": out}, nil
+}
+
+func apiGetSelfUserInfo(s *Server, who apiCaller, body []byte) (any, *CodeError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.st.users[who.userID]
+	if u == nil {
+		return nil, codeErr(CodeRecordNotFound, "user "+who.userID+" not found")
+	}
+	return map[string]any{"user": userInfo(u)}, nil
+}
+
+func apiSendMsg(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		SendID           string          `json:"sendID"`
+		RecvID           string          `json:"recvID"`
+		GroupID          string          `json:"groupID"`
+		SenderNickname   string          `json:"senderNickname"`
+		SenderFaceURL    string          `json:"senderFaceURL"`
+		SenderPlatformID int32           `json:"senderPlatformID"`
+		Content          json.RawMessage `json:"content"`
+		ContentType      int32           `json:"contentType"`
+		SessionType      int32           `json:"sessionType"`
+		IsOnlineOnly     bool            `json:"isOnlineOnly"`
+		NotOfflinePush   bool            `json:"notOfflinePush"`
+		SendTime         int64           `json:"sendTime"`
+		OfflinePushInfo  *struct {
+			Title, Desc, Ex, IOSPushSound string
+			IOSBadgeCount                 bool
+		} `json:"offlinePushInfo"`
+		Ex string `json:"ex"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	var obj map[string]any
+	if len(in.Content) == 0 || json.Unmarshal(in.Content, &obj) != nil || obj == nil {
+		return nil, codeErr(CodeArgs, "content must be a JSON object")
+	}
+	switch content.ContentType(in.ContentType) {
+	case content.TypeText, content.TypeMarkdown:
+		if _, ok := obj["content"]; !ok {
+			if _, ok := obj["Content"]; !ok {
+				return nil, codeErr(CodeArgs, "content.content is required")
+			}
+		}
+	case content.TypeAtText:
+		if _, ok := obj["atUserList"]; !ok {
+			return nil, codeErr(CodeArgs, "content.atUserList is required")
+		}
+	case content.TypeCustom:
+		if _, ok := obj["data"]; !ok {
+			return nil, codeErr(CodeArgs, "content.data is required")
+		}
+	}
+	switch in.SessionType {
+	case 1, 4:
+		if in.RecvID == "" {
+			return nil, codeErr(CodeArgs, "recvID is empty")
+		}
+	case 2, 3:
+		if in.GroupID == "" {
+			return nil, codeErr(CodeArgs, "groupID is empty")
+		}
+		in.SessionType = 3
+	default:
+		return nil, codeErr(CodeArgs, "unknown sessionType "+strconv.Itoa(int(in.SessionType)))
+	}
+	md := &sdkws.MsgData{
+		SendID: in.SendID, RecvID: in.RecvID, GroupID: in.GroupID,
+		SenderNickname: in.SenderNickname, SenderFaceURL: in.SenderFaceURL, SenderPlatformID: in.SenderPlatformID,
+		SessionType: in.SessionType, ContentType: in.ContentType, Content: []byte(in.Content),
+		MsgFrom: int32(content.FromSystem), SendTime: in.SendTime, CreateTime: time.Now().UnixMilli(),
+		ClientMsgID: newID(in.SendID), Ex: in.Ex,
+	}
+	if md.SessionType == 3 {
+		md.RecvID = ""
+	}
+	if in.OfflinePushInfo != nil {
+		p := in.OfflinePushInfo
+		md.OfflinePushInfo = &sdkws.OfflinePushInfo{Title: p.Title, Desc: p.Desc, Ex: p.Ex, IOSPushSound: p.IOSPushSound, IOSBadgeCount: p.IOSBadgeCount}
+	}
+	if in.IsOnlineOnly {
+		md.Options = map[string]bool{}
+		for _, k := range []string{"history", "persistent", "senderSync", "conversationUpdate", "senderConversationUpdate", "unreadCount", "offlinePush"} {
+			md.Options[k] = false
+		}
+	} else if in.NotOfflinePush {
+		md.Options = map[string]bool{"offlinePush": false}
+	}
+	if cerr := validateMsg(md); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if md.SessionType == 3 && s.st.groups[md.GroupID] == nil {
+		return nil, codeErr(CodeGroupIDNotFound, "group "+md.GroupID+" does not exist")
+	}
+	m, err := s.acceptLocked(md, "")
+	if err != nil {
+		return nil, asCodeErr(err)
+	}
+	return map[string]any{"serverMsgID": m.ServerMsgID, "clientMsgID": m.ClientMsgID, "sendTime": m.SendTime}, nil
+}
+
+func apiCreateGroup(s *Server, who apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		MemberUserIDs []string `json:"memberUserIDs"`
+		AdminUserIDs  []string `json:"adminUserIDs"`
+		OwnerUserID   string   `json:"ownerUserID"`
+		GroupInfo     struct {
+			GroupID   string `json:"groupID"`
+			GroupName string `json:"groupName"`
+			GroupType int32  `json:"groupType"`
+		} `json:"groupInfo"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	owner := in.OwnerUserID
+	if owner == "" && who.userID != s.cfg.AdminUserID {
+		owner = who.userID
+	}
+	if owner == "" {
+		return nil, codeErr(CodeArgs, "ownerUserID is empty")
+	}
+	id := in.GroupInfo.GroupID
+	if id == "" {
+		id = strconv.FormatInt(time.Now().UnixNano()%10000000000, 10)
+	}
+	members := append([]string{owner}, in.AdminUserIDs...)
+	members = append(members, in.MemberUserIDs...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range members {
+		if _, ok := s.st.users[m]; !ok && m != s.cfg.AdminUserID {
+			return nil, codeErr(CodeUserIDNotFound, "user "+m+" is not registered")
+		}
+	}
+	g := &groupRec{GroupID: id, Name: in.GroupInfo.GroupName, Owner: owner, Members: members}
+	if err := s.createGroupLocked(g); err != nil {
+		return nil, asCodeErr(err)
+	}
+	return map[string]any{"groupInfo": map[string]any{
+		"groupID": g.GroupID, "groupName": g.Name, "ownerUserID": g.Owner, "memberCount": len(g.Members),
+		"createTime": g.CreateTime, "groupType": 2, "status": 0,
+	}}, nil
+}

@@ -1,0 +1,135 @@
+package sandbox
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/pb/sdkws"
+)
+
+// conversationID computes the conversation a message belongs to (WIRE.md
+// 7.1): si_/sg_/sn_ for chat messages, the n_ twin when the option
+// isNotNotification is explicitly false.
+func conversationID(sessionType int32, sendID, recvID, groupID string, opts map[string]bool) string {
+	var id string
+	switch sessionType {
+	case int32(content.ReadGroupChat):
+		id = "sg_" + groupID
+	case int32(content.WriteGroupChat):
+		id = "g_" + groupID
+	case int32(content.NotificationChat):
+		id = "sn_" + sortedPair(sendID, recvID)
+	default:
+		id = "si_" + sortedPair(sendID, recvID)
+	}
+	if v, ok := opts["isNotNotification"]; ok && !v {
+		id = notificationID(id)
+	}
+	return id
+}
+
+// notificationID returns the n_ twin of a conversation ID.
+func notificationID(id string) string {
+	if _, rest, ok := strings.Cut(id, "_"); ok {
+		return "n_" + rest
+	}
+	return "n_" + id
+}
+
+func sortedPair(a, b string) string {
+	s := []string{a, b}
+	sort.Strings(s)
+	return s[0] + "_" + s[1]
+}
+
+// option reports an options-map key, absent meaning true (WIRE.md 7.8).
+func option(opts map[string]bool, key string) bool {
+	v, ok := opts[key]
+	return !ok || v
+}
+
+// toContent converts a stored or pushed MsgData to a content.Message.
+func toContent(convID string, m *sdkws.MsgData) content.Message {
+	out := content.Message{
+		ConversationID:   convID,
+		SendID:           m.SendID,
+		RecvID:           m.RecvID,
+		GroupID:          m.GroupID,
+		ClientMsgID:      m.ClientMsgID,
+		ServerMsgID:      m.ServerMsgID,
+		SenderPlatformID: m.SenderPlatformID,
+		SenderNickname:   m.SenderNickname,
+		SenderFaceURL:    m.SenderFaceURL,
+		SessionType:      content.SessionType(m.SessionType),
+		MsgFrom:          content.MsgFrom(m.MsgFrom),
+		ContentType:      content.ContentType(m.ContentType),
+		Content:          append([]byte(nil), m.Content...),
+		Seq:              m.Seq,
+		SendTime:         m.SendTime,
+		CreateTime:       m.CreateTime,
+		Status:           content.Status(m.Status),
+		IsRead:           m.IsRead,
+		AtUserIDList:     append([]string(nil), m.AtUserIDList...),
+		AttachedInfo:     m.AttachedInfo,
+		Ex:               m.Ex,
+	}
+	if len(m.Options) > 0 {
+		out.Options = make(map[string]bool, len(m.Options))
+		for k, v := range m.Options {
+			out.Options[k] = v
+		}
+	}
+	if p := m.OfflinePushInfo; p != nil {
+		out.OfflinePushInfo = &content.OfflinePushInfo{
+			Title: p.Title, Desc: p.Desc, Ex: p.Ex,
+			IOSPushSound: p.IOSPushSound, IOSBadgeCount: p.IOSBadgeCount, SignalInfo: p.SignalInfo,
+		}
+	}
+	if m.Status != int32(content.StatusDeleted) || len(m.Content) > 0 {
+		// Decode never returns a nil element; a decode error leaves an
+		// element that keeps the raw bytes, which is all a sandbox needs.
+		out.Elem, _ = content.Decode(out.ContentType, out.Content)
+	}
+	return out
+}
+
+// fromContent converts a content.Message to a MsgData (ConversationID, Elem
+// are not carried).
+func fromContent(m *content.Message) *sdkws.MsgData {
+	out := &sdkws.MsgData{
+		SendID:           m.SendID,
+		RecvID:           m.RecvID,
+		GroupID:          m.GroupID,
+		ClientMsgID:      m.ClientMsgID,
+		ServerMsgID:      m.ServerMsgID,
+		SenderPlatformID: m.SenderPlatformID,
+		SenderNickname:   m.SenderNickname,
+		SenderFaceURL:    m.SenderFaceURL,
+		SessionType:      int32(m.SessionType),
+		MsgFrom:          int32(m.MsgFrom),
+		ContentType:      int32(m.ContentType),
+		Content:          append([]byte(nil), m.Content...),
+		Seq:              m.Seq,
+		SendTime:         m.SendTime,
+		CreateTime:       m.CreateTime,
+		Status:           int32(m.Status),
+		IsRead:           m.IsRead,
+		AtUserIDList:     append([]string(nil), m.AtUserIDList...),
+		AttachedInfo:     m.AttachedInfo,
+		Ex:               m.Ex,
+	}
+	if len(m.Options) > 0 {
+		out.Options = make(map[string]bool, len(m.Options))
+		for k, v := range m.Options {
+			out.Options[k] = v
+		}
+	}
+	if p := m.OfflinePushInfo; p != nil {
+		out.OfflinePushInfo = &sdkws.OfflinePushInfo{
+			Title: p.Title, Desc: p.Desc, Ex: p.Ex,
+			IOSPushSound: p.IOSPushSound, IOSBadgeCount: p.IOSBadgeCount, SignalInfo: p.SignalInfo,
+		}
+	}
+	return out
+}

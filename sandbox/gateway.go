@@ -1,0 +1,562 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/openimbot/openimbot/internal/wire"
+)
+
+// handshake holds the parsed query parameters (WIRE.md 1.2).
+type handshake struct {
+	sendID      string
+	token       string
+	platformID  int32
+	operationID string
+	background  bool
+	gzip        bool
+	encoding    wire.Encoding
+	msgResp     bool
+}
+
+// parseHandshake validates the query in WIRE.md 1.3 step 2 order. msgResp is
+// known (best effort) even when an error is returned.
+func parseHandshake(r *http.Request) (h handshake, cerr *CodeError) {
+	q := r.URL.Query()
+	if v := q.Get("v"); v != "" {
+		return parseV(v)
+	}
+	msgResp, msgRespErr := false, error(nil)
+	if v := q.Get("isMsgResp"); v != "" {
+		msgResp, msgRespErr = strconv.ParseBool(v)
+	}
+	h.msgResp = msgResp
+	h.operationID = q.Get("operationID")
+	h.token = q.Get("token")
+	h.sendID = q.Get("sendID")
+	switch {
+	case h.operationID == "":
+		return h, codeErr(CodeConnArgs, "operationID is empty")
+	case h.token == "":
+		return h, codeErr(CodeConnArgs, "token is empty")
+	case h.sendID == "":
+		return h, codeErr(CodeConnArgs, "sendID is empty")
+	}
+	p, err := strconv.ParseInt(q.Get("platformID"), 10, 32)
+	if err != nil {
+		return h, codeErr(CodeConnArgs, "platformID is not int")
+	}
+	h.platformID = int32(p)
+	if !validPlatform(h.platformID) {
+		return h, codeErr(CodeConnArgs, "platformID is invalid")
+	}
+	switch q.Get("sdkType") {
+	case "", "go":
+		h.encoding = wire.Gob
+	case "js":
+		h.encoding = wire.JSON
+	default:
+		return h, codeErr(CodeConnArgs, "sdkType is invalid")
+	}
+	if msgRespErr != nil {
+		return h, codeErr(CodeConnArgs, "isMsgResp is not bool")
+	}
+	compression := q.Get("compression")
+	if compression == "" {
+		compression = r.Header.Get("compression")
+	}
+	h.gzip = compression == "gzip"
+	bg, err := strconv.ParseBool(q.Get("isBackground"))
+	if err != nil {
+		return h, codeErr(CodeServerInternal, "invalid syntax")
+	}
+	h.background = bg
+	return h, nil
+}
+
+// parseV decodes the patch.16 `v` parameter: base64url JSON replacing every
+// other parameter.
+func parseV(v string) (h handshake, cerr *CodeError) {
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return h, codeErr(CodeConnArgs, "v is not base64url")
+	}
+	var a struct {
+		Token        string `json:"token"`
+		UserID       string `json:"userID"`
+		PlatformID   int32  `json:"platformID"`
+		OperationID  string `json:"operationID"`
+		Compression  string `json:"compression"`
+		SDKType      string `json:"sdkType"`
+		SendResponse bool   `json:"sendResponse"`
+		Background   bool   `json:"background"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return h, codeErr(CodeConnArgs, "v is not a JSON object")
+	}
+	h = handshake{sendID: a.UserID, token: a.Token, platformID: a.PlatformID, operationID: a.OperationID,
+		background: a.Background, gzip: a.Compression == "gzip", msgResp: a.SendResponse}
+	switch {
+	case h.operationID == "":
+		return h, codeErr(CodeConnArgs, "operationID is empty")
+	case h.token == "":
+		return h, codeErr(CodeConnArgs, "token is empty")
+	case h.sendID == "":
+		return h, codeErr(CodeConnArgs, "sendID is empty")
+	case !validPlatform(h.platformID):
+		return h, codeErr(CodeConnArgs, "platformID is invalid")
+	}
+	switch a.SDKType {
+	case "", "go":
+	case "js":
+		h.encoding = wire.JSON
+	default:
+		return h, codeErr(CodeConnArgs, "sdkType is invalid")
+	}
+	return h, nil
+}
+
+// apiBody is the handshake result body (WIRE.md 1.5).
+func apiBody(code int, msg, detail string) []byte {
+	b, _ := json.Marshal(struct {
+		ErrCode int    `json:"errCode"`
+		ErrMsg  string `json:"errMsg"`
+		ErrDlt  string `json:"errDlt"`
+	}{code, msg, detail})
+	return b
+}
+
+// acceptOptions are the upgrade options; onPing, if set, sees every Ping.
+func acceptOptions(onPing func()) *websocket.AcceptOptions {
+	o := &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // any Origin (WIRE.md 1.1)
+		CompressionMode:    websocket.CompressionDisabled,
+	}
+	if onPing != nil {
+		o.OnPingReceived = func(context.Context, []byte) bool { onPing(); return true }
+	}
+	return o
+}
+
+// serveWS handles one handshake on any path.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	h, cerr := parseHandshake(r)
+	s.mu.Lock()
+	switch {
+	case len(s.conns) >= s.cfg.MaxConnections:
+		cerr = codeErr(CodeConnOverMax, "too many connections")
+	case cerr == nil && s.refuseLeft > 0:
+		s.refuseLeft--
+		cerr = codeErr(s.refuseCode, "refused by RefuseHandshakes")
+	}
+	if cerr == nil {
+		cerr = s.checkTokenLocked(h)
+	}
+	if cerr != nil {
+		s.stats.failedHS++
+	}
+	s.mu.Unlock()
+	if cerr != nil {
+		s.log.Info("sandbox: handshake refused", "remote", r.RemoteAddr, "user", h.sendID, "platform", h.platformID,
+			"operationID", h.operationID, "errCode", cerr.Code, "errDlt", cerr.Detail)
+		body := apiBody(cerr.Code, cerr.Msg, cerr.Detail)
+		if !h.msgResp {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			w.Write(body)
+			return
+		}
+		ws, err := websocket.Accept(w, r, acceptOptions(nil))
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ws.Write(ctx, websocket.MessageText, body)
+		cancel()
+		ws.CloseNow()
+		return
+	}
+
+	c := &conn{
+		s:          s,
+		id:         s.connSeq.Add(1),
+		userID:     h.sendID,
+		platformID: h.platformID,
+		tokenKey:   tokenKey(h.token),
+		opts:       wire.Options{Encoding: h.encoding, Gzip: h.gzip},
+		out:        make(chan outFrame, s.cfg.SendQueue+1),
+		done:       make(chan struct{}),
+		remote:     r.RemoteAddr,
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.lastRead.Store(time.Now().UnixNano())
+	c.dropLeft.Store(-1)
+	if h.msgResp {
+		c.out <- outFrame{text: apiBody(0, "", "")}
+	}
+	// Register before the upgrade completes, so that anything that happens
+	// after the client sees the 101 (a push, a kick) reaches it.
+	if !s.register(c, h) {
+		c.cancel()
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		w.Write(apiBody(CodeServerInternal, codeName(CodeServerInternal), "server stopping"))
+		return
+	}
+	ws, err := websocket.Accept(w, r, acceptOptions(c.touch))
+	if err == nil {
+		ws.SetReadLimit(wire.MaxServerInbound)
+	}
+	s.mu.Lock()
+	c.ws = ws
+	dropped := c.isDropped()
+	s.mu.Unlock()
+	if err != nil || dropped {
+		if err != nil {
+			s.log.Info("sandbox: upgrade failed", "remote", r.RemoteAddr, "err", err)
+			c.drop("upgrade failed")
+		} else {
+			ws.CloseNow()
+		}
+		why, _ := c.dropWhy.Load().(string)
+		s.unregister(c, why)
+		s.connWG.Done()
+		return
+	}
+	defer s.connWG.Done()
+	c.run()
+}
+
+// checkTokenLocked is WIRE.md 1.3 steps 3 and 4.
+func (s *Server) checkTokenLocked(h handshake) *CodeError {
+	cl, cerr := parseToken(s.cfg.Secret, h.token, time.Now())
+	if cerr != nil {
+		return cerr
+	}
+	if cl.UserID != s.cfg.AdminUserID {
+		t := s.st.tokens[tokenKey(h.token)]
+		switch {
+		case t == nil:
+			return codeErr(CodeTokenNotExist, "")
+		case t.Kicked:
+			return codeErr(CodeTokenKicked, "")
+		}
+	}
+	if cl.UserID != h.sendID {
+		return codeErr(CodeTokenInvalid, "token uid "+cl.UserID+" != userID "+h.sendID)
+	}
+	if cl.PlatformID != h.platformID {
+		return codeErr(CodeTokenInvalid, "token platform "+strconv.Itoa(int(cl.PlatformID))+" != platformID "+strconv.Itoa(int(h.platformID)))
+	}
+	return nil
+}
+
+// register adds c under policy 1: other connections of the same user and
+// platform with a different token are kicked and their tokens marked kicked.
+// It reports false if the server is not serving.
+func (s *Server) register(c *conn, h handshake) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.wsSrv == nil {
+		return false
+	}
+	// A token that was kicked between the check and now loses.
+	if t := s.st.tokens[c.tokenKey]; t != nil && t.Kicked {
+		return false
+	}
+	if c.userID != s.cfg.AdminUserID {
+		if err := s.kickTokensLocked(c.userID, c.platformID, c.tokenKey, "same platform logged in with another token"); err != nil {
+			s.log.Error("sandbox: policy 1", "err", err)
+		}
+	}
+	s.conns[c] = struct{}{}
+	set := s.byUser[c.userID]
+	if set == nil {
+		set = map[*conn]struct{}{}
+		s.byUser[c.userID] = set
+	}
+	before := s.platformsLocked(c.userID)
+	set[c] = struct{}{}
+	c.setDropEvery(s.dropEvery)
+	s.stats.totalConns++
+	s.connWG.Add(1)
+	s.log.Info("sandbox: connected", "conn", c.id, "remote", c.remote, "user", c.userID, "platform", c.platformID,
+		"operationID", h.operationID, "encoding", c.opts.Encoding.String(), "gzip", c.opts.Gzip, "background", h.background)
+	s.statusChangedLocked(c.userID, before)
+	return true
+}
+
+func (s *Server) unregister(c *conn, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[c]; !ok {
+		return
+	}
+	before := s.platformsLocked(c.userID)
+	delete(s.conns, c)
+	delete(s.byUser[c.userID], c)
+	if len(s.byUser[c.userID]) == 0 {
+		delete(s.byUser, c.userID)
+	}
+	s.log.Info("sandbox: disconnected", "conn", c.id, "user", c.userID, "platform", c.platformID, "reason", reason)
+	s.statusChangedLocked(c.userID, before)
+}
+
+// outFrame is one queued outbound frame: an envelope or a text frame.
+type outFrame struct {
+	resp       *wire.Resp
+	text       []byte
+	closeAfter string // non-empty: close the connection after this frame, for this reason
+}
+
+// conn is one gateway connection. Fields after the comment are guarded by
+// Server.mu.
+type conn struct {
+	s          *Server
+	id         uint64
+	ws         *websocket.Conn // set under Server.mu once the upgrade is done
+	userID     string
+	platformID int32
+	tokenKey   string
+	opts       wire.Options
+	remote     string
+	out        chan outFrame
+	done       chan struct{} // closed by drop
+	ctx        context.Context
+	cancel     context.CancelFunc // called by drop
+	dropOnce   sync.Once
+	dropWhy    atomic.Value // string
+	lastRead   atomic.Int64 // unix nanos of the last inbound frame or Ping
+	dropLeft   atomic.Int64 // frames until DropEvery closes; <0 disabled
+
+	// guarded by Server.mu
+	background bool
+	kicked     bool
+	statusSubs map[string]struct{}
+}
+
+func (c *conn) setDropEvery(n int) {
+	if n <= 0 {
+		c.dropLeft.Store(-1)
+	} else {
+		c.dropLeft.Store(int64(n))
+	}
+}
+
+// frame counts one data frame for DropEvery.
+func (c *conn) frame() {
+	if c.dropLeft.Load() < 0 {
+		return
+	}
+	if c.dropLeft.Add(-1) == 0 {
+		c.drop("DropEvery")
+	}
+}
+
+// drop closes the connection now, without a close frame. Safe to call many
+// times and with Server.mu held.
+func (c *conn) drop(reason string) {
+	c.dropOnce.Do(func() {
+		c.dropWhy.Store(reason)
+		close(c.done)
+		c.cancel()
+		if c.ws != nil { // nil before the upgrade; serveWS closes it then
+			c.ws.CloseNow()
+		}
+	})
+}
+
+func (c *conn) isDropped() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// send queues f; a full queue closes the connection (WIRE.md 2.6).
+func (c *conn) send(f outFrame) {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	select {
+	case c.out <- f:
+	default:
+		c.drop("send queue full")
+	}
+}
+
+// kick sends 2002 and closes. Server.mu is held.
+func (c *conn) kick(reason string) {
+	if c.kicked {
+		return
+	}
+	c.kicked = true
+	c.s.log.Info("sandbox: kick", "conn", c.id, "user", c.userID, "platform", c.platformID, "reason", reason)
+	c.send(outFrame{resp: &wire.Resp{ReqIdentifier: wire.KickOnlineMsg}, closeAfter: "kicked: " + reason})
+}
+
+// run serves the connection until it ends.
+func (c *conn) run() {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.writeLoop() }()
+	timeout := c.s.cfg.ReadTimeout
+	var watchdog *time.Timer
+	watchdog = time.AfterFunc(timeout, func() {
+		idle := time.Since(time.Unix(0, c.lastRead.Load()))
+		if idle >= timeout {
+			c.drop("read timeout")
+			return
+		}
+		watchdog.Reset(timeout - idle)
+	})
+	if c.platformID == 5 {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.pingLoop(timeout * 9 / 10) }()
+	}
+	reason := c.readLoop()
+	c.drop(reason)
+	watchdog.Stop()
+	wg.Wait()
+	why, _ := c.dropWhy.Load().(string)
+	c.s.unregister(c, why)
+}
+
+func (c *conn) touch() { c.lastRead.Store(time.Now().UnixNano()) }
+
+// readLoop reads and handles frames until the connection must close, and
+// returns why.
+func (c *conn) readLoop() string {
+	dec := wire.NewDecoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip, MaxFrame: wire.MaxServerInbound})
+	ctx := context.Background()
+	var req wire.Req
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				return "frame too large"
+			}
+			return "read: " + err.Error()
+		}
+		c.touch()
+		c.s.stats.framesIn.Add(1)
+		c.frame()
+		if typ == websocket.MessageText {
+			if why := c.handleText(data); why != "" {
+				return why
+			}
+			continue
+		}
+		if err := dec.DecodeReq(data, &req); err != nil {
+			return "undecodable frame: " + err.Error()
+		}
+		if req.SendID != c.userID {
+			return "envelope sendID " + strconv.Quote(req.SendID) + " is not the connection's user"
+		}
+		if why := c.handle(&req); why != "" {
+			return why
+		}
+	}
+}
+
+// handleText answers the application ping (WIRE.md 4.1).
+func (c *conn) handleText(data []byte) string {
+	var p struct {
+		Type string          `json:"type"`
+		Body json.RawMessage `json:"body"`
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return "text frame is not JSON"
+	}
+	switch p.Type {
+	case "ping":
+		body := p.Body
+		if len(body) == 0 {
+			body = json.RawMessage("null")
+		}
+		b, _ := json.Marshal(struct {
+			Type string          `json:"type"`
+			Body json.RawMessage `json:"body"`
+		}{"pong", body})
+		c.s.mu.Lock()
+		c.send(outFrame{text: b})
+		c.s.mu.Unlock()
+		return ""
+	case "pong":
+		return ""
+	}
+	return "text frame of type " + strconv.Quote(p.Type)
+}
+
+// writeLoop writes queued frames in order until the connection ends.
+func (c *conn) writeLoop() {
+	enc := wire.NewEncoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip})
+	for {
+		var f outFrame
+		select {
+		case f = <-c.out:
+		case <-c.done:
+			return
+		}
+		if d := time.Duration(c.s.delay.Load()); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-c.done:
+				t.Stop()
+				return
+			}
+		}
+		typ, b := websocket.MessageText, f.text
+		if f.resp != nil {
+			var err error
+			if b, err = enc.EncodeResp(f.resp); err != nil {
+				c.drop("encode: " + err.Error())
+				return
+			}
+			typ = websocket.MessageBinary
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+		err := c.ws.Write(ctx, typ, b)
+		cancel()
+		if err != nil {
+			c.drop("write: " + err.Error())
+			return
+		}
+		c.s.stats.framesOut.Add(1)
+		c.frame()
+		if f.closeAfter != "" {
+			c.drop(f.closeAfter)
+			return
+		}
+	}
+}
+
+// pingLoop sends ws Pings to a Web connection (WIRE.md 4.1).
+func (c *conn) pingLoop(period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, period)
+		c.ws.Ping(ctx) // a missing Pong is not an error: the read deadline decides
+		cancel()
+	}
+}

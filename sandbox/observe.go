@@ -1,0 +1,186 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/openimbot/openimbot/content"
+)
+
+// Stats are counters since Start (they survive Restart).
+type Stats struct {
+	Connections      int             // connections open now
+	TotalConnections int64           // handshakes that succeeded
+	FailedHandshakes int64           // handshakes answered with an error
+	FramesIn         int64           // data frames received (binary and text)
+	FramesOut        int64           // data frames sent (binary and text)
+	Pushes           int64           // 2001 frames queued
+	Messages         int64           // messages accepted (stored or online only)
+	Requests         map[int32]int64 // requests by ReqIdentifier
+	HTTPRequests     int64           // HTTP API calls
+}
+
+type counters struct {
+	totalConns, failedHS, pushes, messages, http int64
+	requests                                     map[int32]int64
+	framesIn, framesOut                          atomic.Int64
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{
+		Connections:      len(s.conns),
+		TotalConnections: s.stats.totalConns,
+		FailedHandshakes: s.stats.failedHS,
+		FramesIn:         s.stats.framesIn.Load(),
+		FramesOut:        s.stats.framesOut.Load(),
+		Pushes:           s.stats.pushes,
+		Messages:         s.stats.messages,
+		HTTPRequests:     s.stats.http,
+		Requests:         make(map[int32]int64, len(s.stats.requests)),
+	}
+	for k, v := range s.stats.requests {
+		st.Requests[k] = v
+	}
+	return st
+}
+
+// Subscribe returns a channel that receives every message the server accepts
+// from now on — stored or online only, pushed or withheld, whether sent by a
+// connected client (1003), the HTTP API or the Go API — in acceptance order,
+// and a function that cancels the subscription and closes the channel.
+// buffer is the channel capacity; a subscriber that does not keep up never
+// blocks the server (messages queue without bound behind the channel). Close
+// closes every subscription's channel.
+func (s *Server) Subscribe(buffer int) (<-chan content.Message, func()) {
+	if buffer < 0 {
+		buffer = 0
+	}
+	sub := &subscriber{
+		ch:     make(chan content.Message, buffer),
+		notify: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		exited: make(chan struct{}),
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		close(sub.ch)
+		return sub.ch, func() {}
+	}
+	s.subs[sub] = struct{}{}
+	s.mu.Unlock()
+	go sub.pump()
+	return sub.ch, func() {
+		s.mu.Lock()
+		delete(s.subs, sub)
+		s.mu.Unlock()
+		sub.stop()
+		<-sub.exited
+	}
+}
+
+// subscriber is one Subscribe call: an unbounded queue pumped into ch.
+type subscriber struct {
+	mu     sync.Mutex
+	queue  []content.Message
+	ch     chan content.Message
+	notify chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	exited chan struct{}
+}
+
+func (sub *subscriber) add(m content.Message) {
+	sub.mu.Lock()
+	sub.queue = append(sub.queue, m)
+	sub.mu.Unlock()
+	select {
+	case sub.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (sub *subscriber) stop() { sub.once.Do(func() { close(sub.done) }) }
+
+func (sub *subscriber) pump() {
+	defer close(sub.exited)
+	defer close(sub.ch)
+	for {
+		sub.mu.Lock()
+		q := sub.queue
+		sub.queue = nil
+		sub.mu.Unlock()
+		for _, m := range q {
+			select {
+			case sub.ch <- m:
+			case <-sub.done:
+				return
+			}
+		}
+		select {
+		case <-sub.notify:
+		case <-sub.done:
+			return
+		}
+	}
+}
+
+// DropAll closes every websocket connection now, without a close frame.
+func (s *Server) DropAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.drop("DropAll")
+	}
+}
+
+// DropEvery makes every connection, open or future, close (without a close
+// frame) after it has sent or received n more data frames. 0 disables.
+func (s *Server) DropEvery(n int) {
+	if n < 0 {
+		n = 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropEvery = n
+	for c := range s.conns {
+		c.setDropEvery(n)
+	}
+}
+
+// DelayFrames delays every outbound data frame by d (frames of one
+// connection stay in order). 0 disables.
+func (s *Server) DelayFrames(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	s.delay.Store(int64(d))
+}
+
+// RefuseHandshakes makes the next k handshakes fail with errCode code (e.g.
+// 1601, 500, or a token error 1501–1507, which clients treat as fatal),
+// reported like any handshake error. k <= 0 cancels.
+func (s *Server) RefuseHandshakes(k int, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k < 0 {
+		k = 0
+	}
+	s.refuseLeft, s.refuseCode = k, code
+}
+
+// WithholdPushes, while on, stores messages without sending 2001 pushes, so
+// clients see seq gaps they must fill by pulling. Turning it off does not
+// replay what was withheld.
+func (s *Server) WithholdPushes(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.withhold = on
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

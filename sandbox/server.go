@@ -1,0 +1,575 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/pb/sdkws"
+)
+
+// Server is a running sandbox: a websocket gateway and an HTTP API over one
+// shared store. All methods are safe for concurrent use.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+
+	mu     sync.Mutex // guards everything below and the store
+	st     *store
+	closed bool
+	conns  map[*conn]struct{}
+	byUser map[string]map[*conn]struct{}
+	subs   map[*subscriber]struct{}
+	wsLn   net.Listener
+	apiLn  net.Listener
+	wsSrv  *http.Server
+	apiSrv *http.Server
+	wsAddr string // resolved host:port, kept across Restart
+	apiAdr string
+
+	// faults (guarded by mu)
+	dropEvery  int
+	refuseLeft int
+	refuseCode int
+	withhold   bool
+	delay      atomic.Int64 // time.Duration of DelayFrames
+
+	serveWG sync.WaitGroup // http.Server.Serve goroutines
+	connWG  sync.WaitGroup // connection goroutines
+
+	routes  map[string]apiRoute // read only after Start
+	connSeq atomic.Uint64
+	stats   counters
+}
+
+// Start opens the store, listens on cfg.WSAddr and cfg.APIAddr and serves
+// in the background until Close. ctx bounds only the start-up; cancel it
+// after Start returns has no effect (call Close).
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sandbox: start: %w", err)
+	}
+	st, err := openStore(cfg.StorePath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		st:     st,
+		conns:  map[*conn]struct{}{},
+		byUser: map[string]map[*conn]struct{}{},
+		subs:   map[*subscriber]struct{}{},
+		wsAddr: cfg.WSAddr,
+		apiAdr: cfg.APIAddr,
+	}
+	s.stats.requests = map[int32]int64{}
+	s.routes = apiRoutes()
+	if err := s.listen(ctx); err != nil {
+		st.close()
+		return nil, err
+	}
+	s.log.Info("sandbox listening", "ws", s.WSURL(), "api", s.APIURL(), "store", cfg.StorePath)
+	return s, nil
+}
+
+// listen opens both listeners and starts serving. s.mu must not be held.
+func (s *Server) listen(ctx context.Context) error {
+	var lc net.ListenConfig
+	wsLn, err := lc.Listen(ctx, "tcp", s.wsAddr)
+	if err != nil {
+		return fmt.Errorf("sandbox: listen ws %s: %w", s.wsAddr, err)
+	}
+	apiLn, err := lc.Listen(ctx, "tcp", s.apiAdr)
+	if err != nil {
+		wsLn.Close()
+		return fmt.Errorf("sandbox: listen api %s: %w", s.apiAdr, err)
+	}
+	wsSrv := &http.Server{Handler: http.HandlerFunc(s.serveWS), ReadHeaderTimeout: 10 * time.Second}
+	apiSrv := &http.Server{Handler: http.HandlerFunc(s.serveAPI), ReadHeaderTimeout: 10 * time.Second}
+	s.mu.Lock()
+	s.wsLn, s.apiLn = wsLn, apiLn
+	s.wsSrv, s.apiSrv = wsSrv, apiSrv
+	s.wsAddr = wsLn.Addr().String()
+	s.apiAdr = apiLn.Addr().String()
+	s.mu.Unlock()
+	s.serveWG.Add(2)
+	go func() { defer s.serveWG.Done(); wsSrv.Serve(wsLn) }()
+	go func() { defer s.serveWG.Done(); apiSrv.Serve(apiLn) }()
+	return nil
+}
+
+// stopServing closes listeners, HTTP servers and every connection, and waits
+// for their goroutines.
+func (s *Server) stopServing() {
+	s.mu.Lock()
+	wsSrv, apiSrv := s.wsSrv, s.apiSrv
+	s.wsSrv, s.apiSrv = nil, nil
+	for c := range s.conns {
+		c.drop("server stopping")
+	}
+	s.mu.Unlock()
+	if wsSrv != nil {
+		wsSrv.Close()
+	}
+	if apiSrv != nil {
+		apiSrv.Close()
+	}
+	s.serveWG.Wait()
+	// Handshakes in flight when the listener closed may still register a
+	// connection; drop until none are left.
+	for {
+		s.mu.Lock()
+		for c := range s.conns {
+			c.drop("server stopping")
+		}
+		n := len(s.conns)
+		s.mu.Unlock()
+		s.connWG.Wait()
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// WSURL returns the gateway URL, e.g. "ws://127.0.0.1:10001".
+func (s *Server) WSURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return "ws://" + s.wsAddr
+}
+
+// APIURL returns the HTTP API base URL, e.g. "http://127.0.0.1:10002".
+func (s *Server) APIURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return "http://" + s.apiAdr
+}
+
+// AdminUserID returns the configured administrator user ID.
+func (s *Server) AdminUserID() string { return s.cfg.AdminUserID }
+
+// Close stops serving, closes every connection and every Subscribe channel,
+// and closes the store file. It is idempotent; later calls return nil.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.stopServing()
+	s.mu.Lock()
+	for sub := range s.subs {
+		sub.stop()
+		delete(s.subs, sub)
+	}
+	err := s.st.close()
+	s.mu.Unlock()
+	s.log.Info("sandbox closed")
+	return err
+}
+
+// Restart drops every connection, closes both listeners and listens again
+// on the same ports, keeping the store, users and tokens. Clients must
+// reconnect. It fails if the server is closed or a port was taken meanwhile.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.mu.Unlock()
+	s.stopServing()
+	if err := s.listen(context.Background()); err != nil {
+		return fmt.Errorf("sandbox: restart: %w", err)
+	}
+	s.log.Info("sandbox restarted", "ws", s.WSURL(), "api", s.APIURL())
+	return nil
+}
+
+// RegisterUser registers a user. Registering an existing ID returns an error
+// that matches ErrUserExists (and is a *CodeError with code 1102).
+func (s *Server) RegisterUser(userID, nickname string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.registerLocked(userRec{UserID: userID, Nickname: nickname})
+}
+
+func (s *Server) registerLocked(u userRec) error {
+	if s.closed {
+		return ErrClosed
+	}
+	if u.UserID == "" {
+		return codeErr(CodeArgs, "userID is empty")
+	}
+	if _, ok := s.st.users[u.UserID]; ok {
+		return codeErr(CodeRegisteredAlready, "userID "+u.UserID+" is registered already")
+	}
+	if u.CreateTime == 0 {
+		u.CreateTime = time.Now().UnixMilli()
+	}
+	return s.st.persist(&record{K: "user", User: &u})
+}
+
+// CreateGroup creates a group with the given members (the first member is
+// the owner). A group ID that exists returns an error matching
+// ErrGroupExists. Members need not be registered.
+func (s *Server) CreateGroup(groupID string, memberIDs ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	owner := ""
+	if len(memberIDs) > 0 {
+		owner = memberIDs[0]
+	}
+	return s.createGroupLocked(&groupRec{GroupID: groupID, Name: groupID, Owner: owner, Members: memberIDs})
+}
+
+func (s *Server) createGroupLocked(g *groupRec) error {
+	if s.closed {
+		return ErrClosed
+	}
+	if g.GroupID == "" {
+		return codeErr(CodeArgs, "groupID is empty")
+	}
+	if _, ok := s.st.groups[g.GroupID]; ok {
+		return codeErr(CodeGroupIDExisted, "groupID "+g.GroupID+" exists")
+	}
+	seen := map[string]bool{}
+	var members []string
+	for _, m := range g.Members {
+		if m == "" {
+			return codeErr(CodeArgs, "empty member user ID")
+		}
+		if !seen[m] {
+			seen[m] = true
+			members = append(members, m)
+		}
+	}
+	g.Members = members
+	if g.CreateTime == 0 {
+		g.CreateTime = time.Now().UnixMilli()
+	}
+	return s.st.persist(&record{K: "group", Group: g})
+}
+
+// GroupMembers returns the members of a group, or nil if it does not exist.
+func (s *Server) GroupMembers(groupID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.st.groups[groupID]; g != nil {
+		return append([]string(nil), g.Members...)
+	}
+	return nil
+}
+
+// UserToken issues a user token for (userID, platformID) as
+// /auth/get_user_token does: the user must be registered, platformID must be
+// 1–11 but not 10, and under multi-login policy 1 every older token of that
+// user and platform is marked kicked and its connections receive 2002.
+func (s *Server) UserToken(userID string, platformID int32) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", ErrClosed
+	}
+	if _, ok := s.st.users[userID]; !ok {
+		return "", codeErr(CodeUserIDNotFound, "userID "+userID+" is not registered")
+	}
+	if userID == s.cfg.AdminUserID {
+		return "", codeErr(CodeNoPermission, "admin user IDs get tokens from get_admin_token")
+	}
+	if platformID == adminPlatform {
+		return "", codeErr(CodeArgs, ErrAdminPlatform.Error())
+	}
+	if !validPlatform(platformID) {
+		return "", codeErr(CodeArgs, "platformID "+strconv.Itoa(int(platformID))+" is invalid")
+	}
+	return s.issueLocked(userID, platformID)
+}
+
+// AdminToken issues a token for the admin user on platform 10, as
+// /auth/get_admin_token does with the right secret.
+func (s *Server) AdminToken() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", ErrClosed
+	}
+	return s.issueLocked(s.cfg.AdminUserID, adminPlatform)
+}
+
+// issueLocked signs and records a token; for non-admin users it applies
+// policy 1 (older tokens of the same platform kicked, their connections
+// kicked).
+func (s *Server) issueLocked(userID string, platformID int32) (string, error) {
+	now := time.Now()
+	c := claims{UserID: userID, PlatformID: platformID, Exp: now.Add(s.cfg.TokenTTL).Unix(), Iat: now.Unix() - 5}
+	tok := signToken(s.cfg.Secret, c)
+	// Two tokens issued within one second would be identical; make the new
+	// one differ so policy 1 can tell them apart.
+	for s.st.tokens[tokenKey(tok)] != nil {
+		c.Exp++
+		tok = signToken(s.cfg.Secret, c)
+	}
+	key := tokenKey(tok)
+	if userID != s.cfg.AdminUserID {
+		if err := s.kickTokensLocked(userID, platformID, key, "new token issued"); err != nil {
+			return "", err
+		}
+	}
+	if err := s.st.persist(&record{K: "token", Token: &tokenRec{Key: key, UserID: userID, PlatformID: platformID, Exp: c.Exp}}); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// kickTokensLocked marks every token of (userID, platformID) except keep as
+// kicked and kicks the connections that use them. platformID 0 means all
+// platforms.
+func (s *Server) kickTokensLocked(userID string, platformID int32, keep, reason string) error {
+	for _, t := range s.st.tokens {
+		if t.UserID != userID || t.Key == keep || t.Kicked || (platformID != 0 && t.PlatformID != platformID) {
+			continue
+		}
+		nt := *t
+		nt.Kicked = true
+		if err := s.st.persist(&record{K: "token", Token: &nt}); err != nil {
+			return err
+		}
+	}
+	for c := range s.byUser[userID] {
+		if (platformID == 0 || c.platformID == platformID) && c.tokenKey != keep {
+			c.kick(reason)
+		}
+	}
+	return nil
+}
+
+// Kick sends 2002 to userID's connections on platformID (0 = every
+// platform), closes them and marks their tokens kicked, as
+// /auth/force_logout does.
+func (s *Server) Kick(userID string, platformID int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if err := s.kickTokensLocked(userID, platformID, "", "kicked"); err != nil {
+		s.log.Error("sandbox: kick", "user", userID, "err", err)
+	}
+}
+
+// SendText injects a single-chat text message from fromUserID to toUserID:
+// it is stored, pushed to both users' connections and returned with its
+// seq.
+func (s *Server) SendText(fromUserID, toUserID, text string) (content.Message, error) {
+	return s.Inject(content.Message{
+		SendID: fromUserID, RecvID: toUserID, SessionType: content.SingleChat,
+		ContentType: content.TypeText, Content: textContent(text),
+	})
+}
+
+// SendGroupText injects a group text message from fromUserID (who need not
+// be a member) to groupID, which must exist.
+func (s *Server) SendGroupText(fromUserID, groupID, text string) (content.Message, error) {
+	return s.Inject(content.Message{
+		SendID: fromUserID, GroupID: groupID, SessionType: content.GroupChat,
+		ContentType: content.TypeText, Content: textContent(text),
+	})
+}
+
+// Inject stores and pushes m as if its sender had sent it. SendID, the
+// target (RecvID for single and notification chats, GroupID for groups) and
+// Content are required; SessionType defaults to SingleChat, MsgFrom to
+// FromUser, SenderPlatformID to 7. ClientMsgID (if empty), ServerMsgID,
+// SendTime (if 0), CreateTime (if 0), Status and Seq are filled in. Options
+// are honoured: history=false makes the message online only (pushed with
+// seq 0, not stored); senderSync=false skips the sender's echo;
+// isNotNotification=false puts it in the n_ stream. The returned message
+// carries ConversationID and Seq.
+func (s *Server) Inject(m content.Message) (content.Message, error) {
+	md := fromContent(&m)
+	if md.SessionType == 0 {
+		md.SessionType = int32(content.SingleChat)
+	}
+	if md.MsgFrom == 0 {
+		md.MsgFrom = int32(content.FromUser)
+	}
+	if md.SenderPlatformID == 0 {
+		md.SenderPlatformID = 7
+	}
+	if md.CreateTime == 0 {
+		md.CreateTime = time.Now().UnixMilli()
+	}
+	if md.ClientMsgID == "" {
+		md.ClientMsgID = newID(md.SendID)
+	}
+	if cerr := validateMsg(md); cerr != nil {
+		return content.Message{}, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return content.Message{}, ErrClosed
+	}
+	if md.SessionType == int32(content.GroupChat) && s.st.groups[md.GroupID] == nil {
+		return content.Message{}, codeErr(CodeGroupIDNotFound, "group "+md.GroupID+" does not exist")
+	}
+	return s.acceptLocked(md, "")
+}
+
+// validateMsg applies the 1003 field checks (WIRE.md 7.7).
+func validateMsg(md *sdkws.MsgData) *CodeError {
+	switch {
+	case md.SendID == "":
+		return codeErr(CodeArgs, "sendID is empty")
+	case len(md.Content) == 0:
+		return codeErr(CodeArgs, "content is empty")
+	case md.ContentType == 0:
+		return codeErr(CodeArgs, "contentType is empty")
+	}
+	switch content.SessionType(md.SessionType) {
+	case content.SingleChat:
+		if md.RecvID == "" {
+			return codeErr(CodeArgs, "recvID is empty")
+		}
+		if md.ContentType == int32(content.TypeOANotification) {
+			return codeErr(CodeArgs, "contentType 1400 needs sessionType 4")
+		}
+	case content.GroupChat:
+		if md.GroupID == "" {
+			return codeErr(CodeArgs, "groupID is empty")
+		}
+	case content.NotificationChat:
+		if md.RecvID == "" {
+			return codeErr(CodeArgs, "recvID is empty")
+		}
+		if md.ContentType != int32(content.TypeOANotification) {
+			return codeErr(CodeArgs, "sessionType 4 needs contentType 1400")
+		}
+	default:
+		return codeErr(CodeArgs, "unknown sessionType "+strconv.Itoa(int(md.SessionType)))
+	}
+	return nil
+}
+
+// acceptLocked finishes a validated message: server fields, seq, store,
+// subscribers, pushes. s.mu is held.
+func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (content.Message, error) {
+	md.ServerMsgID = newID(md.SendID)
+	if md.SendTime == 0 {
+		md.SendTime = time.Now().UnixMilli()
+	}
+	md.Status = int32(content.StatusSent)
+	md.Seq = 0
+	if md.ContentType == int32(content.TypeTyping) {
+		if md.Options == nil {
+			md.Options = map[string]bool{}
+		}
+		for _, k := range []string{"history", "persistent", "senderSync", "unreadCount", "offlinePush"} {
+			md.Options[k] = false
+		}
+	}
+	convID := conversationID(md.SessionType, md.SendID, md.RecvID, md.GroupID, md.Options)
+	if option(md.Options, "history") {
+		if err := s.st.addMsg(convID, md); err != nil {
+			return content.Message{}, err
+		}
+	}
+	s.stats.messages++
+	out := toContent(convID, md)
+	for sub := range s.subs {
+		sub.add(out)
+	}
+	if !s.withhold {
+		s.pushLocked(convID, md, operationID)
+	}
+	return out, nil
+}
+
+// Messages returns the stored messages of a conversation in ascending seq
+// order, without deleted ones.
+func (s *Server) Messages(conversationID string) []content.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.convs[conversationID]
+	if c == nil {
+		return nil
+	}
+	out := make([]content.Message, 0, len(c.msgs))
+	for _, m := range c.msgs {
+		if m != nil {
+			out = append(out, toContent(conversationID, m))
+		}
+	}
+	return out
+}
+
+// MaxSeq returns the highest seq assigned in a conversation (0 if none).
+func (s *Server) MaxSeq(conversationID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.st.convs[conversationID]; c != nil {
+		return c.maxSeq()
+	}
+	return 0
+}
+
+// DeleteMessage deletes the message with seq from a conversation; later
+// pulls of that seq return a status-4 placeholder. It returns an error
+// matching ErrNotFound if there is no such message.
+func (s *Server) DeleteMessage(conversationID string, seq int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	c := s.st.convs[conversationID]
+	if c == nil || c.get(seq) == nil {
+		return fmt.Errorf("%w: %s seq %d", ErrNotFound, conversationID, seq)
+	}
+	return s.st.persist(&record{K: "del", Conv: conversationID, Seq: seq})
+}
+
+// ConversationID returns the conversation ID of a single chat between two
+// users (si_<a>_<b>, sorted) — a convenience until package content exports
+// one.
+func ConversationID(userA, userB string) string { return "si_" + sortedPair(userA, userB) }
+
+// GroupConversationID returns the conversation ID of a group chat (sg_<id>).
+func GroupConversationID(groupID string) string { return "sg_" + groupID }
+
+func textContent(text string) []byte {
+	b, _ := jsonMarshal(struct {
+		Content string `json:"content"`
+	}{text})
+	return b
+}
+
+// newID returns a 32-hex-digit ID like OpenIM's md5 based ones.
+func newID(salt string) string {
+	var r [16]byte
+	rand.Read(r[:])
+	h := md5.Sum(append([]byte(strconv.FormatInt(time.Now().UnixNano(), 10)+salt), r[:]...))
+	return hex.EncodeToString(h[:])
+}
+
+const adminPlatform int32 = 10
+
+func validPlatform(p int32) bool { return p >= 1 && p <= 11 }
