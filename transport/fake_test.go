@@ -58,6 +58,8 @@ type fakeConn struct {
 	closed chan struct{}
 }
 
+type fakeReq = wire.Req
+
 type rawFrame struct {
 	typ  websocket.MessageType
 	data []byte
