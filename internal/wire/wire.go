@@ -35,8 +35,6 @@ const (
 	// DefaultMaxInflated bounds a gunzipped frame when Options.MaxInflated
 	// is 0, so that a small frame cannot expand without limit.
 	DefaultMaxInflated = 16 << 20
-	// maxInflated is the old name of DefaultMaxInflated.
-	maxInflated = DefaultMaxInflated
 )
 
 // Req is the client-to-server envelope (the SDK's GeneralWsReq).
