@@ -31,7 +31,9 @@ const acDenseLimit = 1 << 22
 
 // newAC builds an automaton for patterns; pattern i is reported as i.
 // Empty patterns are ignored. Duplicate patterns must not be given.
-func newAC(patterns []string) *acAutomaton {
+func newAC(patterns []string) *acAutomaton { return buildAC(patterns, acDenseLimit) }
+
+func buildAC(patterns []string, denseLimit int) *acAutomaton {
 	type bnode struct {
 		next map[byte]int32
 	}
@@ -127,7 +129,7 @@ func newAC(patterns []string) *acAutomaton {
 			nc++
 		}
 	}
-	if nc <= 256 && ns*nc <= acDenseLimit {
+	if nc <= 256 && ns*nc <= denseLimit {
 		a.nclasses = nc
 		a.delta = make([]int32, ns*nc)
 		var rep [256]byte // a byte of each class
@@ -158,6 +160,12 @@ func newAC(patterns []string) *acAutomaton {
 			}
 			row[0] = 0
 		}
+		// flag transitions into states with output: ^state
+		for i, n := range a.delta {
+			if a.pattern[n] >= 0 || a.dict[n] >= 0 {
+				a.delta[i] = ^n
+			}
+		}
 	}
 	return a
 }
@@ -187,9 +195,6 @@ func (a *acAutomaton) gotoEdge(s int32, b byte) (int32, bool) {
 }
 
 func (a *acAutomaton) step(s int32, b byte) int32 {
-	if a.delta != nil {
-		return a.delta[int(s)*a.nclasses+int(a.classOf[b])]
-	}
 	for {
 		if n, ok := a.gotoEdge(s, b); ok {
 			return n
@@ -209,12 +214,14 @@ func (a *acAutomaton) appendMatches(dst []int32, text string) []int32 {
 	}
 	s := int32(0)
 	if a.delta != nil {
-		nc := a.nclasses
+		nc := int32(a.nclasses)
+		delta, classOf := a.delta, &a.classOf
 		for i := 0; i < len(text); i++ {
-			s = a.delta[int(s)*nc+int(a.classOf[text[i]])]
-			if s == 0 {
+			s = delta[s*nc+int32(classOf[text[i]])]
+			if s >= 0 {
 				continue
 			}
+			s = ^s
 			t := s
 			if a.pattern[t] < 0 {
 				t = a.dict[t]

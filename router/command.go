@@ -348,12 +348,13 @@ func (m *cmdMatcher) parse() {
 			m.params = append(m.params, ps)
 		case strings.HasPrefix(s, "-"):
 			var o optSpec
-			if strings.HasSuffix(s, "=") {
-				o.value = true
-				s = strings.TrimSuffix(s, "=")
-			}
 			off := pt.off
 			for _, alt := range strings.Split(s, "|") {
+				raw := alt
+				if strings.HasSuffix(alt, "=") {
+					o.value = true
+					alt = strings.TrimSuffix(alt, "=")
+				}
 				n := strings.TrimPrefix(strings.TrimPrefix(alt, "-"), "-")
 				if !strings.HasPrefix(alt, "-") || !isOptName(n) || (!strings.HasPrefix(alt, "--") && len(n) != 1) {
 					m.fail(off, "invalid option "+strconv.Quote(alt)+" (want --name or -x, alternatives joined by |, = for a value)")
@@ -365,7 +366,7 @@ func (m *cmdMatcher) parse() {
 				}
 				seen["-"+n] = true
 				o.names = append(o.names, n)
-				off += len(alt) + 1
+				off += len(raw) + 1
 			}
 			m.opts = append(m.opts, o)
 		default:
@@ -460,12 +461,12 @@ func (m *cmdMatcher) match(in *input) bool {
 		}
 	}
 	if !found {
-		return in.fail("not the command %s", m.name)
+		return in.trace && in.fail("not the command %s", m.name)
 	}
 	rest := in.text[end:]
 	toks, err := tokenize(rest, nil)
 	if err != nil {
-		return in.fail("command %s: %v", m.name, err)
+		return in.trace && in.fail("command %s: %v", m.name, err)
 	}
 	var args []string
 	pi := 0
@@ -490,7 +491,7 @@ func (m *cmdMatcher) match(in *input) bool {
 				case o != nil && o.value:
 					if ti+1 >= len(toks) {
 						in.caps = in.caps[:mark]
-						return in.fail("command %s: option --%s needs a value", m.name, name)
+						return in.trace && in.fail("command %s: option --%s needs a value", m.name, name)
 					}
 					ti++
 					val = toks[ti].s
@@ -525,7 +526,7 @@ func (m *cmdMatcher) match(in *input) bool {
 						val = toks[ti].s
 					default:
 						in.caps = in.caps[:mark]
-						return in.fail("command %s: option -%s needs a value", m.name, name)
+						return in.trace && in.fail("command %s: option -%s needs a value", m.name, name)
 					}
 					in.setCap("-"+key, val)
 					break
@@ -549,12 +550,12 @@ func (m *cmdMatcher) match(in *input) bool {
 			case pInt:
 				if _, err := strconv.Atoi(t.s); err != nil {
 					in.caps = in.caps[:mark]
-					return in.fail("command %s: {%s} wants an int, got %q", m.name, ps.name, t.s)
+					return in.trace && in.fail("command %s: {%s} wants an int, got %q", m.name, ps.name, t.s)
 				}
 			case pFloat:
 				if _, err := strconv.ParseFloat(t.s, 64); err != nil {
 					in.caps = in.caps[:mark]
-					return in.fail("command %s: {%s} wants a float, got %q", m.name, ps.name, t.s)
+					return in.trace && in.fail("command %s: {%s} wants a float, got %q", m.name, ps.name, t.s)
 				}
 			}
 			in.setCap(ps.name, t.s)
@@ -564,7 +565,7 @@ func (m *cmdMatcher) match(in *input) bool {
 	}
 	if pi < m.required {
 		in.caps = in.caps[:mark]
-		return in.fail("command %s: missing {%s}", m.name, m.params[pi].name)
+		return in.trace && in.fail("command %s: missing {%s}", m.name, m.params[pi].name)
 	}
 	in.args = args
 	in.argsSet = true

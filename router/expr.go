@@ -113,12 +113,12 @@ func (m *exprMatcher) match(in *input) bool {
 	out, err := v.Run(m.prog, env)
 	in.exprPool.Put(v)
 	if err != nil {
-		return in.fail("expr %s: %v", m.src, err)
+		return in.trace && in.fail("expr %s: %v", m.src, err)
 	}
 	if b, _ := out.(bool); b {
 		return true
 	}
-	return in.fail("expr %s is false", m.src)
+	return in.trace && in.fail("expr %s is false", m.src)
 }
 
 func (m *exprMatcher) guards(*config) []guard { return m.gs }

@@ -242,7 +242,7 @@ func (m *textMatcher) match(in *input) bool {
 			}
 		}
 	}
-	return in.fail("text does not match %s", m)
+	return in.trace && in.fail("text does not match %s", m)
 }
 
 func (m *textMatcher) guards(*config) []guard {
@@ -352,22 +352,22 @@ func (m *attrMatcher) match(in *input) bool {
 		if slices.Contains(m.ints, int64(in.msg.SessionType)) {
 			return true
 		}
-		return in.fail("session type %s not in %s", in.msg.SessionType, m)
+		return in.trace && in.fail("session type %s not in %s", in.msg.SessionType, m)
 	case aContent:
 		if slices.Contains(m.ints, int64(in.msg.ContentType)) {
 			return true
 		}
-		return in.fail("content type %d not in %s", in.msg.ContentType, m)
+		return in.trace && in.fail("content type %d not in %s", in.msg.ContentType, m)
 	case aGroup:
 		if slices.Contains(m.strs, in.msg.GroupID) && in.msg.GroupID != "" {
 			return true
 		}
-		return in.fail("group %q not in %s", in.msg.GroupID, m)
+		return in.trace && in.fail("group %q not in %s", in.msg.GroupID, m)
 	default:
 		if slices.Contains(m.strs, in.msg.SendID) {
 			return true
 		}
-		return in.fail("sender %q not in %s", in.msg.SendID, m)
+		return in.trace && in.fail("sender %q not in %s", in.msg.SendID, m)
 	}
 }
 
@@ -425,7 +425,7 @@ func (mentionMatcher) match(in *input) bool {
 	if mentionsMe(in.msg, in.selfID) {
 		return true
 	}
-	return in.fail("message does not mention the bot")
+	return in.trace && in.fail("message does not mention the bot")
 }
 
 func mentionsMe(m *content.Message, self string) bool {
@@ -466,12 +466,12 @@ func (m *funcMatcher) String() string {
 
 func (m *funcMatcher) match(in *input) bool {
 	if m.f == nil || in.c == nil {
-		return in.fail("func %q: no context", m.name)
+		return in.trace && in.fail("func %q: no context", m.name)
 	}
 	if m.f(in.c) {
 		return true
 	}
-	return in.fail("func %q returned false", m.name)
+	return in.trace && in.fail("func %q returned false", m.name)
 }
 
 func (m *funcMatcher) guards(*config) []guard { return nil }
@@ -590,7 +590,7 @@ func (m *orMatcher) match(in *input) bool {
 		in.caps = in.caps[:mark]
 		in.argsSet, in.args = argsSet, args
 	}
-	return in.fail("no alternative of %s matched", m)
+	return in.trace && in.fail("no alternative of %s matched", m)
 }
 
 func (m *orMatcher) guards(cfg *config) []guard {
@@ -647,7 +647,7 @@ func (m *notMatcher) match(in *input) bool {
 	in.caps = in.caps[:mark]
 	in.argsSet, in.args = argsSet, args
 	if ok {
-		return in.fail("%s matched", m.m)
+		return in.trace && in.fail("%s matched", m.m)
 	}
 	return true
 }

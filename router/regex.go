@@ -81,11 +81,11 @@ func (m *regexMatcher) match(in *input) bool {
 		if m.re.MatchString(in.text) {
 			return true
 		}
-		return in.fail("regex %s did not match", m.src)
+		return in.trace && in.fail("regex %s did not match", m.src)
 	}
 	loc := m.re.FindStringSubmatchIndex(in.text)
 	if loc == nil {
-		return in.fail("regex %s did not match", m.src)
+		return in.trace && in.fail("regex %s did not match", m.src)
 	}
 	for i, n := range m.names {
 		if n == "" {

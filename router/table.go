@@ -229,6 +229,7 @@ func buildTable(r *Router) *table {
 }
 
 type scratch struct {
+	in    input
 	mark  []uint32
 	stamp uint32
 	cands []int32
@@ -393,22 +394,23 @@ func guardHolds(g guard, in *input) bool {
 
 var emptyMessage content.Message
 
-func (t *table) newInput(c *bot.Context) input {
+func (t *table) initInput(in *input, c *bot.Context) {
 	msg := c.Message()
 	if msg == nil {
 		msg = &emptyMessage
 	}
-	return input{c: c, msg: msg, text: msg.Text(), selfID: c.SelfID(), cfg: t.cfg, exprPool: &t.r.exprPool}
+	caps := in.caps[:0]
+	*in = input{c: c, msg: msg, text: msg.Text(), selfID: c.SelfID(), cfg: t.cfg, exprPool: &t.r.exprPool, caps: caps}
 }
 
 func (t *table) dispatch(c *bot.Context, tr *Trace, run bool) error {
-	in := t.newInput(c)
+	s := t.getScratch()
+	in := &s.in
+	t.initInput(in, c)
 	in.trace = tr != nil
-	var s *scratch
 	var cands []int32
 	if !t.linear {
-		s = t.getScratch()
-		cands = t.candidates(&in, s)
+		cands = t.candidates(in, s)
 	}
 	n := len(cands)
 	if t.linear {
@@ -431,15 +433,15 @@ func (t *table) dispatch(c *bot.Context, tr *Trace, run bool) error {
 		cr := t.routes[rank]
 		if stopped {
 			if tr != nil {
-				tr.Steps = append(tr.Steps, TraceStep{Route: cr.info, Via: t.via(cr, &in), Result: "skipped: a route above blocked"})
+				tr.Steps = append(tr.Steps, TraceStep{Route: cr.info, Via: t.via(cr, in), Result: "skipped: a route above blocked"})
 			}
 			continue
 		}
 		in.caps, in.args, in.argsSet, in.why = in.caps[:0], nil, false, ""
-		ok := cr.m.match(&in)
+		ok := cr.m.match(in)
 		var step *TraceStep
 		if tr != nil {
-			tr.Steps = append(tr.Steps, TraceStep{Route: cr.info, Via: t.via(cr, &in), Matched: ok, Why: in.why})
+			tr.Steps = append(tr.Steps, TraceStep{Route: cr.info, Via: t.via(cr, in), Matched: ok, Why: in.why})
 			step = &tr.Steps[len(tr.Steps)-1]
 			if !ok {
 				step.Result = "no match"
@@ -497,9 +499,8 @@ func (t *table) dispatch(c *bot.Context, tr *Trace, run bool) error {
 			stopped = true
 		}
 	}
-	if s != nil {
-		t.r.scratch.Put(s)
-	}
+	*in = input{caps: in.caps[:0]}
+	t.r.scratch.Put(s)
 	if !ran && !stopped && t.notFound != nil {
 		if tr != nil {
 			tr.NotFound = true
