@@ -43,6 +43,24 @@ func (r *recorder) record(m *content.Message) {
 	}
 }
 
+func (r *recorder) handled() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return int64(r.n)
+}
+
+// waitN polls until n messages were handled.
+func (r *recorder) waitN(t *testing.T, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for r.handled() < int64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("handled %d of %d messages within %v", r.handled(), n, d)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func (r *recorder) wait(t *testing.T, d time.Duration) {
 	t.Helper()
 	select {

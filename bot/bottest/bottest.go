@@ -40,6 +40,7 @@ type options struct {
 	sandbox sandbox.Config
 	gzip    bool
 	storage string
+	setup   []func(*sandbox.Server) error
 }
 
 // WithBotID sets the bot's user ID; default "bot".
@@ -68,6 +69,13 @@ func WithSandbox(cfg sandbox.Config) Option { return func(o *options) { o.sandbo
 // WithGzip turns websocket compression on.
 func WithGzip() Option { return func(o *options) { o.gzip = true } }
 
+// WithSetup runs f on the sandbox after the bot user and WithUsers are
+// registered and before the bot starts: to create groups or send messages
+// "while the bot is down".
+func WithSetup(f func(s *sandbox.Server) error) Option {
+	return func(o *options) { o.setup = append(o.setup, f) }
+}
+
 // WithStoragePath sets the bot's database file; default a file in
 // t.TempDir().
 func WithStoragePath(path string) Option { return func(o *options) { o.storage = path } }
@@ -80,6 +88,7 @@ type Harness struct {
 	botID string
 	path  string
 
+	opts   options
 	runErr chan error
 	synced chan struct{}
 
@@ -111,9 +120,7 @@ func Start(t testing.TB, h bot.Handler, opts ...Option) *Harness {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	hs := &Harness{
-		t: t, s: s, botID: o.botID,
-		runErr:   make(chan error, 1),
-		synced:   make(chan struct{}),
+		t: t, s: s, botID: o.botID, opts: o,
 		users:    make(map[string]bool),
 		groups:   make(map[string]bool),
 		pumpDone: make(chan struct{}),
@@ -130,72 +137,97 @@ func Start(t testing.TB, h bot.Handler, opts ...Option) *Harness {
 	go hs.pump(ch)
 	t.Cleanup(hs.stopPump)
 
+	for _, f := range o.setup {
+		if err := f(s); err != nil {
+			t.Fatalf("bottest: setup: %v", err)
+		}
+	}
 	hs.path = o.storage
 	if hs.path == "" {
 		hs.path = filepath.Join(t.TempDir(), "bot.db")
 	}
+	hs.startBot(h)
+	t.Cleanup(hs.stopBot)
+	return hs
+}
+
+// startBot builds and runs a bot and waits for its first sync.
+func (hs *Harness) startBot(h bot.Handler, extra ...bot.Option) {
+	t, o := hs.t, hs.opts
+	t.Helper()
+	synced := make(chan struct{})
 	var once sync.Once
 	bopts := []bot.Option{
-		bot.WithGateway(s.WSURL()),
+		bot.WithGateway(hs.s.WSURL()),
 		bot.WithUser(o.botID),
-		bot.WithAdminSecret(s.APIURL(), sandbox.DefaultSecret),
+		bot.WithAdminSecret(hs.s.APIURL(), sandbox.DefaultSecret),
 		bot.WithStorage(hs.path),
 		bot.WithHandler(h),
 		bot.WithCompression(o.gzip),
-		bot.WithOnSynced(func() { once.Do(func() { close(hs.synced) }) }),
+		bot.WithOnSynced(func() { once.Do(func() { close(synced) }) }),
 	}
 	if o.setBack {
 		bopts = append(bopts, bot.WithBacklog(o.backlog))
 	}
 	bopts = append(bopts, o.botOpts...)
+	bopts = append(bopts, extra...)
 	b, err := bot.New(bopts...)
 	if err != nil {
 		t.Fatalf("bottest: %v", err)
 	}
-	hs.b = b
-	go func() { hs.runErr <- b.Run(context.Background()) }()
-	t.Cleanup(hs.stopBot)
+	runErr := make(chan error, 1)
+	hs.mu.Lock()
+	hs.b, hs.runErr = b, runErr
+	hs.mu.Unlock()
+	go func() { runErr <- b.Run(context.Background()) }()
 	select {
-	case <-hs.synced:
-	case err := <-hs.runErr:
-		hs.runErr <- err
+	case <-synced:
+	case err := <-runErr:
+		runErr <- err
 		t.Fatalf("bottest: bot stopped before it connected: %v", err)
 	case <-time.After(DefaultTimeout):
 		t.Fatalf("bottest: bot did not connect and sync within %v", DefaultTimeout)
 	}
-	return hs
+}
+
+// RestartBot stops the bot (as Stop) and starts a new one with the same
+// storage, handler h and options (plus extra), and waits for its first
+// sync. The sandbox keeps running, so messages sent in between are
+// pulled by the new bot.
+func (h *Harness) RestartBot(handler bot.Handler, extra ...bot.Option) {
+	h.t.Helper()
+	if err := h.Stop(); err != nil {
+		h.t.Fatalf("bottest: RestartBot: stop: %v", err)
+	}
+	h.startBot(handler, extra...)
 }
 
 func (h *Harness) stopBot() {
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
-	defer cancel()
-	if err := h.b.Shutdown(ctx); err != nil {
-		h.t.Errorf("bottest: shutdown: %v", err)
-	}
-	select {
-	case err := <-h.runErr:
-		if err != nil {
-			h.t.Errorf("bottest: bot.Run: %v", err)
-		}
-	case <-ctx.Done():
-		h.t.Errorf("bottest: bot.Run did not return")
+	if err := h.Stop(); err != nil {
+		h.t.Errorf("bottest: %v", err)
 	}
 }
 
-// Stop shuts the bot down now (it is also done by t.Cleanup) and returns
-// Run's error. The sandbox keeps running.
+// Stop shuts the bot down gracefully (it is also done by t.Cleanup) and
+// returns Run's error. The sandbox keeps running. Stop is idempotent.
 func (h *Harness) Stop() error {
+	h.mu.Lock()
+	b, runErr := h.b, h.runErr
+	h.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
 	defer cancel()
-	if err := h.b.Shutdown(ctx); err != nil {
-		return err
+	if err := b.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	select {
-	case err := <-h.runErr:
-		h.runErr <- nil
-		return err
+	case err := <-runErr:
+		runErr <- nil
+		if err != nil {
+			return fmt.Errorf("bot.Run: %w", err)
+		}
+		return nil
 	case <-ctx.Done():
-		return errors.New("bottest: bot.Run did not return")
+		return errors.New("bot.Run did not return")
 	}
 }
 
@@ -224,8 +256,12 @@ func (h *Harness) pump(ch <-chan content.Message) {
 // Sandbox returns the sandbox, for fault injection and inspection.
 func (h *Harness) Sandbox() *sandbox.Server { return h.s }
 
-// Bot returns the running bot.
-func (h *Harness) Bot() *bot.Bot { return h.b }
+// Bot returns the running bot (the newest one after RestartBot).
+func (h *Harness) Bot() *bot.Bot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.b
+}
 
 // BotID returns the bot's user ID.
 func (h *Harness) BotID() string { return h.botID }
