@@ -400,11 +400,10 @@ func apiSendMsg(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
 	if md.SessionType == 3 && s.st.groups[md.GroupID] == nil {
 		return nil, codeErr(CodeGroupIDNotFound, "group "+md.GroupID+" does not exist")
 	}
-	m, err := s.acceptLocked(md, "")
-	if err != nil {
+	if _, err := s.acceptLocked(md, ""); err != nil {
 		return nil, asCodeErr(err)
 	}
-	return map[string]any{"serverMsgID": m.ServerMsgID, "clientMsgID": m.ClientMsgID, "sendTime": m.SendTime}, nil
+	return map[string]any{"serverMsgID": md.ServerMsgID, "clientMsgID": md.ClientMsgID, "sendTime": md.SendTime}, nil
 }
 
 func apiCreateGroup(s *Server, who apiCaller, body []byte) (any, *CodeError) {

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 )
@@ -92,7 +91,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("sandbox: config: SendQueue %d is negative", c.SendQueue)
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }

@@ -270,11 +270,10 @@ func (c *conn) sendMsg(data []byte, operationID string) (proto.Message, *CodeErr
 			return nil, codeErr(CodeNotInGroupYet, md.SendID+" is not in group "+md.GroupID)
 		}
 	}
-	m, err := s.acceptLocked(&md, operationID)
-	if err != nil {
+	if _, err := s.acceptLocked(&md, operationID); err != nil {
 		return nil, codeErr(CodeServerInternal, err.Error())
 	}
-	return &msg.SendMsgResp{ServerMsgID: m.ServerMsgID, ClientMsgID: m.ClientMsgID, SendTime: m.SendTime}, nil
+	return &msg.SendMsgResp{ServerMsgID: md.ServerMsgID, ClientMsgID: md.ClientMsgID, SendTime: md.SendTime}, nil
 }
 
 // pushLocked sends one 2001 frame with md to every recipient connection

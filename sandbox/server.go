@@ -431,7 +431,11 @@ func (s *Server) Inject(m content.Message) (content.Message, error) {
 	if md.SessionType == int32(content.GroupChat) && s.st.groups[md.GroupID] == nil {
 		return content.Message{}, codeErr(CodeGroupIDNotFound, "group "+md.GroupID+" does not exist")
 	}
-	return s.acceptLocked(md, "")
+	convID, err := s.acceptLocked(md, "")
+	if err != nil {
+		return content.Message{}, err
+	}
+	return toContent(convID, md), nil
 }
 
 // validateMsg applies the 1003 field checks (WIRE.md 7.7).
@@ -470,8 +474,9 @@ func validateMsg(md *sdkws.MsgData) *CodeError {
 }
 
 // acceptLocked finishes a validated message: server fields, seq, store,
-// subscribers, pushes. s.mu is held.
-func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (content.Message, error) {
+// subscribers, pushes. It returns the conversation ID. md is kept and must
+// not be changed afterwards. s.mu is held.
+func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (string, error) {
 	md.ServerMsgID = newID(md.SendID)
 	if md.SendTime == 0 {
 		md.SendTime = time.Now().UnixMilli()
@@ -489,18 +494,20 @@ func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (content.Me
 	convID := conversationID(md.SessionType, md.SendID, md.RecvID, md.GroupID, md.Options)
 	if option(md.Options, "history") {
 		if err := s.st.addMsg(convID, md); err != nil {
-			return content.Message{}, err
+			return "", err
 		}
 	}
 	s.stats.messages++
-	out := toContent(convID, md)
-	for sub := range s.subs {
-		sub.add(out)
+	if len(s.subs) > 0 {
+		out := toContent(convID, md)
+		for sub := range s.subs {
+			sub.add(out)
+		}
 	}
 	if !s.withhold {
 		s.pushLocked(convID, md, operationID)
 	}
-	return out, nil
+	return convID, nil
 }
 
 // Messages returns the stored messages of a conversation in ascending seq

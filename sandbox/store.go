@@ -210,11 +210,16 @@ func (s *store) apply(rec *record) error {
 	return nil
 }
 
-// persist applies rec and appends it to the file.
+// persist appends rec to the file and applies it.
 func (s *store) persist(rec *record) error {
-	if err := s.apply(rec); err != nil {
+	if err := s.write(rec); err != nil {
 		return err
 	}
+	return s.apply(rec)
+}
+
+// write appends rec to the file, if there is one.
+func (s *store) write(rec *record) error {
 	if s.w == nil {
 		return nil
 	}
@@ -267,14 +272,23 @@ func (s *store) index(convID string, m *sdkws.MsgData) {
 	}
 }
 
-// addMsg stores m (whose Seq is set here) in convID.
+// addMsg stores m (whose Seq is set here) in convID. m is kept, not
+// copied: it must not be changed afterwards.
 func (s *store) addMsg(convID string, m *sdkws.MsgData) error {
-	m.Seq = s.conv(convID).maxSeq() + 1
-	b, err := proto.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("sandbox: store: encode message: %w", err)
+	c := s.conv(convID)
+	m.Seq = c.maxSeq() + 1
+	if s.w != nil {
+		b, err := proto.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("sandbox: store: encode message: %w", err)
+		}
+		if err := s.write(&record{K: "msg", Conv: convID, Msg: b}); err != nil {
+			return err
+		}
 	}
-	return s.persist(&record{K: "msg", Conv: convID, Msg: b})
+	c.msgs = append(c.msgs, m)
+	s.index(convID, m)
+	return nil
 }
 
 // userConvIDs returns every conversation user takes part in, sorted.
