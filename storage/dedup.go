@@ -90,7 +90,15 @@ func (db *DB) SeenOrMark(clientMsgID string) (seen bool) {
 	if db.seenLocked(clientMsgID, now) {
 		return true
 	}
-	if db.opts.ReadOnly || db.closing || len(clientMsgID)+8 > maxKeyLen {
+	if db.opts.ReadOnly || len(clientMsgID)+8 > maxKeyLen {
+		return false
+	}
+	db.waitRoomLocked()
+	now = db.now().UnixNano()            // keep the window in time order after a wait
+	if db.seenLocked(clientMsgID, now) { // marked by another caller meanwhile
+		return true
+	}
+	if db.closing {
 		return false
 	}
 	db.dedup.push(now, clientMsgID)

@@ -126,6 +126,7 @@ func (db *DB) write(o op) error {
 		return ErrReadOnly
 	}
 	db.mu.Lock()
+	db.waitRoomLocked()
 	if db.closing {
 		db.mu.Unlock()
 		return ErrClosed

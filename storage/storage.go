@@ -25,6 +25,9 @@ const (
 	DefaultDedupMax    = 100_000
 	DefaultDedupTTL    = 24 * time.Hour
 	DefaultMaxBatch    = 1000
+	// DefaultMaxPending is the default of Options.MaxPending, as a multiple
+	// of MaxBatch.
+	DefaultMaxPending = 4
 )
 
 // Bucket layout. Every top-level bucket belongs to this package; plugins only
@@ -58,6 +61,12 @@ type Options struct {
 	// updates of one conversation inside a batch count once. Zero or
 	// negative means the default, 1000.
 	MaxBatch int
+	// MaxPending bounds the writes queued behind the writer: when the disk
+	// cannot keep up and more than MaxPending writes wait, Advance,
+	// SeenOrMark and namespace writes block until the writer takes the next
+	// batch (backpressure, so memory and the durable-ack latency stay
+	// bounded). Zero means the default, 4×MaxBatch; negative means no bound.
+	MaxPending int
 	// MaxSize caps the database file size in bytes; a commit that would grow
 	// the file beyond it fails with an error matching ErrWrite. Zero means no
 	// limit.
@@ -86,6 +95,9 @@ func (o Options) normalized() Options {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
 	}
+	if o.MaxPending == 0 {
+		o.MaxPending = DefaultMaxPending * o.MaxBatch
+	}
 	if o.MaxSize < 0 {
 		o.MaxSize = 0
 	}
@@ -108,8 +120,10 @@ type DB struct {
 	mu       sync.Mutex
 	wm       map[string]*wmEntry
 	dedup    dedupWindow
-	queue    []*batch // batches not yet taken by the writer; the last one may be open
-	inflight *batch   // the batch being committed
+	queue    []*batch   // batches not yet taken by the writer; the last one may be open
+	inflight *batch     // the batch being committed
+	queued   int        // writes in queue (counted as in batch.n)
+	room     *sync.Cond // signalled when the writer takes a batch or on Close
 	closing  bool
 	closeErr error // commit failures while closing
 
@@ -213,6 +227,7 @@ func open(path string, opts Options, h hooks) (*DB, error) {
 		writerDone: make(chan struct{}),
 	}
 	db.dedup.init()
+	db.room = sync.NewCond(&db.mu)
 	if err := protect(db.load); err != nil {
 		bdb.Close()
 		return nil, &FileError{Path: path, Op: "load", Err: err}
@@ -392,6 +407,7 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.mu.Lock()
 		db.closing = true
+		db.room.Broadcast()
 		db.mu.Unlock()
 		close(db.stop)
 		select {
@@ -439,9 +455,7 @@ func (db *DB) Stats() (Stats, error) {
 		DedupEntries:  db.dedup.len(),
 		Commits:       db.commits.Load(),
 	}
-	for _, b := range db.queue {
-		s.PendingWrites += b.n
-	}
+	s.PendingWrites = db.queued
 	if db.inflight != nil {
 		s.PendingWrites += db.inflight.n
 	}
@@ -449,16 +463,14 @@ func (db *DB) Stats() (Stats, error) {
 	if fi, err := os.Stat(db.path); err == nil {
 		s.FileSize = fi.Size()
 	}
-	err := protect(func() error {
-		return db.bolt.View(func(tx *bolt.Tx) error {
-			nsb := tx.Bucket(bucketNS)
-			if nsb == nil {
-				return nil
-			}
-			return nsb.ForEachBucket(func(name []byte) error {
-				s.Namespaces = append(s.Namespaces, NamespaceStats{Name: string(name), Keys: nsb.Bucket(name).Stats().KeyN})
-				return nil
-			})
+	err := db.view(func(tx *bolt.Tx) error {
+		nsb := tx.Bucket(bucketNS)
+		if nsb == nil {
+			return nil
+		}
+		return nsb.ForEachBucket(func(name []byte) error {
+			s.Namespaces = append(s.Namespaces, NamespaceStats{Name: string(name), Keys: nsb.Bucket(name).Stats().KeyN})
+			return nil
 		})
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestWatermarkAdvanceNeverLowersAndPersists(t *testing.T) {
@@ -220,4 +221,53 @@ func maxI(a, b int64) int64 {
 		return a
 	}
 	return b
+}
+
+func TestBackpressure(t *testing.T) {
+	gate, atGate := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	db, err := open(dbPath(t), Options{MaxBatch: 2, MaxPending: 4}, hooks{beforeCommit: func() {
+		once.Do(func() { close(atGate); <-gate })
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Advance("first", 1) // taken by the writer, which then waits at the gate
+	<-atGate
+	progress := make(chan int, 10)
+	go func() {
+		for i := range 10 {
+			db.Advance(fmt.Sprintf("c%d", i), 1)
+			progress <- i
+		}
+		close(progress)
+	}()
+	for i := range 4 { // 4 writes fit in the queue
+		if got := <-progress; got != i {
+			t.Fatalf("progress %d, want %d", got, i)
+		}
+	}
+	select {
+	case i := <-progress:
+		t.Fatalf("write %d was queued beyond MaxPending while the writer was stuck", i)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if st, _ := db.Stats(); st.PendingWrites != 5 {
+		t.Fatalf("PendingWrites = %d, want 5 (1 in flight + 4 queued)", st.PendingWrites)
+	}
+	close(gate)
+	n := 4
+	for range progress {
+		n++
+	}
+	if n != 10 {
+		t.Fatalf("%d writes done", n)
+	}
+	if err := db.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if len(db.Watermarks()) != 11 {
+		t.Fatalf("%d watermarks", len(db.Watermarks()))
+	}
 }

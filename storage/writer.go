@@ -106,7 +106,17 @@ func (db *DB) enqueueLocked(o op) *batch {
 	b := db.batchLocked()
 	b.ops = append(b.ops, o)
 	b.n++
+	db.queued++
 	return b
+}
+
+// waitRoomLocked blocks while more than MaxPending writes are queued (see
+// Options.MaxPending). db.mu must be held; it is released while waiting, so
+// callers re-check their state afterwards.
+func (db *DB) waitRoomLocked() {
+	for db.opts.MaxPending > 0 && db.queued >= db.opts.MaxPending && !db.closing {
+		db.room.Wait()
+	}
 }
 
 // run is the writer goroutine: group commit, one batch per transaction.
@@ -128,6 +138,8 @@ func (db *DB) run() {
 		b := db.queue[0]
 		db.queue[0] = nil
 		db.queue = db.queue[1:]
+		db.queued -= b.n
+		db.room.Broadcast()
 		db.inflight = b
 		closing := db.closing
 		db.mu.Unlock()
@@ -189,10 +201,12 @@ func (db *DB) requeueLocked(failed *batch) {
 	}
 	r.ops = append(keep, r.ops...)
 	r.n += len(keep)
+	db.queued += len(keep)
 	for conv, seq := range failed.wm {
 		if cur, ok := r.wm[conv]; !ok || seq > cur {
 			if !ok {
 				r.n++
+				db.queued++
 			}
 			r.wm[conv] = seq
 		}
@@ -300,6 +314,9 @@ func (db *DB) Advance(conversationID string, seq int64) Ack {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	if e := db.wm[conversationID]; e == nil || seq > e.seq {
+		db.waitRoomLocked()
+	}
 	if db.closing {
 		return doneAck(ErrClosed)
 	}
@@ -315,6 +332,7 @@ func (db *DB) Advance(conversationID string, seq int64) Ack {
 	b := db.batchLocked()
 	if _, ok := b.wm[conversationID]; !ok {
 		b.n++
+		db.queued++
 	}
 	b.wm[conversationID] = seq
 	e.b = b
