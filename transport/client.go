@@ -277,8 +277,7 @@ func (c *Client) supervise(ctx context.Context) error {
 		c.mu.Lock()
 		if c.stopped {
 			c.mu.Unlock()
-			cn.die(ErrClosed)
-			<-cn.done
+			cn.die(ErrClosed) // not started: no goroutines to wait for
 			return nil
 		}
 		c.status = StatusConnected

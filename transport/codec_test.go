@@ -245,3 +245,44 @@ func BenchmarkEncodeSend(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodePushStages splits BenchmarkDecodePush into its stages and
+// runs the generated-code decoder (proto.Unmarshal, perf-limits.md: 4.0 µs
+// per push) as a yardstick, so ratios within one run hold on a busy machine.
+func BenchmarkDecodePushStages(b *testing.B) {
+	payload, err := proto.Marshal(pushOf("sg_group_45c48cce2e2d7fbd", benchMsgData()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, gz := range []bool{false, true} {
+		name := map[bool]string{false: "envelope_plain", true: "envelope_gzip"}[gz]
+		b.Run(name, func(b *testing.B) {
+			frame := pushFrame(b, gz)
+			dec := wire.NewDecoder(wire.Options{Gzip: gz, MaxFrame: wire.MaxClientInbound})
+			var resp wire.Resp
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := dec.DecodeResp(frame, &resp); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("payload_to_messages", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodePush(payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("yardstick_proto_unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var pm sdkws.PushMessages
+			if err := proto.Unmarshal(payload, &pm); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
