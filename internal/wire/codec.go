@@ -131,6 +131,7 @@ type Decoder struct {
 	resp descCache
 	v    vals
 	sb   strings.Builder
+	jbuf []byte // decoded JSON data
 }
 
 // NewDecoder returns a Decoder for opts.
@@ -152,7 +153,7 @@ func (d *Decoder) DecodeResp(frame []byte, r *Resp) error {
 	if err == nil {
 		switch d.opts.Encoding {
 		case JSON:
-			err = decodeJSON(body, r, "resp")
+			err = d.jsonResp(body, r)
 		default:
 			err = d.gobResp(body, r)
 		}
@@ -173,7 +174,7 @@ func (d *Decoder) DecodeReq(frame []byte, r *Req) error {
 	if err == nil {
 		switch d.opts.Encoding {
 		case JSON:
-			err = decodeJSON(body, r, "req")
+			err = d.jsonReq(body, r)
 		default:
 			err = d.gobReq(body, r)
 		}

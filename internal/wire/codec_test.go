@@ -296,3 +296,44 @@ func TestFrameLimits(t *testing.T) {
 		t.Fatalf("default bound: %v", err)
 	}
 }
+
+// JSON envelopes in other forms than the server's (whitespace, escapes,
+// other key case, extra keys) decode as encoding/json decodes them.
+func TestJSONDecodeVariants(t *testing.T) {
+	d := NewDecoder(Options{Encoding: JSON})
+	cases := []string{
+		`{"reqIdentifier":2001,"msgIncr":"m","operationID":"op","errCode":0,"errMsg":"","data":"CgJ1MQ=="}`,
+		`{ "reqIdentifier" : 2001 , "data" : "CgJ1MQ==" }`,
+		`{"ReqIdentifier":2001,"OPERATIONID":"op","data":null}`,
+		`{"reqIdentifier":2001,"operationID":"o\"p\u00fc","token":"ignored","extra":[1,2,{}]}`,
+		`{"errCode":-7,"errMsg":"ü✓","reqIdentifier":-2147483648,"data":""}`,
+		`{"reqIdentifier":1,"reqIdentifier":2}`,
+		`{}`,
+		"{\"errMsg\":\"\xff\"}",
+	}
+	bad := []string{
+		`{"reqIdentifier":2147483648}`,
+		`{"reqIdentifier":1.5}`,
+		`{"reqIdentifier":01}`,
+		`{"data":"not base64!"}`,
+		`{"errMsg":"a`,
+		`{"errMsg":"a"}x`,
+		`[]`,
+		`{"errMsg":"tab	inside"}`,
+	}
+	for _, c := range cases {
+		var want, got Resp
+		if err := json.Unmarshal([]byte(c), &want); err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if err := d.DecodeResp([]byte(c), &got); err != nil || !equalResp(&got, &want) {
+			t.Fatalf("%s: got %+v, %v; want %+v", c, got, err, want)
+		}
+	}
+	for _, c := range bad {
+		var r Resp
+		if err := d.DecodeResp([]byte(c), &r); !errors.Is(err, ErrBadFrame) {
+			t.Fatalf("%s: err = %v", c, err)
+		}
+	}
+}

@@ -134,6 +134,20 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 
+		// JSON: the decoder (hand parser or encoding/json) gives exactly
+		// what encoding/json gives.
+		jd := NewDecoder(Options{Encoding: JSON})
+		var jr, wjr Resp
+		jerr, wjerr := jd.DecodeResp(frame, &jr), json.Unmarshal(frame, &wjr)
+		if (jerr == nil) != (wjerr == nil) || (jerr == nil && !equalResp(&jr, &wjr)) {
+			t.Fatalf("json DecodeResp = %+v, %v; encoding/json = %+v, %v", jr, jerr, wjr, wjerr)
+		}
+		var jq, wjq Req
+		jerr, wjerr = jd.DecodeReq(frame, &jq), json.Unmarshal(frame, &wjq)
+		if (jerr == nil) != (wjerr == nil) || (jerr == nil && !equalReq(&jq, &wjq)) {
+			t.Fatalf("json DecodeReq = %+v, %v; encoding/json = %+v, %v", jq, jerr, wjq, wjerr)
+		}
+
 		// The public decoder (primed or fresh, twice) gives exactly what
 		// encoding/gob gives, and the same through gzip.
 		var buf bytes.Buffer

@@ -139,22 +139,25 @@ const (
 const numSlots = 6
 
 type target struct {
-	name  string
-	names [numSlots]string
-	kinds [numSlots]slotKind
+	name      string
+	names     [numSlots]string
+	jsonNames [numSlots]string
+	kinds     [numSlots]slotKind
 }
 
 // The target tables are read-only.
 var (
 	reqTarget = target{
-		name:  "Req",
-		names: [numSlots]string{"ReqIdentifier", "Token", "SendID", "OperationID", "MsgIncr", "Data"},
-		kinds: [numSlots]slotKind{slotInt32, slotString, slotString, slotString, slotString, slotBytes},
+		name:      "Req",
+		names:     [numSlots]string{"ReqIdentifier", "Token", "SendID", "OperationID", "MsgIncr", "Data"},
+		jsonNames: [numSlots]string{"reqIdentifier", "token", "sendID", "operationID", "msgIncr", "data"},
+		kinds:     [numSlots]slotKind{slotInt32, slotString, slotString, slotString, slotString, slotBytes},
 	}
 	respTarget = target{
-		name:  "Resp",
-		names: [numSlots]string{"ReqIdentifier", "MsgIncr", "OperationID", "ErrCode", "ErrMsg", "Data"},
-		kinds: [numSlots]slotKind{slotInt32, slotString, slotString, slotInt, slotString, slotBytes},
+		name:      "Resp",
+		names:     [numSlots]string{"ReqIdentifier", "MsgIncr", "OperationID", "ErrCode", "ErrMsg", "Data"},
+		jsonNames: [numSlots]string{"reqIdentifier", "msgIncr", "operationID", "errCode", "errMsg", "data"},
+		kinds:     [numSlots]slotKind{slotInt32, slotString, slotString, slotInt, slotString, slotBytes},
 	}
 )
 
