@@ -196,10 +196,10 @@ func txPerMsg(db *DB, m *benchMsg) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		v := make([]byte, 8)
 		binary.BigEndian.PutUint64(v, uint64(seq))
-		if err := tx.Bucket(bucketWatermarks).Put([]byte(m.conv), v); err != nil {
+		if err := tx.Bucket([]byte(bucketWatermarks)).Put([]byte(m.conv), v); err != nil {
 			return err
 		}
-		dbk := tx.Bucket(bucketDedup)
+		dbk := tx.Bucket([]byte(bucketDedup))
 		if err := dbk.Put(dedupKey(now, m.id), nil); err != nil {
 			return err
 		}

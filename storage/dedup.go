@@ -78,8 +78,9 @@ func (db *DB) Seen(clientMsgID string) bool {
 // prunes the oldest entries past either bound and queues their deletion.
 //
 // An empty clientMsgID is never recorded and reports false. On a read-only or
-// closed DB it only checks. Served from memory and never blocks on the disk;
-// safe for concurrent use.
+// closed DB it only checks. Served from memory; it does not wait for the
+// disk and blocks only for backpressure (Options.MaxPending). Safe for
+// concurrent use.
 func (db *DB) SeenOrMark(clientMsgID string) (seen bool) {
 	if clientMsgID == "" {
 		return false

@@ -39,7 +39,7 @@ func (db *DB) Dump(w io.Writer) error {
 		if err := enc.Encode(DumpRecord{Kind: "schema", Version: SchemaVersion}); err != nil {
 			return err
 		}
-		if b := tx.Bucket(bucketWatermarks); b != nil {
+		if b := tx.Bucket([]byte(bucketWatermarks)); b != nil {
 			if err := b.ForEach(func(k, v []byte) error {
 				if len(v) != 8 {
 					return fmt.Errorf("%w: watermark of %q has %d bytes", ErrCorrupt, k, len(v))
@@ -50,7 +50,7 @@ func (db *DB) Dump(w io.Writer) error {
 				return err
 			}
 		}
-		if b := tx.Bucket(bucketDedup); b != nil {
+		if b := tx.Bucket([]byte(bucketDedup)); b != nil {
 			if err := b.ForEach(func(k, _ []byte) error {
 				if len(k) <= 8 {
 					return fmt.Errorf("%w: dedup key of %d bytes", ErrCorrupt, len(k))
@@ -61,7 +61,7 @@ func (db *DB) Dump(w io.Writer) error {
 				return err
 			}
 		}
-		nsb := tx.Bucket(bucketNS)
+		nsb := tx.Bucket([]byte(bucketNS))
 		if nsb == nil {
 			return nil
 		}

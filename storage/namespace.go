@@ -73,7 +73,7 @@ func (n *Namespace) Get(key string) ([]byte, bool, error) {
 	var val []byte
 	var found bool
 	err := n.db.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketNS).Bucket([]byte(n.name))
+		b := tx.Bucket([]byte(bucketNS)).Bucket([]byte(n.name))
 		if b == nil {
 			return nil
 		}
@@ -154,7 +154,7 @@ func (n *Namespace) ForEach(fn func(key string, value []byte) error) error {
 	for {
 		var chunk []kv
 		err := n.db.view(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketNS).Bucket([]byte(n.name))
+			b := tx.Bucket([]byte(bucketNS)).Bucket([]byte(n.name))
 			if b == nil {
 				return nil
 			}

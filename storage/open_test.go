@@ -113,7 +113,7 @@ func TestOpenCorrupt(t *testing.T) {
 			writeRealDB(t, path)
 			bdb, _ := bolt.Open(path, 0o600, nil)
 			bdb.Update(func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketMeta).Put(keyVersion, []byte{0, 0, 0, 9})
+				return tx.Bucket([]byte(bucketMeta)).Put([]byte(keyVersion), []byte{0, 0, 0, 9})
 			})
 			bdb.Close()
 		}, ErrUnsupportedVersion},

@@ -32,14 +32,14 @@ const (
 
 // Bucket layout. Every top-level bucket belongs to this package; plugins only
 // see nested buckets of bucketNS through Namespace.
-var (
-	bucketMeta       = []byte("openimbot.meta")
-	bucketWatermarks = []byte("watermarks") // conversationID -> bigendian(int64 seq)
-	bucketDedup      = []byte("dedup")      // bigendian(unix nanos) + clientMsgID -> empty
-	bucketNS         = []byte("ns")         // namespace name -> nested bucket of the plugin's keys
-	keySchema        = []byte("schema")
-	keyVersion       = []byte("version")
-	schemaName       = []byte("openimbot.storage")
+const (
+	bucketMeta       = "openimbot.meta"
+	bucketWatermarks = "watermarks" // conversationID -> bigendian(int64 seq)
+	bucketDedup      = "dedup"      // bigendian(unix nanos) + clientMsgID -> empty
+	bucketNS         = "ns"         // namespace name -> nested bucket of the plugin's keys
+	keySchema        = "schema"
+	keyVersion       = "version"
+	schemaName       = "openimbot.storage"
 )
 
 // Options configures Open. The zero value is usable: every field documents its
@@ -268,21 +268,21 @@ func (db *DB) load() error {
 		if err := checkSchema(tx); err != nil {
 			return err
 		}
-		if tx.Bucket(bucketMeta) == nil {
-			mb, err := tx.CreateBucket(bucketMeta)
+		if tx.Bucket([]byte(bucketMeta)) == nil {
+			mb, err := tx.CreateBucket([]byte(bucketMeta))
 			if err != nil {
 				return err
 			}
 			var v [4]byte
 			binary.BigEndian.PutUint32(v[:], SchemaVersion)
-			if err := mb.Put(keySchema, schemaName); err != nil {
+			if err := mb.Put([]byte(keySchema), []byte(schemaName)); err != nil {
 				return err
 			}
-			if err := mb.Put(keyVersion, v[:]); err != nil {
+			if err := mb.Put([]byte(keyVersion), v[:]); err != nil {
 				return err
 			}
 		}
-		for _, name := range [][]byte{bucketWatermarks, bucketDedup, bucketNS} {
+		for _, name := range [][]byte{[]byte(bucketWatermarks), []byte(bucketDedup), []byte(bucketNS)} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -295,7 +295,7 @@ func (db *DB) load() error {
 // bbolt database (no buckets: a file bbolt initialised before the marker was
 // written).
 func checkSchema(tx *bolt.Tx) error {
-	mb := tx.Bucket(bucketMeta)
+	mb := tx.Bucket([]byte(bucketMeta))
 	if mb == nil {
 		empty := true
 		if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
@@ -309,10 +309,10 @@ func checkSchema(tx *bolt.Tx) error {
 		}
 		return nil
 	}
-	if string(mb.Get(keySchema)) != string(schemaName) {
-		return fmt.Errorf("%w: schema marker is %q, want %q", ErrCorrupt, mb.Get(keySchema), schemaName)
+	if string(mb.Get([]byte(keySchema))) != schemaName {
+		return fmt.Errorf("%w: schema marker is %q, want %q", ErrCorrupt, mb.Get([]byte(keySchema)), schemaName)
 	}
-	v := mb.Get(keyVersion)
+	v := mb.Get([]byte(keyVersion))
 	if len(v) != 4 {
 		return fmt.Errorf("%w: bad schema version record", ErrCorrupt)
 	}
@@ -323,7 +323,7 @@ func checkSchema(tx *bolt.Tx) error {
 }
 
 func (db *DB) loadTx(tx *bolt.Tx, writable bool) error {
-	if wb := tx.Bucket(bucketWatermarks); wb != nil {
+	if wb := tx.Bucket([]byte(bucketWatermarks)); wb != nil {
 		if err := wb.ForEach(func(k, v []byte) error {
 			if len(v) != 8 {
 				return fmt.Errorf("%w: watermark of conversation %q has %d bytes, want 8", ErrCorrupt, k, len(v))
@@ -334,7 +334,7 @@ func (db *DB) loadTx(tx *bolt.Tx, writable bool) error {
 			return err
 		}
 	}
-	dbk := tx.Bucket(bucketDedup)
+	dbk := tx.Bucket([]byte(bucketDedup))
 	if dbk == nil {
 		return nil
 	}
@@ -464,7 +464,7 @@ func (db *DB) Stats() (Stats, error) {
 		s.FileSize = fi.Size()
 	}
 	err := db.view(func(tx *bolt.Tx) error {
-		nsb := tx.Bucket(bucketNS)
+		nsb := tx.Bucket([]byte(bucketNS))
 		if nsb == nil {
 			return nil
 		}

@@ -229,7 +229,7 @@ func (db *DB) commit(b *batch) (err error) {
 	}()
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		if len(b.wm) > 0 {
-			wb := tx.Bucket(bucketWatermarks)
+			wb := tx.Bucket([]byte(bucketWatermarks))
 			convs := make([]string, 0, len(b.wm))
 			for c := range b.wm {
 				convs = append(convs, c)
@@ -246,8 +246,8 @@ func (db *DB) commit(b *batch) (err error) {
 				}
 			}
 		}
-		dbk := tx.Bucket(bucketDedup)
-		nsb := tx.Bucket(bucketNS)
+		dbk := tx.Bucket([]byte(bucketDedup))
+		nsb := tx.Bucket([]byte(bucketNS))
 		for _, o := range b.ops {
 			var err error
 			switch o.kind {
@@ -304,7 +304,9 @@ func (db *DB) Watermarks() map[string]int64 {
 //
 // An empty conversationID or a negative seq returns an Ack failing with
 // ErrInvalidKey; a closed or read-only DB, one failing with ErrClosed or
-// ErrReadOnly. Advance does not block on the disk. Safe for concurrent use.
+// ErrReadOnly. Advance does not wait for the disk; it blocks only for
+// backpressure, while more than Options.MaxPending writes are queued. Safe
+// for concurrent use.
 func (db *DB) Advance(conversationID string, seq int64) Ack {
 	if conversationID == "" || seq < 0 || len(conversationID) > bolt.MaxKeySize {
 		return doneAck(fmt.Errorf("%w: watermark for conversation %q seq %d", ErrInvalidKey, conversationID, seq))
