@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -23,9 +22,10 @@ func pullMaps(payload []byte, visit func(conv string, msgs []content.Message, is
 	if len(payload) == 0 {
 		return nil
 	}
-	// One copy for the whole payload: every string and byte field of the
-	// result points into it.
-	data := bytes.Clone(payload)
+	// One copy of the whole payload as a string: every string field of the
+	// result is a substring of it. data is the caller's buffer and is only
+	// read during the call.
+	data := payload
 	str := string(data)
 	b := data
 	off := 0
@@ -140,7 +140,7 @@ func pullEntry(data []byte, str string, base int, b []byte, visit func(string, [
 }
 
 // decodeMsgData decodes the MsgData b, which starts at data[base:] (and
-// str[base:]), into m. Strings are substrings of str; Content aliases data.
+// str[base:]), into m. Strings are substrings of str; Content is a copy.
 func decodeMsgData(data []byte, str string, base int, b []byte, m *content.Message) error {
 	off := 0
 	for len(b) > 0 {
@@ -173,7 +173,7 @@ func decodeMsgData(data []byte, str string, base int, b []byte, m *content.Messa
 			case 8:
 				m.SenderFaceURL = sv
 			case 12:
-				m.Content = data[s : s+len(v) : s+len(v)]
+				m.Content = []byte(sv)
 			case 19:
 				key, val, err := decodeOption(str, s, v)
 				if err != nil {
