@@ -80,9 +80,11 @@ type Storage struct {
 
 // Sync configures message synchronisation.
 type Sync struct {
-	// Backlog is what the bot does with messages that arrived while it was
-	// offline: "skip" them, handle "all" of them, or only the "last:N" of
-	// each conversation. Default "all".
+	// Backlog is what the bot does, on its first start (an empty database),
+	// with the history already stored in its conversations: "skip" it
+	// (default), handle "all" of it, or only the "last:N" messages of each
+	// conversation. Messages missed while a known bot was offline are always
+	// handled.
 	Backlog Backlog `yaml:"backlog"`
 }
 
@@ -126,11 +128,11 @@ type Console struct {
 type BacklogMode int
 
 const (
-	// BacklogAll handles every message missed while offline.
-	BacklogAll BacklogMode = iota
-	// BacklogSkip drops missed messages.
-	BacklogSkip
-	// BacklogLast handles only the last N missed messages per conversation.
+	// BacklogSkip ignores the stored history (the default).
+	BacklogSkip BacklogMode = iota
+	// BacklogAll handles the whole stored history.
+	BacklogAll
+	// BacklogLast handles the last N stored messages per conversation.
 	BacklogLast
 )
 
@@ -143,12 +145,12 @@ type Backlog struct {
 // String returns the policy in its YAML form.
 func (b Backlog) String() string {
 	switch b.Mode {
-	case BacklogSkip:
-		return "skip"
+	case BacklogAll:
+		return "all"
 	case BacklogLast:
 		return "last:" + strconv.Itoa(b.N)
 	}
-	return "all"
+	return "skip"
 }
 
 // ParseBacklog parses "skip", "all" or "last:N" (N >= 1).
@@ -256,7 +258,7 @@ func Default() *Config {
 			PlatformID:  7,
 			Compression: "none",
 		},
-		Sync:    Sync{Backlog: Backlog{Mode: BacklogAll}},
+		Sync:    Sync{Backlog: Backlog{Mode: BacklogSkip}},
 		Log:     Log{Level: "info", Format: "text"},
 		Console: Console{User: "alice"},
 	}

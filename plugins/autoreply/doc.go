@@ -1,0 +1,55 @@
+// Package autoreply is the plugin that answers messages from the rules of
+// the configuration file: no Go code needed.
+//
+//	rules:
+//	  - name: greet
+//	    keyword: [hi, hello]
+//	    reply: "Hello, {{.Sender}}!"
+//	  - name: weather
+//	    regex: '^weather in (?P<city>\w+)$'
+//	    reply: "No idea about the weather in {{.city}}."
+//	    cooldown: 1m
+//
+// # Conditions
+//
+// A rule matches when every condition it sets holds; a list condition holds
+// when one of its items does. keyword (the text contains it), prefix, suffix
+// and full (the whole text) ignore case unless the plugin's case_sensitive
+// setting is true. regex is a Go regular expression searched in the text
+// (anchor it with ^ and $; (?i) ignores case); its named groups become
+// template data. command is a router command pattern such as
+// "weather {city}" (a leading "/" is optional); its parameters become
+// template data. expr is an expr-lang boolean expression over router.Env
+// (Text, SenderID, GroupID, IsGroup, hour(), ...). content lists content
+// types (text, picture, markdown, 101, ...); chat is single, group or any;
+// users and groups list sender and group IDs; mentioned requires the bot to
+// be @-mentioned. A rule with no condition matches every message.
+//
+// # Replies
+//
+// reply (plain text) or markdown is a text/template executed with a map
+// holding Text, Sender (the sender's nickname, or ID), SenderID,
+// SenderNickname, GroupID, ConversationID, SelfID, IsGroup, Args (command
+// arguments), Params (all route parameters), Match (for regex rules: the
+// whole match then every group), Message (*content.Message), and every route
+// parameter by name ({{.city}}). Functions: upper, lower, trim, join,
+// replace. quote: true quotes the message; at_sender: true @-mentions the
+// sender in groups. A template that renders to nothing sends nothing.
+// Templates are parsed, and executed once with sample data, when the rules
+// are loaded: syntax errors and unknown keys are errors at file:line:col,
+// not at reply time.
+//
+// # Precedence and cooldown
+//
+// Rules become router routes at their YAML position, with their priority
+// (higher first, default 0); among equal priorities the router's
+// specificity and then file order decide. After a rule replies, lower rules
+// do not run unless it sets continue: true. cooldown is the minimum time
+// between two replies of one rule in one conversation; a rule in its
+// cooldown behaves as if it did not match.
+//
+// The plugin's own section takes case_sensitive (default false) and
+// cooldown (the default cooldown of rules that set none, default 0).
+//
+// The plugin is safe for concurrent use by the router.
+package autoreply
