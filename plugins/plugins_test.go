@@ -93,7 +93,7 @@ plugins:
 			t.Fatalf("reply %q, want %q", got, want)
 		}
 	}
-	h.Say("alice", "/echo 3") // limited: the message is replied once
+	h.Say("alice", "/echo 3")       // limited: the message is replied once
 	m4 := h.Say("alice", "/echo 4") // still limited: dropped silently
 	if got := h.WaitReplyText(ctx); got != "slow down" {
 		t.Fatalf("reply %q, want slow down", got)
