@@ -1,6 +1,7 @@
 package content
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
 )
@@ -95,8 +96,15 @@ func fastText(raw []byte) (s string, ok bool) {
 		return "", false
 	}
 	body := raw[len(prefix) : len(raw)-len(suffix)]
+	// Skip 8 plain ASCII bytes at a time; the byte loop below checks the rest.
+	i := 0
+	for ; i+8 <= len(body); i += 8 {
+		if special8(binary.LittleEndian.Uint64(body[i:])) {
+			break
+		}
+	}
 	ascii := true
-	for _, c := range body {
+	for _, c := range body[i:] {
 		if c < 0x20 || c == '"' || c == '\\' {
 			return "", false
 		}
@@ -108,6 +116,17 @@ func fastText(raw []byte) (s string, ok bool) {
 		return "", false
 	}
 	return string(body), true
+}
+
+// special8 reports whether any of the 8 bytes in x is a control character,
+// '"', '\\' or not ASCII. Borrows between bytes can only start at a byte
+// that is itself special, so the answer is exact.
+func special8(x uint64) bool {
+	const lo = 0x0101010101010101
+	const hi = 0x8080808080808080
+	quote := x ^ (lo * '"')
+	bslash := x ^ (lo * '\\')
+	return ((x-lo*0x20)|(quote-lo)|(bslash-lo)|x)&hi != 0
 }
 
 // clone copies b; empty input gives nil.

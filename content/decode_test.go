@@ -1,6 +1,7 @@
 package content
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -279,5 +280,21 @@ func TestDecodeErrorUnnamedType(t *testing.T) {
 	err := (&DecodeError{Type: 7, Err: errors.New("boom")}).Error()
 	if err != "content: decode 7: boom" {
 		t.Fatalf("got %q", err)
+	}
+}
+
+func TestSpecial8(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c < 0x20 || c == '"' || c == '\\' || c >= 0x80
+		for pos := 0; pos < 8; pos++ {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			if got := special8(binary.LittleEndian.Uint64(w)); got != want {
+				t.Fatalf("byte %#x at %d: special8 = %v", c, pos, got)
+			}
+		}
+	}
+	if special8(binary.LittleEndian.Uint64([]byte("~ !#[]{}"))) {
+		t.Fatal("plain ASCII flagged")
 	}
 }
