@@ -147,13 +147,16 @@ func (g *Group) Group(ms ...Matcher) *Group {
 	return &Group{r: g.r, parent: g, ms: append(append([]Matcher{}, g.ms...), ms...)}
 }
 
-// Use adds middleware to every route of the router, including routes
-// registered earlier, and to the NotFound handler. The first middleware is
-// the outermost.
+// Use adds middleware around the whole router: it runs once for every
+// message, before routing (so route parameters are not set yet), whether or
+// not a route matches. The first middleware is the outermost. Middleware of
+// groups and routes runs around each route's handler instead.
 func (r *Router) Use(mws ...bot.Middleware) { r.grp.Use(mws...) }
 
-// Use adds middleware to every route of the group and its subgroups,
-// including routes registered earlier.
+// Use adds middleware around the handler of every route of the group and
+// its subgroups, including routes registered earlier; it runs only when such
+// a route runs, after the route's parameters are set. On the Router's root
+// group (Router.Use) it wraps the whole dispatch instead.
 func (g *Group) Use(mws ...bot.Middleware) {
 	g.r.mu.Lock()
 	g.mws = append(g.mws, mws...)
@@ -273,7 +276,7 @@ func (g *Group) on(m Matcher, h bot.Handler, opts []RouteOption) error {
 // order until a blocking one ran, or NotFound when none ran. It returns the
 // handlers' errors (joined), never Continue.
 func (r *Router) Handle(c *bot.Context) error {
-	return r.table().dispatch(c, nil, true)
+	return r.table().handler.Handle(c)
 }
 
 // Trace reports how c's message would be routed: the candidate routes the
@@ -289,7 +292,8 @@ func (r *Router) Trace(c *bot.Context) Trace {
 // TraceRun is Trace that also runs the handlers, as Handle does.
 func (r *Router) TraceRun(c *bot.Context) (Trace, error) {
 	var tr Trace
-	err := r.table().dispatch(c, &tr, true)
+	t := r.table()
+	err := bot.Chain(bot.HandlerFunc(func(c *bot.Context) error { return t.dispatch(c, &tr, true) }), t.mws...).Handle(c)
 	return tr, err
 }
 

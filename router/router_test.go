@@ -163,6 +163,14 @@ func TestMiddlewareOrderAndGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"r1>", "r2>", "r3>", "g1>", "s1>", "route>", "ban", "<route", "<s1", "<g1", "<r3", "<r2", "<r1"}
+	// the router's middleware wraps dispatch, also when nothing matches
+	defer func() {
+		log = nil
+		r.Handle(ctxFor(textMsg("")))
+		if want := []string{"r1>", "r2>", "r3>", "any", "<r3", "<r2", "<r1"}; !slices.Equal(log, want) {
+			t.Errorf("got %v want %v", log, want)
+		}
+	}()
 	if !slices.Equal(log, want) {
 		t.Fatalf("got %v\nwant %v", log, want)
 	}

@@ -60,15 +60,14 @@ type table struct {
 	needFold                       bool
 
 	notFound bot.Handler
+	mws      []bot.Middleware // the router's own, around dispatch
+	handler  bot.Handler      // dispatch wrapped in mws
 }
 
 func chainFor(rt *route, r *Router) bot.Handler {
 	var groups []*Group
-	for g := rt.g; g != nil; g = g.parent {
+	for g := rt.g; g != nil && g != &r.grp; g = g.parent {
 		groups = append(groups, g)
-	}
-	if rt.g != &r.grp && (len(groups) == 0 || groups[len(groups)-1] != &r.grp) {
-		groups = append(groups, &r.grp)
 	}
 	var mws []bot.Middleware
 	for i := len(groups) - 1; i >= 0; i-- {
@@ -105,9 +104,9 @@ func buildTable(r *Router) *table {
 		cr.info.Rank = i
 	}
 	t.routes = crs
-	if r.notFound != nil {
-		t.notFound = bot.Chain(r.notFound, r.grp.mws...)
-	}
+	t.notFound = r.notFound
+	t.mws = append([]bot.Middleware(nil), r.grp.mws...)
+	t.handler = bot.Chain(bot.HandlerFunc(func(c *bot.Context) error { return t.dispatch(c, nil, true) }), t.mws...)
 
 	strIdx := func(mp *map[string]int32, k string, rank int32) {
 		if *mp == nil {
