@@ -20,12 +20,12 @@ func TestEchoSingleAndGroup(t *testing.T) {
 		return c.Reply("echo: " + c.Text())
 	}))
 	h.Say("alice", "hi")
-	r := h.WaitReply(ctxT(t, 10*time.Second))
+	r := h.WaitReply(10 * time.Second)
 	if got := r.Text(); got != "echo: hi" || r.RecvID != "alice" {
 		t.Fatalf("reply %q to %q", got, r.RecvID)
 	}
 	h.SayInGroup("g1", "bob", "yo")
-	r = h.WaitReply(ctxT(t, 10*time.Second))
+	r = h.WaitReply(10 * time.Second)
 	if got := r.Text(); got != "echo: yo" || r.GroupID != "g1" {
 		t.Fatalf("group reply %q to group %q", got, r.GroupID)
 	}

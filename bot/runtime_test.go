@@ -160,7 +160,7 @@ func TestPanicDoesNotStopNextMessage(t *testing.T) {
 	m := h.Say("alice", "boom")
 	h.Say("alice", "fail")
 	h.Say("alice", "next")
-	if got := h.WaitReplyText(ctxT(t, 10*time.Second)); got != "ok next" {
+	if got := h.WaitReplyText(10 * time.Second); got != "ok next" {
 		t.Fatalf("reply %q", got)
 	}
 	err := <-errs
@@ -240,7 +240,7 @@ func TestRateLimit(t *testing.T) {
 			t.Fatalf("third send: %v, want a rate limit error for %s", err, m.ConversationID)
 		}
 	}
-	h.WaitReplies(ctxT(t, 10*time.Second), 2)
+	h.WaitReplies(2, 10*time.Second)
 	if len(h.Replies()) != 0 {
 		t.Fatal("more than 2 replies went out")
 	}
@@ -257,17 +257,17 @@ func TestSelfMessagesAreNotDispatched(t *testing.T) {
 	}))
 	for range 5 {
 		h.Say("alice", "ping")
-		h.WaitReply(ctxT(t, 10*time.Second))
+		h.WaitReply(10 * time.Second)
 	}
 	// A message the bot sends itself outside a handler, and one to itself.
 	if _, err := h.Bot().SendText(ctxT(t, 5*time.Second), bot.ToUser("alice"), "unprompted"); err != nil {
 		t.Fatal(err)
 	}
-	h.WaitReply(ctxT(t, 10*time.Second))
+	h.WaitReply(10 * time.Second)
 	// Order barrier: a last user message; its reply proves every earlier
 	// push (the bot's own echoes included) went through the engine.
 	h.Say("alice", "last")
-	h.WaitReply(ctxT(t, 10*time.Second))
+	h.WaitReply(10 * time.Second)
 	if n := calls.Load(); n != 6 {
 		t.Fatalf("handler called %d times, want 6 (own messages dispatched?)", n)
 	}
@@ -318,13 +318,13 @@ func TestReplyVariants(t *testing.T) {
 		return nil
 	}))
 	m := h.SayInGroup("g1", "bob", "quote")
-	r := h.WaitReply(ctxT(t, 10*time.Second))
+	r := h.WaitReply(10 * time.Second)
 	q, ok := r.Elem.(*content.Quote)
 	if !ok || r.GroupID != "g1" || q.Text != "quoted" || q.QuoteMessage == nil || q.QuoteMessage.ClientMsgID != m.ClientMsgID {
 		t.Fatalf("quote reply %+v elem %#v", r, r.Elem)
 	}
 	h.SayInGroup("g1", "bob", "mention")
-	r = h.WaitReply(ctxT(t, 10*time.Second))
+	r = h.WaitReply(10 * time.Second)
 	at, ok := r.Elem.(*content.AtText)
 	if !ok || len(r.AtUserIDList) != 1 || r.AtUserIDList[0] != "bob" || at.Text != "@bob hello" {
 		t.Fatalf("mention reply %+v elem %#v", r, r.Elem)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -370,4 +371,9 @@ func (s *syncer) plan(gaps []gap) []*pullCall {
 		}
 	}
 	return calls
+}
+
+func fmtStats(st syncStats) string {
+	return fmt.Sprintf("pushed %d pulled %d duplicates %d skipped %d gaps %d syncs %d",
+		st.Pushed, st.Pulled, st.Duplicates, st.Skipped, st.Gaps, st.Syncs)
 }

@@ -316,12 +316,23 @@ func (h *Harness) SayInGroup(group, user, text string) content.Message {
 }
 
 // WaitReply returns the next message the bot sent that no earlier
-// WaitReply returned, waiting until ctx ends (DefaultTimeout when ctx has no
-// deadline; nil ctx means context.Background()). It fails the test on
-// timeout.
-func (h *Harness) WaitReply(ctx context.Context) content.Message {
+// WaitReply returned, waiting at most timeout (0 means DefaultTimeout). It
+// fails the test on timeout. It waits on the sandbox's message stream,
+// never by sleeping.
+func (h *Harness) WaitReply(timeout time.Duration) content.Message {
 	h.t.Helper()
-	ms, err := h.waitReplies(ctx, 1)
+	ms, err := h.waitReplies(context.Background(), timeout, 1)
+	if err != nil {
+		h.t.Fatalf("bottest: WaitReply: %v", err)
+	}
+	return ms[0]
+}
+
+// WaitReplyContext is WaitReply bounded by ctx (DefaultTimeout when ctx has
+// no deadline).
+func (h *Harness) WaitReplyContext(ctx context.Context) content.Message {
+	h.t.Helper()
+	ms, err := h.waitReplies(ctx, 0, 1)
 	if err != nil {
 		h.t.Fatalf("bottest: WaitReply: %v", err)
 	}
@@ -329,9 +340,9 @@ func (h *Harness) WaitReply(ctx context.Context) content.Message {
 }
 
 // WaitReplies waits for the next n replies, as WaitReply.
-func (h *Harness) WaitReplies(ctx context.Context, n int) []content.Message {
+func (h *Harness) WaitReplies(n int, timeout time.Duration) []content.Message {
 	h.t.Helper()
-	ms, err := h.waitReplies(ctx, n)
+	ms, err := h.waitReplies(context.Background(), timeout, n)
 	if err != nil {
 		h.t.Fatalf("bottest: WaitReplies(%d): %v", n, err)
 	}
@@ -339,19 +350,19 @@ func (h *Harness) WaitReplies(ctx context.Context, n int) []content.Message {
 }
 
 // WaitReplyText is WaitReply returning the reply's text.
-func (h *Harness) WaitReplyText(ctx context.Context) string {
+func (h *Harness) WaitReplyText(timeout time.Duration) string {
 	h.t.Helper()
-	m := h.WaitReply(ctx)
+	m := h.WaitReply(timeout)
 	return m.Text()
 }
 
-func (h *Harness) waitReplies(ctx context.Context, n int) ([]content.Message, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if _, ok := ctx.Deadline(); !ok {
+func (h *Harness) waitReplies(ctx context.Context, timeout time.Duration, n int) ([]content.Message, error) {
+	if _, ok := ctx.Deadline(); !ok || timeout > 0 {
+		if timeout <= 0 {
+			timeout = DefaultTimeout
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	stop := context.AfterFunc(ctx, func() {

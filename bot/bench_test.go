@@ -1,0 +1,195 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openimbot/openimbot/bot"
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/router"
+	"github.com/openimbot/openimbot/sandbox"
+)
+
+// benchRouter returns a router with 100 mixed routes (commands, prefixes,
+// keywords, full texts, regexes) that each reply, and the 100 texts that
+// hit them, one each.
+func benchRouter(tb testing.TB) (*router.Router, []string) {
+	r := router.New()
+	var texts []string
+	reply := func(s string) func(*bot.Context) error {
+		return func(c *bot.Context) error { return c.Reply(s) }
+	}
+	for i := range 25 {
+		must(tb, r.OnFunc(router.Command(fmt.Sprintf("cmd%d {arg}", i)), reply("c")))
+		texts = append(texts, fmt.Sprintf("/cmd%d hello", i))
+	}
+	for i := range 25 {
+		must(tb, r.OnFunc(router.Prefix(fmt.Sprintf("pre%d ", i)), reply("p")))
+		texts = append(texts, fmt.Sprintf("pre%d some text", i))
+	}
+	for i := range 25 {
+		must(tb, r.OnFunc(router.Keyword(fmt.Sprintf("kw%dx", i)), reply("k")))
+		texts = append(texts, fmt.Sprintf("a message with kw%dx inside", i))
+	}
+	for i := range 15 {
+		must(tb, r.OnFunc(router.Full(fmt.Sprintf("full text %d", i)), reply("f")))
+		texts = append(texts, fmt.Sprintf("full text %d", i))
+	}
+	for i := range 10 {
+		must(tb, r.OnFunc(router.Regex(fmt.Sprintf(`^order%d #(\d+)$`, i)), reply("r")))
+		texts = append(texts, fmt.Sprintf("order%d #12345", i))
+	}
+	must(tb, r.Build())
+	return r, texts
+}
+
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkPipeline measures messages injected at the sandbox → pushed to
+// the bot over one websocket → routed over 100 routes → replied → reply
+// accepted by the sandbox, with a durable (fsynced, group-committed)
+// watermark. Up to 512 messages are outstanding at a time, spread over 100
+// conversations. One op is one message; allocs include the sandbox's.
+// The outbound rate limit is off: 100 conversations at tens of thousands of
+// messages a second are far above any per-conversation limit.
+func BenchmarkPipeline(b *testing.B) {
+	for _, gz := range []bool{false, true} {
+		name := "plain"
+		if gz {
+			name = "gzip"
+		}
+		b.Run(name, func(b *testing.B) { benchPipeline(b, gz) })
+	}
+}
+
+func benchPipeline(b *testing.B, gz bool) {
+	const users = 100
+	window := benchWindow
+	s, err := sandbox.Start(context.Background(), sandbox.Config{SendQueue: 4096})
+	must(b, err)
+	defer s.Close()
+	must(b, s.RegisterUser("bot", "Bot"))
+	ids := make([]string, users)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user%03d", i)
+		must(b, s.RegisterUser(ids[i], ids[i]))
+	}
+	r, texts := benchRouter(b)
+	tok, err := s.UserToken("bot", 7)
+	must(b, err)
+	synced := make(chan struct{})
+	var once sync.Once
+	var connects atomic.Int32
+	bt, err := bot.New(
+		bot.WithGateway(s.WSURL()), bot.WithUser("bot"), bot.WithToken(tok),
+		bot.WithStorage(filepath.Join(b.TempDir(), "bot.db")),
+		bot.WithHandler(r), bot.WithCompression(gz), bot.WithRateLimit(0, 0), bot.WithWorkers(benchWorkers),
+		bot.WithOnSynced(func() { once.Do(func() { close(synced) }) }),
+		bot.WithOnConnected(func() { connects.Add(1) }),
+	)
+	must(b, err)
+	runErr := make(chan error, 1)
+	go func() { runErr <- bt.Run(context.Background()) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = bt.Shutdown(ctx)
+		if err := <-runErr; err != nil {
+			b.Error(err)
+		}
+	}()
+	select {
+	case <-synced:
+	case err := <-runErr:
+		b.Fatal(err)
+	}
+
+	replies, unsub := s.Subscribe(4096)
+	defer unsub()
+	// Outstanding messages per user, FIFO: a conversation is handled and
+	// answered in order, so a reply answers the user's oldest message.
+	var mu sync.Mutex
+	pending := make(map[string][]time.Time, users)
+	slots := make(chan struct{}, window)
+	lat := make([]time.Duration, 0, b.N)
+	done := make(chan struct{})
+	total := b.N
+	go func() {
+		defer close(done)
+		got := 0
+		for m := range replies {
+			if m.SendID != "bot" {
+				continue
+			}
+			now := time.Now()
+			mu.Lock()
+			q := pending[m.RecvID]
+			if len(q) == 0 {
+				mu.Unlock()
+				b.Errorf("unexpected reply to %s", m.RecvID)
+				continue
+			}
+			lat = append(lat, now.Sub(q[0]))
+			pending[m.RecvID] = q[1:]
+			mu.Unlock()
+			<-slots
+			got++
+			if got == total {
+				return
+			}
+		}
+	}()
+	send := func(i int) {
+		u := ids[i%users]
+		mu.Lock()
+		pending[u] = append(pending[u], time.Now())
+		mu.Unlock()
+		if _, err := s.SendText(u, "bot", texts[(i/users+i)%len(texts)]); err != nil {
+			b.Error(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		slots <- struct{}{}
+		send(i)
+	}
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		b.Fatalf("replies stalled")
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	b.Logf("N=%d: %s", b.N, bot.SyncStatsOf(bt))
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds())
+	}
+	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
+	b.ReportMetric(pct(0.50), "p50-µs")
+	b.ReportMetric(pct(0.99), "p99-µs")
+	if n := connects.Load(); n > 1 {
+		b.ReportMetric(float64(n-1), "reconnects")
+	}
+	_ = content.TypeText
+}
+
+var benchWorkers = 64
+
+var benchWindow = 512
