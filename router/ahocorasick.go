@@ -27,6 +27,8 @@ type acAutomaton struct {
 	npatterns int
 }
 
+// acDenseLimit bounds the dense table (entries of 4 bytes) and keeps row
+// offsets within int32.
 const acDenseLimit = 1 << 22
 
 // newAC builds an automaton for patterns; pattern i is reported as i.
@@ -160,11 +162,14 @@ func buildAC(patterns []string, denseLimit int) *acAutomaton {
 			}
 			row[0] = 0
 		}
-		// flag transitions into states with output: ^state
+		// Store row offsets (state*nc) instead of states so that a step is
+		// one load, and flag transitions into states with output as ^offset.
 		for i, n := range a.delta {
+			off := n * int32(nc)
 			if a.pattern[n] >= 0 || a.dict[n] >= 0 {
-				a.delta[i] = ^n
+				off = ^off
 			}
+			a.delta[i] = off
 		}
 	}
 	return a
@@ -216,13 +221,14 @@ func (a *acAutomaton) appendMatches(dst []int32, text string) []int32 {
 	if a.delta != nil {
 		nc := int32(a.nclasses)
 		delta, classOf := a.delta, &a.classOf
+		off := int32(0)
 		for i := 0; i < len(text); i++ {
-			s = delta[s*nc+int32(classOf[text[i]])]
-			if s >= 0 {
+			off = delta[off+int32(classOf[text[i]])]
+			if off >= 0 {
 				continue
 			}
-			s = ^s
-			t := s
+			off = ^off
+			t := off / nc
 			if a.pattern[t] < 0 {
 				t = a.dict[t]
 			}
