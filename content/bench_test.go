@@ -1,6 +1,9 @@
 package content
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func BenchmarkDecode(b *testing.B) {
 	for _, bc := range []struct {
@@ -45,5 +48,20 @@ func BenchmarkEncode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkTextStdlib is the baseline the text fast path is measured
+// against: the same payload through encoding/json (perf-limits.md stage 3,
+// JSONText/std_v1_struct). Compare the two from one run, as absolute
+// figures move with machine load.
+func BenchmarkTextStdlib(b *testing.B) {
+	raw := []byte(`{"content":"hello, how is the build going today?"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		var t Text
+		if err := json.Unmarshal(raw, &t); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
