@@ -48,6 +48,9 @@ type Bot struct {
 	sync  *syncer
 	disp  *dispatcher
 	token string // current token; used by the Run goroutine only
+
+	clientDone chan struct{} // closed when the current client's Run returned
+	clientErr  error         // its result, valid after clientDone
 }
 
 // New builds a Bot from options. It validates them and does no I/O.
@@ -194,9 +197,7 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	b.cancelHandlers()
 	<-drained
 
-	if c := b.client.Load(); c != nil {
-		_ = c.Close()
-	}
+	b.stopClient()
 	fctx, cancel := context.WithTimeout(context.Background(), b.cfg.shutdownTimeout)
 	defer cancel()
 	if ferr := db.Flush(fctx); ferr != nil {
@@ -217,7 +218,9 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 }
 
 // loop runs transport clients and consumes their events until ctx ends or
-// a fatal error; it replaces the client when a refreshed token allows.
+// a fatal error; it replaces the client when a refreshed token allows. When
+// ctx ends, the current client is left running so that draining handlers
+// can still send; Run closes it afterwards.
 func (b *Bot) loop(ctx context.Context) error {
 	refreshes := 0
 	for {
@@ -235,9 +238,20 @@ func (b *Bot) loop(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("bot: %w", err)
 		}
+		done := make(chan struct{})
 		b.client.Store(client)
-		res := b.runClient(ctx, client)
+		b.clientDone = done
+		go func() {
+			defer close(done)
+			b.clientErr = client.Run(context.Background())
+		}()
+		res := b.consume(ctx, client)
+		if res.stopped {
+			return nil
+		}
 		_ = client.Close()
+		<-done
+		res.classify(b.clientErr)
 		switch {
 		case res.err == nil:
 			return nil
@@ -250,21 +264,53 @@ func (b *Bot) loop(ctx context.Context) error {
 	}
 }
 
+// stopClient closes the current client and waits for its Run.
+func (b *Bot) stopClient() {
+	if c := b.client.Load(); c != nil {
+		_ = c.Close()
+		<-b.clientDone
+	}
+}
+
 type clientResult struct {
+	stopped   bool // ctx ended; the client is still running
 	err       error
 	refresh   bool // the token was rejected in a way a new token may fix
 	connected bool // the client connected at least once
 }
 
-// runClient runs one transport client and handles its events in order.
-func (b *Bot) runClient(ctx context.Context, client *transport.Client) clientResult {
-	runDone := make(chan error, 1)
-	go func() { runDone <- client.Run(ctx) }()
+// classify sets the result from the client's Run error.
+func (res *clientResult) classify(err error) {
+	var ae *transport.APIError
+	switch {
+	case err == nil:
+	case errors.Is(err, transport.ErrKicked):
+		res.err = fmt.Errorf("%w: %w", ErrKicked, err)
+	case errors.Is(err, transport.ErrTokenExpired):
+		res.err, res.refresh = fmt.Errorf("bot: %w", err), true
+	case errors.As(err, &ae) && ae.Code == 1507:
+		res.err, res.refresh = fmt.Errorf("bot: %w", err), true
+	default:
+		res.err = fmt.Errorf("bot: %w", err)
+	}
+}
+
+// consume handles the client's events in order until ctx ends (stopped)
+// or the client stops (its event channel closes).
+func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResult {
 	var res clientResult
 	events := client.Events()
-	for ev := range events {
-		if ctx.Err() != nil {
-			break
+	for {
+		var ev transport.Event
+		var ok bool
+		select {
+		case ev, ok = <-events:
+		case <-ctx.Done():
+			res.stopped = true
+			return res
+		}
+		if !ok {
+			return res
 		}
 		switch ev.Kind {
 		case transport.EventConnecting:
@@ -307,24 +353,6 @@ func (b *Bot) runClient(ctx context.Context, client *transport.Client) clientRes
 			}
 		}
 	}
-	// Stop the client (if the loop ended early) and collect Run's result.
-	_ = client.Close()
-	err := <-runDone
-	switch {
-	case err == nil || ctx.Err() != nil:
-		return res
-	case errors.Is(err, transport.ErrKicked):
-		res.err = fmt.Errorf("%w: %w", ErrKicked, err)
-	case errors.Is(err, transport.ErrTokenExpired):
-		res.err, res.refresh = err, true
-	default:
-		var ae *transport.APIError
-		if errors.As(err, &ae) && ae.Code == 1507 {
-			res.refresh = true
-		}
-		res.err = fmt.Errorf("bot: %w", err)
-	}
-	return res
 }
 
 func (b *Bot) transportConfig() transport.Config {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 
@@ -63,7 +64,7 @@ func shardOf(conv string, n int) int {
 
 // enqueue adds it to its conversation's shard, blocking while the shard's
 // queue is full (backpressure). It fails with ErrClosed once the pool stops.
-func (d *dispatcher) enqueue(it item) error {
+func (d *dispatcher) enqueue(ctx context.Context, it item) error {
 	ch := d.shards[shardOf(it.conv, len(d.shards))]
 	select {
 	case ch <- it:
@@ -74,6 +75,8 @@ func (d *dispatcher) enqueue(it item) error {
 	case ch <- it:
 		return nil
 	case <-d.quit:
+		return ErrClosed
+	case <-ctx.Done():
 		return ErrClosed
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/bot/bottest"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/storage"
+	"github.com/openimbot/openimbot/transport"
 )
 
 // recorder records handled messages per conversation.
@@ -182,11 +184,13 @@ func TestShutdownDrainsAndWatermarkIsDurable(t *testing.T) {
 	release := make(chan struct{})
 	var finished atomic.Bool
 	var ctxErrAtEnd atomic.Value
+	replyErr := make(chan error, 1)
 	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error {
 		if c.Text() == "slow" {
 			close(started)
 			<-release
 			ctxErrAtEnd.Store(fmt.Sprint(c.Err()))
+			replyErr <- c.Reply("done") // the connection is still up while draining
 			finished.Store(true)
 		}
 		return nil
@@ -210,6 +214,12 @@ func TestShutdownDrainsAndWatermarkIsDurable(t *testing.T) {
 	}
 	if s := ctxErrAtEnd.Load(); s != "<nil>" {
 		t.Fatalf("handler ctx was cancelled during a graceful drain: %v", s)
+	}
+	if err := <-replyErr; err != nil {
+		t.Fatalf("reply while draining: %v", err)
+	}
+	if got := h.WaitReplyText(10 * time.Second); got != "done" {
+		t.Fatalf("reply %q", got)
 	}
 	db, err := storage.Open(h.StoragePath(), storage.Options{})
 	if err != nil {
@@ -354,5 +364,68 @@ func TestNewValidatesOptions(t *testing.T) {
 	}
 	if _, err := b.SendText(context.Background(), bot.ToUser("a"), "x"); !errors.Is(err, bot.ErrNotConnected) {
 		t.Fatalf("send before Run: %v", err)
+	}
+}
+
+func TestHandlerTimeoutCancelsContext(t *testing.T) {
+	got := make(chan error, 1)
+	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error {
+		<-c.Done()
+		got <- c.Err()
+		return nil
+	}), bottest.WithBotOptions(bot.WithHandlerTimeout(50*time.Millisecond)))
+	h.Say("alice", "wait")
+	select {
+	case err := <-got:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("ctx error %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("handler ctx not cancelled by the timeout")
+	}
+}
+
+func TestKickedStopsRun(t *testing.T) {
+	kicked := make(chan struct{}, 1)
+	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error { return nil }),
+		bottest.WithBotOptions(bot.WithOnKicked(func() { kicked <- struct{}{} })))
+	h.Sandbox().Kick(h.BotID(), 7)
+	select {
+	case <-kicked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnKicked not called")
+	}
+	if err := h.Stop(); !errors.Is(err, bot.ErrKicked) {
+		t.Fatalf("Run: %v, want ErrKicked", err)
+	}
+}
+
+func TestExpiredTokenIsRefreshed(t *testing.T) {
+	invalid := make(chan error, 4)
+	var connects atomic.Int32
+	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error { return c.Reply("pong") }),
+		bottest.WithSandbox(sandbox.Config{TokenTTL: time.Second}),
+		bottest.WithBotOptions(fastReconnect(),
+			bot.WithOnTokenInvalid(func(err error) { invalid <- err }),
+			bot.WithOnConnected(func() { connects.Add(1) })))
+	// Wait until the token has expired (JWT expiry has a one-second
+	// granularity), then drop the connection: the handshake fails with 1501
+	// and the bot must fetch a new token.
+	time.Sleep(2100 * time.Millisecond)
+	h.Sandbox().DropAll()
+	select {
+	case err := <-invalid:
+		if !errors.Is(err, transport.ErrTokenExpired) {
+			t.Fatalf("token error %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the expired token was not reported")
+	}
+	h.Say("alice", "ping")
+	if got := h.WaitReplyText(10 * time.Second); got != "pong" {
+		t.Fatalf("reply %q", got)
+	}
+	if connects.Load() < 2 {
+		t.Fatalf("%d connections", connects.Load())
 	}
 }

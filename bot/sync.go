@@ -41,7 +41,7 @@ type syncStore interface {
 type syncer struct {
 	gw           func() syncGateway
 	st           syncStore
-	deliver      func(item) error
+	deliver      func(context.Context, item) error
 	self         string
 	dispatchSelf bool
 	backlog      Backlog
@@ -74,7 +74,7 @@ type gap struct {
 	begin, end int64
 }
 
-func newSyncer(gw func() syncGateway, st syncStore, deliver func(item) error, self string, dispatchSelf bool,
+func newSyncer(gw func() syncGateway, st syncStore, deliver func(context.Context, item) error, self string, dispatchSelf bool,
 	backlog Backlog, log *slog.Logger, report func(error)) *syncer {
 	return &syncer{
 		gw: gw, st: st, deliver: deliver, self: self, dispatchSelf: dispatchSelf,
@@ -184,7 +184,7 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 				s.count(func(st *syncStats) { st.Duplicates++ })
 				continue
 			}
-			if err := s.deliver(item{conv: conv, msg: m, dispatch: true}); err != nil {
+			if err := s.deliver(ctx, item{conv: conv, msg: m, dispatch: true}); err != nil {
 				return err
 			}
 			s.count(func(st *syncStats) { st.Pushed++ })
@@ -210,7 +210,7 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 			}
 			s.count(func(st *syncStats) { st.Gaps++ })
 		}
-		if err := s.accept(conv, m, false); err != nil {
+		if err := s.accept(ctx, conv, m, false); err != nil {
 			return err
 		}
 		s.count(func(st *syncStats) { st.Pushed++ })
@@ -219,7 +219,7 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 }
 
 // accept hands a message with a seq above delivered to the dispatcher.
-func (s *syncer) accept(conv string, m *content.Message, offline bool) error {
+func (s *syncer) accept(ctx context.Context, conv string, m *content.Message, offline bool) error {
 	it := item{conv: conv, msg: m, seq: m.Seq, offline: offline, dispatch: true}
 	switch {
 	case m.Status == content.StatusDeleted:
@@ -227,7 +227,7 @@ func (s *syncer) accept(conv string, m *content.Message, offline bool) error {
 	case m.SendID == s.self && !s.dispatchSelf:
 		it.dispatch, it.msg = false, nil
 	}
-	if err := s.deliver(it); err != nil {
+	if err := s.deliver(ctx, it); err != nil {
 		return err
 	}
 	s.delivered[conv] = m.Seq
@@ -236,8 +236,8 @@ func (s *syncer) accept(conv string, m *content.Message, offline bool) error {
 
 // skipTo advances delivered to seq without a message, for seqs the server no
 // longer returns.
-func (s *syncer) skipTo(conv string, seq int64) error {
-	if err := s.deliver(item{conv: conv, seq: seq}); err != nil {
+func (s *syncer) skipTo(ctx context.Context, conv string, seq int64) error {
+	if err := s.deliver(ctx, item{conv: conv, seq: seq}); err != nil {
 		return err
 	}
 	s.count(func(st *syncStats) { st.Skipped += seq - s.delivered[conv] })
@@ -301,7 +301,7 @@ func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int
 			return &SyncError{Op: "pull", ConversationID: conv, Err: c.err}
 		}
 		for _, r := range c.ranges {
-			n, err := s.deliverRange(r, c.res[r.ConversationID].Messages)
+			n, err := s.deliverRange(ctx, r, c.res[r.ConversationID].Messages)
 			if err != nil {
 				return err
 			}
@@ -319,7 +319,7 @@ func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int
 // deliverRange delivers the pulled messages of one range and skips the seqs
 // of the range the server did not return. It returns how many seqs it
 // covered.
-func (s *syncer) deliverRange(r transport.SeqRange, msgs []content.Message) (int64, error) {
+func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, msgs []content.Message) (int64, error) {
 	before := s.delivered[r.ConversationID]
 	for i := range msgs {
 		m := &msgs[i]
@@ -329,7 +329,7 @@ func (s *syncer) deliverRange(r transport.SeqRange, msgs []content.Message) (int
 		if m.ConversationID == "" {
 			m.ConversationID = r.ConversationID
 		}
-		if err := s.accept(r.ConversationID, m, true); err != nil {
+		if err := s.accept(ctx, r.ConversationID, m, true); err != nil {
 			return 0, err
 		}
 		s.count(func(st *syncStats) { st.Pulled++ })
@@ -337,7 +337,7 @@ func (s *syncer) deliverRange(r transport.SeqRange, msgs []content.Message) (int
 	if s.delivered[r.ConversationID] < r.End {
 		s.log.Warn("bot: sync: seqs missing on the server", "conversation", r.ConversationID,
 			"from", s.delivered[r.ConversationID]+1, "to", r.End)
-		if err := s.skipTo(r.ConversationID, r.End); err != nil {
+		if err := s.skipTo(ctx, r.ConversationID, r.End); err != nil {
 			return 0, err
 		}
 	}
