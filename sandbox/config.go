@@ -204,7 +204,7 @@ func codeErr(code int, detail string) *CodeError {
 	switch code {
 	case CodeArgs:
 		e.base = ErrInvalid
-	case CodeUserIDNotFound, CodeRecordNotFound:
+	case CodeUserIDNotFound:
 		e.base = ErrUnknownUser
 	case CodeRegisteredAlready:
 		e.base = ErrUserExists

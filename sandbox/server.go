@@ -87,6 +87,30 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Serve runs a sandbox until ctx ends, then closes it. It is what
+// `openimbot sandbox` runs; it returns a start-up error, or the error of
+// Close after ctx ends.
+func Serve(ctx context.Context, cfg Config) error {
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return s.Close()
+}
+
+// SetMaxConnections changes the connection count at which handshakes fail
+// with 1601 (n <= 0 restores the default 100000). Open connections are not
+// closed.
+func (s *Server) SetMaxConnections(n int) {
+	if n <= 0 {
+		n = DefaultMaxConnections
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.MaxConnections = n
+}
+
 // listen opens both listeners and starts serving. s.mu must not be held.
 func (s *Server) listen(ctx context.Context) error {
 	var lc net.ListenConfig

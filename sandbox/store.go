@@ -191,14 +191,10 @@ func (s *store) apply(rec *record) error {
 			return fmt.Errorf("message without conversation or seq")
 		}
 		c := s.conv(rec.Conv)
-		for int64(len(c.msgs)) < m.Seq-1 {
-			c.msgs = append(c.msgs, nil)
+		if m.Seq != c.maxSeq()+1 {
+			return fmt.Errorf("message seq %d in %s, want %d", m.Seq, rec.Conv, c.maxSeq()+1)
 		}
-		if int64(len(c.msgs)) >= m.Seq {
-			c.msgs[m.Seq-1] = &m
-		} else {
-			c.msgs = append(c.msgs, &m)
-		}
+		c.msgs = append(c.msgs, &m)
 		s.index(rec.Conv, &m)
 	case "del":
 		if c := s.convs[rec.Conv]; c != nil && rec.Seq >= 1 && rec.Seq <= c.maxSeq() {
