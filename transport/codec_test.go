@@ -198,6 +198,7 @@ func BenchmarkDecodePush(b *testing.B) {
 			var resp wire.Resp
 			b.ReportMetric(float64(len(frame)), "frame-bytes")
 			b.ReportAllocs()
+			cpu := startCPU(b)
 			for b.Loop() {
 				if err := dec.DecodeResp(frame, &resp); err != nil {
 					b.Fatal(err)
@@ -207,6 +208,7 @@ func BenchmarkDecodePush(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			cpu.report()
 		})
 	}
 }
@@ -231,6 +233,8 @@ func BenchmarkEncodeSend(b *testing.B) {
 			tmpl := content.Message{GroupID: "group_45c48cce2e2d7fbd", SessionType: content.GroupChat, ContentType: content.TypeText,
 				Content: []byte(`{"content":"hello world, this is the bot replying"}`), SenderNickname: "Bot", AtUserIDList: []string{"user_8f14e45fceea167a"}}
 			b.ReportAllocs()
+			cpu := startCPU(b)
+			defer cpu.report()
 			for b.Loop() {
 				m := tmpl
 				payload, err = c.prepareSend(&m, payload[:0])
@@ -261,6 +265,8 @@ func BenchmarkDecodePushStages(b *testing.B) {
 			dec := wire.NewDecoder(wire.Options{Gzip: gz, MaxFrame: wire.MaxClientInbound})
 			var resp wire.Resp
 			b.ReportAllocs()
+			cpu := startCPU(b)
+			defer cpu.report()
 			for b.Loop() {
 				if err := dec.DecodeResp(frame, &resp); err != nil {
 					b.Fatal(err)
@@ -270,6 +276,8 @@ func BenchmarkDecodePushStages(b *testing.B) {
 	}
 	b.Run("payload_to_messages", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := startCPU(b)
+		defer cpu.report()
 		for b.Loop() {
 			if _, err := decodePush(payload); err != nil {
 				b.Fatal(err)
@@ -278,6 +286,8 @@ func BenchmarkDecodePushStages(b *testing.B) {
 	})
 	b.Run("yardstick_proto_unmarshal", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := startCPU(b)
+		defer cpu.report()
 		for b.Loop() {
 			var pm sdkws.PushMessages
 			if err := proto.Unmarshal(payload, &pm); err != nil {

@@ -58,14 +58,18 @@
 //
 // # Compression
 //
-// The default is CompressNone. BenchmarkDecodePush measures the client's
-// whole push path (frame → envelope → PushMessages → content.Message): a
-// 600-byte push decodes several times faster plain than gzipped, because
-// inflating a small frame costs ≈ 4–5 µs of Huffman table setup whatever
-// its size, and the send path pays deflate on every reply too (see
-// perf-limits.md: 33 → 9.5 µs per message end to end). Gzip saves only
-// ≈ 20% on such frames, so it is worth it only on slow or metered links;
-// set Config.Compression = CompressGzip there.
+// The default is CompressNone, chosen from BenchmarkDecodePush and
+// BenchmarkEncodeSend, which run the client's real paths (frame → envelope
+// → PushMessages → []content.Message, and content.Message → MsgData →
+// frame) on a realistic 600-byte group text push. Measured on the 2-core
+// project machine (busy: the yardstick proto.Unmarshal ran 2.5× slower
+// than in perf-limits.md), in CPU time per message: decoding a push costs
+// ≈ 3 µs plain and ≈ 13 µs gzipped, and encoding a send ≈ 1.2 µs plain and
+// ≈ 26 µs gzipped. Inflating a small frame costs ≈ 11 µs of Huffman table
+// setup whatever its size, against 0.2 µs for the plain envelope, while
+// gzip shrinks such frames by only ≈ 20%. perf-limits.md measured the same
+// end to end (33 → 9.5 µs per message without gzip). Use CompressGzip only
+// on slow or metered links.
 //
 // # Secrets
 //
