@@ -84,7 +84,7 @@ func New(opts ...Option) (*Bot, error) {
 	if cfg.apiAddr != "" {
 		api, err := transport.NewAPI(cfg.apiAddr, transport.WithAPILogger(b.log))
 		if err != nil {
-			return nil, fmt.Errorf("%w: WithAdminSecret: %w", ErrConfig, err)
+			return nil, fmt.Errorf("%w: API address: %w", ErrConfig, err)
 		}
 		b.api = api
 	}

@@ -2,4 +2,93 @@
 // transport, keeps it in sync by seq with durable watermarks in storage, and
 // dispatches every message to a Handler on a worker pool that keeps each
 // conversation in order.
+//
+// # Writing a bot
+//
+// A bot is a Handler (usually a router.Router) and a few options:
+//
+//	b, err := bot.New(
+//		bot.WithGateway("ws://127.0.0.1:10001"),
+//		bot.WithUser("echo"),
+//		bot.WithAdminSecret("http://127.0.0.1:10002", secret),
+//		bot.WithStorage("echo.db"),
+//		bot.WithHandler(bot.HandlerFunc(func(c *bot.Context) error {
+//			return c.Reply(c.Text())
+//		})),
+//	)
+//	err = b.Run(ctx)
+//
+// New does no I/O. Run opens the database, fetches a token if needed,
+// connects, syncs and dispatches until ctx ends (then it drains and returns
+// nil), Shutdown or Close is called, or a fatal error: a kick (ErrKicked),
+// or a token that is rejected and cannot be refreshed.
+//
+// # Delivery guarantees
+//
+// Every stored message (seq > 0) of every conversation the bot is in is
+// handled at least once, in seq order per conversation, across reconnects
+// and restarts; a message is handled again only if the process died while it
+// was in flight (handled, or being handled, but its watermark not yet
+// durable). The sync engine does this:
+//
+//   - After every connect it asks for the newest seq of every conversation
+//     and pulls each gap [delivered+1, newest] in requests of at most 100
+//     seqs, several requests in flight, delivering each conversation in seq
+//     order, as offline messages (Context.Offline). Pushes wait meanwhile.
+//   - A push whose seq is above delivered+1 first pulls the gap; a push at
+//     or below delivered (counting messages queued or being handled) is a
+//     duplicate and dropped; a push without a seq (online-only messages) is
+//     dispatched once, deduplicated by clientMsgID in storage's window.
+//   - Placeholders of deleted messages (status 4), seqs the server no
+//     longer returns, and the bot's own messages advance the watermark
+//     without being dispatched (see WithDispatchSelf).
+//   - A conversation's watermark advances only after its handler returned,
+//     in order. Storage writes it with group commit; Shutdown and Close
+//     flush it.
+//   - On the first start of a database, WithBacklog says what happens to
+//     history: skip it (the default), handle all of it, or the last N
+//     messages per conversation. Conversations that appear later are always
+//     handled from their first message.
+//
+// Notification streams (conversation IDs starting with n_) are synced and
+// dispatched like any conversation.
+//
+// # Concurrency
+//
+// Messages are dispatched to WithWorkers shards, each a goroutine with a
+// bounded queue (WithQueueSize); a conversation always goes to the same
+// shard (a hash of its ID), so it is handled in order, and conversations
+// on different shards are handled in parallel. Conversations that share a
+// shard share its order: a slow handler delays the other conversations of
+// its shard, never those of other shards. When a shard's queue is full the
+// sync engine waits (backpressure); transport buffers pushes meanwhile and,
+// past its own limit, drops the connection, after which the missed messages
+// are pulled again.
+//
+// Handlers may block (a Reply waits for the gateway's answer); each runs with
+// a Context whose ctx is cancelled after WithHandlerTimeout or when the bot
+// is closed. A panic is recovered for that one message and reported as a
+// *HandlerError (with the stack) to WithOnError and the log, as is a
+// returned error; the message then counts as handled.
+//
+// Lifecycle hooks (WithOnConnecting, WithOnConnected, WithOnSynced,
+// WithOnConnectFailed, WithOnDisconnected, WithOnKicked,
+// WithOnTokenInvalid) run in order on the bot's event goroutine and must
+// not block. WithOnError may be called from any goroutine.
+//
+// All methods of Bot are safe for concurrent use. A Context belongs to one
+// handler invocation.
+//
+// # Sending
+//
+// Context.Reply answers in the message's conversation (ReplyQuote quotes
+// it, ReplyMention @-mentions the sender in groups); Context.Send and
+// Bot.Send send any content element to any user or group. Every send is
+// subject to a per-conversation token bucket (WithRateLimit, default 5
+// messages a second with bursts of 10) and fails at once with a
+// *RateLimitError when over it. The bot's own messages are never
+// dispatched back to it unless WithDispatchSelf(true), so a bot that
+// answers everything cannot loop on itself.
+//
+// Package bottest runs a bot against an in-process sandbox for tests.
 package bot

@@ -215,6 +215,9 @@ func WithAdminSecret(apiAddr, secret string, adminUserID ...string) Option {
 		if apiAddr == "" || secret == "" {
 			return optErr("WithAdminSecret", "empty API address or secret")
 		}
+		if c.apiAddr != "" && c.apiAddr != apiAddr {
+			return optErr("WithAdminSecret", "API address differs from WithAPI's")
+		}
 		if len(adminUserID) > 1 {
 			return optErr("WithAdminSecret", "at most one admin user ID")
 		}
@@ -222,6 +225,20 @@ func WithAdminSecret(apiAddr, secret string, adminUserID ...string) Option {
 		if len(adminUserID) == 1 && adminUserID[0] != "" {
 			c.adminUserID = adminUserID[0]
 		}
+		return nil
+	}
+}
+
+// WithAPI sets the address of the OpenIM HTTP API (e.g.
+// "http://127.0.0.1:10002") for a bot that uses WithToken: the bot's
+// profile is then read from it to fill the sender nickname and face URL of
+// outgoing messages. WithAdminSecret sets it too. Default: none.
+func WithAPI(apiAddr string) Option {
+	return func(c *config) error {
+		if apiAddr == "" {
+			return optErr("WithAPI", "empty API address")
+		}
+		c.apiAddr = apiAddr
 		return nil
 	}
 }

@@ -234,3 +234,41 @@ func TestSyncGapFilledBeforeLaterMessages(t *testing.T) {
 		t.Errorf("offline flags %v, want %v (the gap pulled, the rest pushed)", off, want)
 	}
 }
+
+// Placeholders of deleted messages advance the watermark without being
+// dispatched.
+func TestSyncDeletedPlaceholdersAreSkipped(t *testing.T) {
+	rec := newRecorder(3)
+	conv := content.SingleConversationID("bot", "alice")
+	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error {
+		rec.record(c.Message())
+		return nil
+	}), bottest.WithUsers("alice"), bottest.WithBacklog(bot.BacklogAll), bottest.WithSetup(func(s *sandbox.Server) error {
+		for i := range 4 {
+			if _, err := s.SendText("alice", "bot", fmt.Sprint("m", i+1)); err != nil {
+				return err
+			}
+		}
+		return s.DeleteMessage(conv, 2)
+	}))
+	h.Say("alice", "m5")
+	rec.wait(t, 10*time.Second)
+	rec.mu.Lock()
+	got := fmt.Sprint(rec.seqs[conv])
+	rec.mu.Unlock()
+	if got != "[1 3 4]" && got != "[1 3 4 5]" {
+		t.Fatalf("handled seqs %s, want [1 3 4 ...] (2 deleted)", got)
+	}
+	rec.waitN(t, 4, 10*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if wm, _ := h.Bot().DB().Watermark(conv); wm == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			wm, _ := h.Bot().DB().Watermark(conv)
+			t.Fatalf("watermark %d, want 5", wm)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
