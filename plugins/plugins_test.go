@@ -1,7 +1,6 @@
 package plugins_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -61,17 +60,16 @@ plugins:
 rules:
   - {command: "/weather {city}", description: tell the weather, reply: sunny}
 `, &clock{})
-	ctx := context.Background()
 	h.Say("alice", "/echo  hello   world ")
-	if got := h.WaitReplyText(ctx); got != "hello   world" {
+	if got := h.WaitReplyText(0); got != "hello   world" {
 		t.Fatalf("echo: %q", got)
 	}
 	h.Say("alice", "/echo")
-	if got := h.WaitReplyText(ctx); got != "usage: /echo TEXT" {
+	if got := h.WaitReplyText(0); got != "usage: /echo TEXT" {
 		t.Fatalf("echo usage: %q", got)
 	}
 	h.Say("alice", "/help")
-	got := h.WaitReplyText(ctx)
+	got := h.WaitReplyText(0)
 	for _, want := range []string{"I know:", "/echo - repeat the text", "/help - list the commands", "/weather {city} - tell the weather", "bye"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("help text %q lacks %q", got, want)
@@ -86,26 +84,25 @@ plugins:
   ratelimit: {rate: 2, per: 1m, message: slow down}
   echo:
 `, clk)
-	ctx := context.Background()
 	for _, want := range []string{"1", "2"} {
 		h.Say("alice", "/echo "+want)
-		if got := h.WaitReplyText(ctx); got != want {
+		if got := h.WaitReplyText(0); got != want {
 			t.Fatalf("reply %q, want %q", got, want)
 		}
 	}
 	h.Say("alice", "/echo 3")       // limited: the message is replied once
 	m4 := h.Say("alice", "/echo 4") // still limited: dropped silently
-	if got := h.WaitReplyText(ctx); got != "slow down" {
+	if got := h.WaitReplyText(0); got != "slow down" {
 		t.Fatalf("reply %q, want slow down", got)
 	}
 	waitHandled(t, h, m4.ConversationID, m4.Seq)
 	h.Say("bob", "/echo b") // other senders have their own bucket
-	if got := h.WaitReplyText(ctx); got != "b" {
+	if got := h.WaitReplyText(0); got != "b" {
 		t.Fatalf("bob: reply %q", got)
 	}
 	clk.add(30 * time.Second) // one token back
 	h.Say("alice", "/echo 5")
-	if got := h.WaitReplyText(ctx); got != "5" {
+	if got := h.WaitReplyText(0); got != "5" {
 		t.Fatalf("after refill: reply %q", got)
 	}
 }

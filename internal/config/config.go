@@ -74,7 +74,8 @@ func (o OpenIM) Embedded() bool { return o.WSAddr == "" && o.APIAddr == "" }
 type Storage struct {
 	// Path is the bbolt file holding watermarks, the dedup window and plugin
 	// data. Default "openimbot.db" against a real server; with the embedded
-	// sandbox, empty (the default) means a temporary file removed at exit.
+	// sandbox, empty (the default) means a temporary file removed at exit,
+	// and a path makes the sandbox keep its history in PATH.sandbox too.
 	Path string `yaml:"path"`
 }
 

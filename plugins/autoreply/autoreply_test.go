@@ -1,7 +1,6 @@
 package autoreply_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -112,11 +111,10 @@ rules:
 // conversation arrive in order, so the next reply must be its pong.
 func TestMatchAndReply(t *testing.T) {
 	h := start(t, matchRules)
-	ctx := context.Background()
 	reply := func(t *testing.T, user, text, want string) content.Message {
 		t.Helper()
 		h.Say(user, text)
-		m := h.WaitReply(ctx)
+		m := h.WaitReply(0)
 		if got := m.Text(); got != want {
 			t.Fatalf("%q: reply %q, want %q", text, got, want)
 		}
@@ -125,7 +123,7 @@ func TestMatchAndReply(t *testing.T) {
 	groupReply := func(t *testing.T, group, user, text, want string) content.Message {
 		t.Helper()
 		h.SayInGroup(group, user, text)
-		m := h.WaitReply(ctx)
+		m := h.WaitReply(0)
 		if got := m.Text(); got != want {
 			t.Fatalf("%q in %s: reply %q, want %q", text, group, got, want)
 		}
@@ -172,7 +170,7 @@ func TestMatchAndReply(t *testing.T) {
 		if _, err := h.Sandbox().Inject(*m); err != nil {
 			t.Fatal(err)
 		}
-		if got := h.WaitReplyText(ctx); got != "nice picture" {
+		if got := h.WaitReplyText(0); got != "nice picture" {
 			t.Fatalf("picture: reply %q", got)
 		}
 	})
@@ -200,7 +198,7 @@ func TestMatchAndReply(t *testing.T) {
 		if _, err := h.Sandbox().Inject(*at); err != nil {
 			t.Fatal(err)
 		}
-		if got := h.WaitReplyText(ctx); got != "all good" {
+		if got := h.WaitReplyText(0); got != "all good" {
 			t.Fatalf("mention: reply %q", got)
 		}
 	})
@@ -243,7 +241,7 @@ rules:
 `)
 	h.Say("alice", "order now")
 	h.Say("alice", "ping")
-	got := h.WaitReplies(context.Background(), 3)
+	got := h.WaitReplies(3, 0)
 	var texts []string
 	for _, m := range got {
 		texts = append(texts, m.Text())
@@ -276,11 +274,10 @@ rules:
   - {name: fallback, full: cd, reply: cooling, priority: -1, cooldown: 0s}
   - {name: default, full: dflt, reply: dflt}
 `, autoreply.WithClock(clk.now))
-	ctx := context.Background()
 	say := func(user, text, want string) {
 		t.Helper()
 		h.Say(user, text)
-		if got := h.WaitReplyText(ctx); got != want {
+		if got := h.WaitReplyText(0); got != want {
 			t.Fatalf("%s: %q: reply %q, want %q", user, text, got, want)
 		}
 	}
@@ -348,11 +345,11 @@ rules:
 `)
 	h.Say("alice", "hi")
 	h.Say("alice", "Hi")
-	if got := h.WaitReplyText(context.Background()); got != "exact" {
+	if got := h.WaitReplyText(0); got != "exact" {
 		t.Fatalf("reply %q", got)
 	}
 	h.Say("alice", "ping")
-	if got := h.WaitReplyText(context.Background()); got != "pong" {
+	if got := h.WaitReplyText(0); got != "pong" {
 		t.Fatalf("reply %q", got)
 	}
 }

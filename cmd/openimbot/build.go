@@ -1,0 +1,49 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/openimbot/openimbot/internal/config"
+	"github.com/openimbot/openimbot/plugins"
+	"github.com/openimbot/openimbot/plugins/autoreply"
+	"github.com/openimbot/openimbot/plugins/echo"
+	"github.com/openimbot/openimbot/plugins/help"
+	"github.com/openimbot/openimbot/plugins/ratelimit"
+	"github.com/openimbot/openimbot/router"
+	"github.com/openimbot/openimbot/storage"
+)
+
+// available lists the plugins this program offers. There is no registry:
+// adding a plugin means adding it here.
+func available(cfg *config.Config) []plugins.Plugin {
+	return []plugins.Plugin{
+		autoreply.New(cfg.Rules),
+		echo.New(),
+		help.New(),
+		ratelimit.New(),
+	}
+}
+
+// enabled returns the plugins the configuration turns on: its plugins
+// section, plus autoreply when there are rules.
+func enabled(cfg *config.Config) config.Plugins {
+	ps := cfg.Plugins
+	if _, ok := ps.Lookup(autoreply.Name); !ok && len(cfg.Rules) > 0 {
+		ps = append(config.Plugins{{Name: autoreply.Name, Pos: cfg.PosOf("rules")}}, ps...)
+	}
+	return ps
+}
+
+// buildRouter builds the routing table the configuration defines. db may be
+// nil (check). The router is fully built: any registration error is
+// returned here, not on the first message.
+func buildRouter(cfg *config.Config, db *storage.DB, logger *slog.Logger) (*router.Router, error) {
+	r := router.New(router.WithLogger(logger))
+	if err := plugins.Setup(r, db, enabled(cfg), available(cfg), logger); err != nil {
+		return nil, err
+	}
+	if err := r.Build(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

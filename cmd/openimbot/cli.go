@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/openimbot/openimbot/internal/config"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+const usage = `usage: openimbot <command> [flags]
+
+commands:
+  run -config FILE          run the bot the file defines; with no OpenIM server
+                            configured, start the embedded sandbox and a console
+  check -config FILE        validate the configuration and rules, print the
+                            routing table with overlaps and shadowed routes
+  sandbox [flags]           run the OpenIM-compatible sandbox alone
+  db stats|dump -db FILE    show a bot database's counts, or dump it as JSON lines
+
+Run "openimbot <command> -h" for a command's flags.
+`
+
+// cli is one invocation: its streams and, for run and sandbox, the signals
+// it reacts to.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// signals delivers SIGINT/SIGTERM (stop) and SIGHUP (reload); nil means
+	// none arrive.
+	signals <-chan os.Signal
+	// onReload, if set, is called after each reload attempt (tests).
+	onReload func(error)
+	// onReady, if set, is called once the bot is connected and synced (tests).
+	onReady func()
+}
+
+// run is main without the process: tests call it directly.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, signals: sigs}
+	return c.main(args)
+}
+
+func (c *cli) main(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return c.runCmd(args[1:])
+	case "check":
+		return c.checkCmd(args[1:])
+	case "sandbox":
+		return c.sandboxCmd(args[1:])
+	case "db":
+		return c.dbCmd(args[1:])
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(c.stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(c.stderr, "openimbot: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// flags returns a FlagSet that reports to stderr.
+func (c *cli) flags(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet("openimbot "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "usage: openimbot %s %s\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags; ok false means: exit with code.
+func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// errorf prints an error line to stderr.
+func (c *cli) errorf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "openimbot: "+format+"\n", args...)
+}
+
+// newLogger returns a logger writing to w in format (text or json) at level.
+// Token and secret attributes are redacted wherever they come from.
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: redact}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// redact hides attributes whose key names a credential.
+func redact(_ []string, a slog.Attr) slog.Attr {
+	k := strings.ToLower(a.Key)
+	if strings.Contains(k, "token") || strings.Contains(k, "secret") || strings.Contains(k, "password") {
+		return slog.String(a.Key, "[redacted]")
+	}
+	return a
+}
+
+// logFlags adds -log-level and -log-format, which override the file.
+type logFlags struct{ level, format string }
+
+func (l *logFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&l.level, "log-level", "", "log level: debug, info, warn or error (overrides log.level)")
+	fs.StringVar(&l.format, "log-format", "", "log format: text or json (overrides log.format)")
+}
+
+// logger builds the logger from the file's log section and the flags.
+func (l *logFlags) logger(w io.Writer, file config.Log) (*slog.Logger, error) {
+	if l.level != "" {
+		file.Level = l.level
+	}
+	if l.format != "" {
+		file.Format = l.format
+	}
+	level, ok := config.ParseLevel(file.Level)
+	if !ok {
+		return nil, fmt.Errorf("-log-level: want debug, info, warn or error, got %q", file.Level)
+	}
+	if file.Format != "text" && file.Format != "json" && file.Format != "" {
+		return nil, fmt.Errorf("-log-format: want text or json, got %q", file.Format)
+	}
+	return newLogger(w, file.Format, level), nil
+}

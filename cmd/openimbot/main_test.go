@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a goroutine-safe output that tests can wait on.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls until out contains want n times.
+func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(out.String(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("output never had %q %d times:\n%s", want, n, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runCLI runs the command with stdin and returns the exit code and outputs.
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut syncBuffer
+	c := &cli{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut}
+	code := c.main(args)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, exitUsage, "usage: openimbot"},
+		{[]string{"fly"}, exitUsage, `unknown command "fly"`},
+		{[]string{"run"}, exitUsage, "-config FILE is required"},
+		{[]string{"run", "-bogus"}, exitUsage, "flag provided but not defined"},
+		{[]string{"check", "-config", "a", "extra"}, exitUsage, `unexpected argument "extra"`},
+		{[]string{"db"}, exitUsage, "want stats or dump"},
+		{[]string{"db", "stats"}, exitUsage, "-db FILE is required"},
+		{[]string{"run", "-config", "/nonexistent/x.yaml"}, exitUsage, "no such file"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runCLI(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
+		}
+	}
+	if code, out, _ := runCLI(t, "", "help"); code != exitOK || !strings.Contains(out, "commands:") {
+		t.Errorf("help: %d %q", code, out)
+	}
+}
+
+// TestConfigErrors: a bad file exits 2 naming the file, line and column,
+// for run and check alike.
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, yaml, want string }{
+		{"unknown key", "openim:\n  user_id: bot\n  usr_id: x\n", ":3:3: unknown key \"usr_id\""},
+		{"wrong type", "openim:\n  platform_id: seven\n", ":2:16: expected an integer"},
+		{"bad rule regex", "rules:\n  - regex: '(('\n    reply: x\n", `:2:12: rule "rule 1": invalid regex "((" at 1:1`},
+		{"bad template", "rules:\n  - full: a\n    reply: '{{.Nope}}'\n", `:3:12: rule "rule 1": template:`},
+		{"unknown plugin", "plugins:\n  weather: {}\n", `:2:3: "weather" (available: autoreply, echo, help, ratelimit)`},
+		{"missing env", "openim:\n  ws_addr: ws://h:1\n  token: ${OPENIMBOT_TEST_UNSET}\n", ":3:10: environment variable OPENIMBOT_TEST_UNSET is not set"},
+	}
+	for _, tt := range tests {
+		p := writeFile(t, dir, strings.ReplaceAll(tt.name, " ", "_")+".yaml", tt.yaml)
+		for _, cmd := range []string{"run", "check"} {
+			code, _, stderr := runCLI(t, "", cmd, "-config", p)
+			if code != exitUsage || !strings.Contains(stderr, p+tt.want) {
+				t.Errorf("%s %s: exit %d, stderr %q; want 2 and %q", cmd, tt.name, code, stderr, p+tt.want)
+			}
+		}
+	}
+}
+
+// TestConsole runs the example configuration as the README does:
+// lines in, replies out, exit 0 at the end of input.
+func TestConsole(t *testing.T) {
+	code, out, stderr := runCLI(t, "hi\n\n/help\n/weather Paris\n/echo  two  words\n", "run", "-config", "../../config.example.yaml", "-log-level", "warn")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"Hello, alice! I am a bot.",
+		"Commands:\n",
+		"/weather {city} - tell the weather in a city",
+		"/echo - repeat the text",
+		"It is always sunny in Paris in the sandbox.",
+		"two  words",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Replies come in the order of the lines.
+	if i, j := strings.Index(out, "Hello"), strings.Index(out, "sunny"); i < 0 || j < i {
+		t.Errorf("replies out of order:\n%s", out)
+	}
+	if stderr != "" {
+		t.Errorf("stderr at -log-level warn: %q", stderr)
+	}
+}
+
+// TestReload: SIGHUP swaps in the new rules; a bad file keeps the old ones
+// and logs why; SIGTERM then shuts down with exit 0.
+func TestReload(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "bot.yaml", "rules:\n  - {full: hi, reply: first}\n")
+	stdinR, stdinW := io.Pipe()
+	defer stdinW.Close()
+	sigs := make(chan os.Signal, 1)
+	reloaded := make(chan error, 1)
+	ready := make(chan struct{})
+	var out, errOut syncBuffer
+	c := &cli{stdin: stdinR, stdout: &out, stderr: &errOut, signals: sigs,
+		onReload: func(err error) { reloaded <- err }, onReady: func() { close(ready) }}
+	done := make(chan int, 1)
+	go func() { done <- c.main([]string{"run", "-config", path}) }()
+	select {
+	case <-ready:
+	case code := <-done:
+		t.Fatalf("exit %d before ready: %s", code, errOut.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("bot not ready")
+	}
+	say := func(line string) {
+		if _, err := io.WriteString(stdinW, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("hi")
+	waitFor(t, &out, "first\n", 1)
+
+	writeFile(t, dir, "bot.yaml", "rules:\n  - {full: hi, reply: second}\n  - {full: new, reply: added}\n")
+	sigs <- syscall.SIGHUP
+	if err := <-reloaded; err != nil {
+		t.Fatalf("reload of a good file: %v", err)
+	}
+	say("hi")
+	say("new")
+	waitFor(t, &out, "second\n", 1)
+	waitFor(t, &out, "added\n", 1)
+
+	writeFile(t, dir, "bot.yaml", "rules:\n  - {full: hi, reply: third, typo: 1}\n")
+	sigs <- syscall.SIGHUP
+	err := <-reloaded
+	if err == nil || !strings.Contains(err.Error(), path+":2:30: unknown key \"typo\"") {
+		t.Fatalf("reload of a bad file: %v", err)
+	}
+	waitFor(t, &errOut, "reload failed; keeping the current rules", 1)
+	say("hi")
+	waitFor(t, &out, "second\n", 2)
+	if strings.Contains(out.String(), "third") {
+		t.Fatalf("bad rules were applied:\n%s", out.String())
+	}
+
+	sigs <- syscall.SIGTERM
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d after SIGTERM: %s", code, errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+}
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "c.yaml", `plugins: [help]
+rules:
+  - {name: greet, keyword: hello, reply: a, priority: 5}
+  - {name: hidden, full: hello there, reply: b}
+  - {name: any, reply: c, priority: -1, continue: true}
+`)
+	code, out, stderr := runCLI(t, "", "check", "-config", p)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		p + ": ok",
+		"plugins: autoreply, help",
+		"routing table (4 routes, in precedence order)",
+		p + ":3:5",
+		"greet",
+		`KeywordFold("hello")`,
+		"continue",
+		p + `:4:5: shadowed: route hidden (FullFold("hello there")) at ` + p + ":4:5 never runs: route greet",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	// The example configuration checks clean.
+	if code, out, stderr := runCLI(t, "", "check", "-config", "../../config.example.yaml"); code != exitOK || !strings.Contains(out, "ok") {
+		t.Errorf("example: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// TestDB runs a bot with a database file, then inspects it.
+func TestDB(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "bot.db")
+	p := writeFile(t, dir, "c.yaml", "storage: {path: "+db+"}\nlog: {level: warn}\nrules:\n  - {full: hi, reply: hello}\n")
+	// Twice: the second run continues the first's sandbox history and
+	// watermarks.
+	for range 2 {
+		if code, out, stderr := runCLI(t, "hi\n", "run", "-config", p); code != exitOK || out != "hello\n" {
+			t.Fatalf("run: exit %d, out %q, stderr %q", code, out, stderr)
+		}
+	}
+	code, out, stderr := runCLI(t, "", "db", "stats", "-db", db)
+	if code != exitOK || !regexp.MustCompile(`conversations +1\n`).MatchString(out) {
+		t.Fatalf("stats: exit %d\n%s%s", code, out, stderr)
+	}
+	if !strings.Contains(out, db) {
+		t.Errorf("stats lacks the path:\n%s", out)
+	}
+	code, out, stderr = runCLI(t, "", "db", "dump", "-db", db)
+	if code != exitOK || !strings.Contains(out, `"kind":"watermark"`) || !strings.Contains(out, `"conversationID":"si_alice_bot","seq":4`) {
+		t.Fatalf("dump: exit %d\n%s%s", code, out, stderr)
+	}
+	if code, _, stderr := runCLI(t, "", "db", "stats", "-db", writeFile(t, dir, "junk.db", "not a database at all, not at all")); code != exitRuntime || stderr == "" {
+		t.Errorf("stats of a junk file: exit %d %q", code, stderr)
+	}
+}
