@@ -572,6 +572,10 @@ func (m *cmdMatcher) match(in *input) bool {
 	return true
 }
 
+// Args returns the positional arguments of the command that routed c
+// (Context.Args).
+func Args(c *bot.Context) []string { return c.Args() }
+
 // Flag reports whether the boolean option name (without dashes) was given
 // to the command that routed c ("--name", "-n" or "--name=true").
 func Flag(c *bot.Context, name string) bool {

@@ -19,13 +19,39 @@
 // # Precedence
 //
 // For every message the routes whose matchers match are considered in a fixed
-// order: higher Priority first; then higher specificity (Full before
-// Command before Prefix and Suffix before Keyword before Regex before Expr
-// before attribute-only rules, longer literals first, see RouteInfo.Specificity);
-// then registration order. The first matching route runs. A route is
-// blocking by default: after it runs no lower route runs, unless its handler
-// returns Continue (or an error wrapping it) or the route was registered with
-// NonBlocking. When no route runs the NotFound handler (if any) runs.
+// order: higher Priority first; then higher specificity; then registration
+// order. Specificity (RouteInfo.Specificity) is computed from the matcher:
+//
+//	Full                   5000 + length of the shortest text
+//	Command                4000 + 10 × parameters + length of the name
+//	Prefix, Suffix         3000 + length of the shortest literal
+//	Keyword                2000 + length of the shortest word
+//	Regex                  1000 + length of its required literal
+//	Expr                   600 with an index guard, 500 without
+//	From, InGroup          40
+//	ContentTypes, MentionsMe 20
+//	SessionTypes, SingleChat, GroupChat 10
+//	Func                   5
+//	Any, Not               0
+//	And                    the sum of its parts; Or: the least of its parts
+//
+// (lengths in bytes, capped at 999). So a full-text rule runs before a
+// command, a command before a prefix, and "weather {city}" before "weather".
+// The first matching route runs. A route is blocking by default: after it
+// runs no lower route runs, unless its handler returns Continue (or an error
+// wrapping it) or the route was registered with NonBlocking. When no route
+// runs, the NotFound handler (if any) runs.
+//
+// Router.Use middleware wraps the whole dispatch and runs once per message;
+// Group.Use and WithMiddleware middleware wrap a route's handler and run
+// only when it runs, after its parameters are set. Route parameters set for
+// one route are reset to "" before a later (non-blocking) route runs.
+//
+// Analyze reports duplicate routes, routes that can never run because a
+// blocking route above matches all their messages (for example a Prefix("/")
+// above every command), and Regex or Expr rules no index can select. Trace
+// shows, for one message, the candidate routes, the index guard that chose
+// each, whether it matched (and why not) and which ran.
 //
 // # Indexed dispatch
 //
