@@ -267,7 +267,7 @@ func (c *Client) supervise(ctx context.Context) error {
 				c.stop(e)
 				return e
 			}
-			c.setStatus(StatusDisconnected)
+			// Still StatusConnecting: waiting to redial.
 			if !wait(c.cfg.Backoff(failures)) {
 				return nil
 			}

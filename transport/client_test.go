@@ -749,6 +749,9 @@ func TestRequestWaitsForConnection(t *testing.T) {
 	})
 	r := start(t, testConfig(gw))
 	r.waitEvent(t, EventConnectFailed)
+	if st := r.c.Status(); st != StatusConnecting {
+		t.Errorf("Status while redialing = %d, want StatusConnecting", st)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- r.c.SetBackground(ctxT(t, 10*time.Second), true) }()
 	mu.Lock()

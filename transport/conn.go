@@ -94,7 +94,7 @@ func HandshakeURL(cfg Config, operationID string) string {
 }
 
 func (c *Client) wireOptions(max int) wire.Options {
-	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, MaxFrame: max}
+	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, MaxFrame: max, Logger: c.log}
 	if c.cfg.Encoding == EncodingJSON {
 		o.Encoding = wire.JSON
 	}
