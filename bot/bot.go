@@ -324,9 +324,7 @@ func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResul
 				f()
 			}
 			if err := b.sync.onConnected(ctx); err != nil {
-				if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
-					b.reportErr(err)
-				}
+				b.syncFailed(ctx, err)
 			} else if f := b.cfg.onSynced; f != nil {
 				f()
 			}
@@ -348,8 +346,8 @@ func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResul
 				f(ev.Err)
 			}
 		case transport.EventPush:
-			if err := b.sync.onPush(ctx, ev.Messages); err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
-				b.reportErr(err)
+			if err := b.sync.onPush(ctx, ev.Messages); err != nil {
+				b.syncFailed(ctx, err)
 			}
 		}
 	}
@@ -417,6 +415,18 @@ func (b *Bot) signalStop() bool {
 		return false
 	}
 	return true
+}
+
+// syncFailed reports a failed sync step, unless the bot is stopping or the
+// connection was lost (the next connect syncs again: nothing to report).
+func (b *Bot) syncFailed(ctx context.Context, err error) {
+	switch {
+	case ctx.Err() != nil, errors.Is(err, ErrClosed):
+	case errors.Is(err, transport.ErrConnectionLost), errors.Is(err, transport.ErrClosed):
+		b.log.Warn("bot: sync interrupted by the connection; it resumes after the reconnect", "err", err)
+	default:
+		b.reportErr(err)
+	}
 }
 
 // reportErr sends err to the OnError sink and logs it.
