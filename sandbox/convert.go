@@ -1,46 +1,28 @@
 package sandbox
 
 import (
-	"sort"
-	"strings"
-
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
 )
 
 // conversationID computes the conversation a message belongs to (WIRE.md
-// 7.1): si_/sg_/sn_ for chat messages, the n_ twin when the option
-// isNotNotification is explicitly false.
+// 7.1), as content.ConversationIDOf does for a content.Message.
 func conversationID(sessionType int32, sendID, recvID, groupID string, opts map[string]bool) string {
 	var id string
-	switch sessionType {
-	case int32(content.ReadGroupChat):
-		id = "sg_" + groupID
-	case int32(content.WriteGroupChat):
+	switch content.SessionType(sessionType) {
+	case content.ReadGroupChat:
+		id = content.GroupConversationID(groupID)
+	case content.WriteGroupChat:
 		id = "g_" + groupID
-	case int32(content.NotificationChat):
-		id = "sn_" + sortedPair(sendID, recvID)
+	case content.NotificationChat:
+		id = content.NotificationConversationID(sendID, recvID)
 	default:
-		id = "si_" + sortedPair(sendID, recvID)
+		id = content.SingleConversationID(sendID, recvID)
 	}
 	if v, ok := opts["isNotNotification"]; ok && !v {
-		id = notificationID(id)
+		id = content.NotificationStreamID(id)
 	}
 	return id
-}
-
-// notificationID returns the n_ twin of a conversation ID.
-func notificationID(id string) string {
-	if _, rest, ok := strings.Cut(id, "_"); ok {
-		return "n_" + rest
-	}
-	return "n_" + id
-}
-
-func sortedPair(a, b string) string {
-	s := []string{a, b}
-	sort.Strings(s)
-	return s[0] + "_" + s[1]
 }
 
 // option reports an options-map key, absent meaning true (WIRE.md 7.8).

@@ -404,9 +404,12 @@ func TestStatsCounters(t *testing.T) {
 	a.call(1003, textMsg("alice", "bob", "x"), nil)
 	b.next()
 	a.call(1001, &sdkws.GetMaxSeqReq{UserID: "alice"}, nil)
+	// A frame is counted after its write returns, which may be after the
+	// client read it.
+	waitFor(t, func() bool { return s.Stats().FramesOut == 4 })
 	st := s.Stats()
 	if st.Connections != 2 || st.TotalConnections != 2 || st.Requests[1003] != 1 || st.Requests[1001] != 1 ||
-		st.Pushes != 2 || st.Messages != 1 || st.FramesIn != 2 || st.FramesOut < 4 {
+		st.Pushes != 2 || st.Messages != 1 || st.FramesIn != 2 || st.FramesOut != 4 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -437,5 +440,29 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 5 s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestInjectConversationIDsMatchContent(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	s.CreateGroup("g1", "alice", "bob")
+	for _, m := range []content.Message{
+		{SendID: "bob", RecvID: "alice", SessionType: content.SingleChat},
+		{SendID: "alice", RecvID: "alice", SessionType: content.SingleChat},
+		{SendID: "alice", GroupID: "g1", SessionType: content.GroupChat},
+		{SendID: "alice", GroupID: "g1", SessionType: content.GroupChat, Options: map[string]bool{"isNotNotification": false}},
+		{SendID: "imAdmin", RecvID: "bob", SessionType: content.NotificationChat, ContentType: content.TypeOANotification},
+	} {
+		if m.ContentType == 0 {
+			m.ContentType = content.TypeText
+		}
+		m.Content = []byte(`{"content":"x"}`)
+		got, err := s.Inject(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := content.ConversationIDOf(&m); got.ConversationID != want || got.Seq != 1 {
+			t.Errorf("%+v: %s seq %d, want %s seq 1", m, got.ConversationID, got.Seq, want)
+		}
 	}
 }

@@ -579,12 +579,12 @@ func (s *Server) DeleteMessage(conversationID string, seq int64) error {
 }
 
 // ConversationID returns the conversation ID of a single chat between two
-// users (si_<a>_<b>, sorted) — a convenience until package content exports
-// one.
-func ConversationID(userA, userB string) string { return "si_" + sortedPair(userA, userB) }
+// users (si_<a>_<b>, sorted); the same as content.SingleConversationID.
+func ConversationID(userA, userB string) string { return content.SingleConversationID(userA, userB) }
 
-// GroupConversationID returns the conversation ID of a group chat (sg_<id>).
-func GroupConversationID(groupID string) string { return "sg_" + groupID }
+// GroupConversationID returns the conversation ID of a group chat (sg_<id>);
+// the same as content.GroupConversationID.
+func GroupConversationID(groupID string) string { return content.GroupConversationID(groupID) }
 
 func textContent(text string) []byte {
 	b, _ := jsonMarshal(struct {
