@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openimbot/openimbot/sandbox"
 )
 
 // syncBuffer is a goroutine-safe output that tests can wait on.
@@ -259,5 +263,82 @@ func TestDB(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "", "db", "stats", "-db", writeFile(t, dir, "junk.db", "not a database at all, not at all")); code != exitRuntime || stderr == "" {
 		t.Errorf("stats of a junk file: exit %d %q", code, stderr)
+	}
+}
+
+// TestRealServer runs the bot against a separately started OpenIM-compatible
+// server (the sandbox standing in for OpenIM), once with the admin secret
+// and once with a token from the environment.
+func TestRealServer(t *testing.T) {
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, u := range []string{"bot1", "carol"} {
+		if err := s.RegisterUser(u, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	var token string
+	for i, cred := range []string{
+		"admin_secret: " + sandbox.DefaultSecret,
+		"token: ${OPENIMBOT_TEST_TOKEN}",
+	} {
+		t.Run(strings.Fields(cred)[0], func(t *testing.T) {
+			if strings.HasPrefix(cred, "token") {
+				// Fetched now: a newer token for the platform kicks older ones.
+				var err error
+				if token, err = s.UserToken("bot1", 7); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv("OPENIMBOT_TEST_TOKEN", token)
+			}
+			p := writeFile(t, dir, "real.yaml", fmt.Sprintf(`openim:
+  ws_addr: %s
+  api_addr: %s
+  user_id: bot1
+  %s
+storage: {path: %s}
+rules:
+  - {full: ping, reply: pong %d}
+`, s.WSURL(), s.APIURL(), cred, filepath.Join(dir, fmt.Sprintf("bot%d.db", i)), i))
+			sigs := make(chan os.Signal, 1)
+			ready := make(chan struct{})
+			var out, errOut syncBuffer
+			c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs,
+				onReady: func() { close(ready) }}
+			done := make(chan int, 1)
+			go func() { done <- c.main([]string{"run", "-config", p}) }()
+			select {
+			case <-ready:
+			case code := <-done:
+				t.Fatalf("exit %d before ready: %s", code, errOut.String())
+			case <-time.After(10 * time.Second):
+				t.Fatal("bot not ready")
+			}
+			replies, unsub := s.Subscribe(16)
+			defer unsub()
+			if _, err := s.SendText("carol", "bot1", "ping"); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("pong %d", i)
+			for m := range replies {
+				if m.SendID == "bot1" {
+					if m.Text() != want || m.RecvID != "carol" {
+						t.Fatalf("reply %q to %s", m.Text(), m.RecvID)
+					}
+					break
+				}
+			}
+			sigs <- syscall.SIGINT
+			if code := <-done; code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			if (token != "" && strings.Contains(errOut.String(), token)) || strings.Contains(errOut.String(), sandbox.DefaultSecret) {
+				t.Fatalf("a credential was logged:\n%s", errOut.String())
+			}
+		})
 	}
 }
