@@ -380,3 +380,16 @@ func (c *Client) waitConn(ctx context.Context) (*conn, error) {
 func (c *Client) nextMsgIncr() string {
 	return c.cfg.UserID + "_" + strconv.FormatUint(c.incr.Add(1), 10)
 }
+
+// String describes cfg for logs and errors with the token redacted.
+func (cfg Config) String() string {
+	tok := ""
+	if cfg.Token != "" {
+		tok = "REDACTED"
+	}
+	return fmt.Sprintf("transport.Config{WSAddr:%q UserID:%q Token:%q PlatformID:%d Compression:%d Encoding:%d}",
+		cfg.WSAddr, cfg.UserID, tok, cfg.PlatformID, cfg.Compression, cfg.Encoding)
+}
+
+// LogValue makes slog print cfg without its token.
+func (cfg Config) LogValue() slog.Value { return slog.StringValue(cfg.String()) }

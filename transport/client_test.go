@@ -7,6 +7,7 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -1070,6 +1071,17 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 	lmu.Unlock()
 	if !strings.Contains(logs.String(), "dial failed") {
 		t.Errorf("expected dial failures in the log: %s", logs.String())
+	}
+}
+
+func TestConfigFormattingHidesToken(t *testing.T) {
+	cfg := Config{WSAddr: "ws://x", UserID: "bot", Token: "TOPSECRET"}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("cfg", "cfg", cfg)
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%v %+v %s", cfg, cfg, cfg), buf.String()} {
+		if strings.Contains(s, "TOPSECRET") || !strings.Contains(s, "bot") {
+			t.Errorf("formatted config: %s", s)
+		}
 	}
 }
 
