@@ -317,6 +317,13 @@ func (c *Client) supervise(ctx context.Context) error {
 		c.log.Warn("disconnected", "conn", gen, "err", cause)
 		c.setStatus(StatusDisconnected)
 		c.emit(Event{Kind: EventDisconnected, Conn: gen, Err: cause})
+		if errors.Is(cause, ErrEventQueueFull) {
+			// Redial only once the consumer has caught up to half the cap,
+			// or the next connection would overflow at once.
+			if !c.queue.waitLow(ctx.Done()) {
+				return nil
+			}
+		}
 		if !wait(c.cfg.Backoff(1)) {
 			return nil
 		}

@@ -922,9 +922,19 @@ func TestEventQueueCapDropsConnectionNotMessages(t *testing.T) {
 	for i := 1; i <= 200; i++ {
 		fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", int64(i), "m")))
 	}
-	// The heartbeat and read loop kept working: the connection dies of the
-	// overflow and a new one is dialed while nobody reads the events.
-	gw.accept(t)
+	// The read loop kept working although nobody reads the events: the
+	// connection dies of the overflow...
+	select {
+	case <-fc.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection was not dropped")
+	}
+	// ...and no new one is dialed until the consumer catches up.
+	select {
+	case <-gw.conns:
+		t.Fatal("redialed while the event queue is still full")
+	case <-time.After(100 * time.Millisecond):
+	}
 	var seqs []int64
 	var disconnect error
 	timeout := time.After(10 * time.Second)
@@ -946,6 +956,7 @@ func TestEventQueueCapDropsConnectionNotMessages(t *testing.T) {
 	if !errors.Is(disconnect, ErrEventQueueFull) {
 		t.Fatalf("Disconnected.Err = %v", disconnect)
 	}
+	gw.accept(t) // redialed once the queue drained
 	for i, s := range seqs {
 		if s != int64(i+1) {
 			t.Fatalf("message %d has seq %d: queued messages lost or reordered", i, s)

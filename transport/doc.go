@@ -49,8 +49,9 @@
 // Events channel in order. The queue is bounded by Config.EventQueueCap
 // messages (default 100000). When a push would exceed the cap the push is
 // still queued but the connection is dropped with ErrEventQueueFull (an
-// EventDisconnected), so memory stays bounded and no message is silently
-// lost: the consumer, once it catches up, re-syncs after the reconnect by
+// EventDisconnected), and the client redials only once the consumer has
+// taken the queue down to half the cap. Memory stays bounded and no message
+// is silently lost: the consumer re-syncs after the reconnect by
 // pulling [synced+1, maxSeq] (GetNewestSeq then PullRange), which is what
 // it does after every reconnect anyway. Online-only messages (seq 0) pushed
 // while the connection is down are not recoverable, as with any OpenIM

@@ -14,10 +14,11 @@ type eventQueue struct {
 	cap    int // < 0: unbounded
 	ended  bool
 	notify chan struct{} // capacity 1: something was queued or the queue ended
+	low    chan struct{} // capacity 1: the queue fell to half the cap or below
 }
 
 func newEventQueue(capMsgs int) *eventQueue {
-	return &eventQueue{cap: capMsgs, notify: make(chan struct{}, 1)}
+	return &eventQueue{cap: capMsgs, notify: make(chan struct{}, 1), low: make(chan struct{}, 1)}
 }
 
 // put queues e and reports whether the queued message count now exceeds the
@@ -64,6 +65,12 @@ func (q *eventQueue) pop() (e Event, ok, done bool) {
 	q.items[q.head] = Event{}
 	q.head++
 	q.msgs -= len(e.Messages)
+	if len(e.Messages) > 0 && q.belowLowLocked() {
+		select {
+		case q.low <- struct{}{}:
+		default:
+		}
+	}
 	if q.head == len(q.items) {
 		q.items = q.items[:0]
 		q.head = 0
@@ -81,4 +88,24 @@ func (q *eventQueue) queued() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.msgs
+}
+
+func (q *eventQueue) belowLowLocked() bool { return q.cap < 0 || q.msgs <= q.cap/2 }
+
+// waitLow blocks until at most half the cap is queued or done is closed; it
+// reports false in the latter case.
+func (q *eventQueue) waitLow(done <-chan struct{}) bool {
+	for {
+		q.mu.Lock()
+		ok := q.belowLowLocked()
+		q.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-q.low:
+		case <-done:
+			return false
+		}
+	}
 }
