@@ -21,6 +21,18 @@
 // fault injection (DropAll, DropEvery, DelayFrames, RefuseHandshakes, Kick,
 // WithholdPushes, Restart).
 //
+// Behaviour worth knowing in tests: a client is registered before its
+// upgrade response is sent, so anything injected after the dial returns
+// reaches it; pushes for one connection are queued in order (SendQueue
+// frames, default 256, as OpenIM patch.16) and a connection whose queue
+// overflows is closed; 1003 replies come after the sender's own echo push;
+// tokens are HS256 JWTs signed with Config.Secret, and issuing a new user
+// token for the same user and platform kicks the older ones (policy 1).
+//
+// Logging: one line per connection (connected, disconnected with the
+// reason, handshake refused), per gateway request and per HTTP call, on
+// Config.Logger. Tokens and the secret are never logged.
+//
 // All methods of Server are safe for concurrent use. Nothing in the exported
 // API uses protobuf or storage types: messages are content.Message values.
 package sandbox

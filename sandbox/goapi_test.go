@@ -466,3 +466,32 @@ func TestInjectConversationIDsMatchContent(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentRestartCloseAndTraffic(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	tok := token(t, s, "bob", 7)
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(2)
+		go func() { defer wg.Done(); s.Restart() }()
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 20; j++ {
+				s.SendText("alice", "bob", "x")
+				if ws, _, err := websocket.Dial(context.Background(), handshakeURL(s, "bob", tok, rawOpts{}), nil); err == nil {
+					ws.CloseNow()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Stats().Connections; n != 0 {
+		t.Fatalf("%d connections after Close", n)
+	}
+	if s.MaxSeq("si_alice_bob") != 60 {
+		t.Fatalf("maxSeq %d", s.MaxSeq("si_alice_bob"))
+	}
+}

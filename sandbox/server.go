@@ -24,6 +24,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
+	lifeMu sync.Mutex // serialises Close and Restart
+
 	mu     sync.Mutex // guards everything below and the store
 	st     *store
 	closed bool
@@ -190,6 +192,8 @@ func (s *Server) AdminUserID() string { return s.cfg.AdminUserID }
 // Close stops serving, closes every connection and every Subscribe channel,
 // and closes the store file. It is idempotent; later calls return nil.
 func (s *Server) Close() error {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -213,6 +217,8 @@ func (s *Server) Close() error {
 // on the same ports, keeping the store, users and tokens. Clients must
 // reconnect. It fails if the server is closed or a port was taken meanwhile.
 func (s *Server) Restart() error {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
