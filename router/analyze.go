@@ -33,6 +33,9 @@ const (
 	// Unindexed: a Regex or Expr route that no index can select (no
 	// required literal or guard); it is tested on every message.
 	Unindexed
+	// Unsatisfiable: the route's matcher can match no message, for example
+	// And(SingleChat(), GroupChat()) or a Command without prefixes.
+	Unsatisfiable
 )
 
 func (k FindingKind) String() string {
@@ -43,6 +46,8 @@ func (k FindingKind) String() string {
 		return "shadowed"
 	case Unindexed:
 		return "unindexed"
+	case Unsatisfiable:
+		return "unsatisfiable"
 	}
 	return "FindingKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -70,12 +75,12 @@ func (r *Router) Analyze() []Finding {
 	seen := map[string]int{}
 	for i, y := range t.routes {
 		key := y.info.Matcher
+		why := never(y.m, t.cfg)
 		if j, ok := seen[key]; ok {
 			x := t.routes[j].info
 			out = append(out, Finding{Kind: Duplicate, Route: y.info, Other: &x,
 				Msg: y.info.label() + " duplicates " + x.label()})
-		} else {
-			seen[key] = i
+		} else if seen[key] = i; why == "" {
 			for j := 0; j < i; j++ {
 				x := t.routes[j]
 				if !x.rt.blocking {
@@ -88,6 +93,10 @@ func (r *Router) Analyze() []Finding {
 					break
 				}
 			}
+		}
+		if why != "" {
+			out = append(out, Finding{Kind: Unsatisfiable, Route: y.info,
+				Msg: y.info.label() + " can never match: " + why})
 		}
 		if y.gs == nil && hasKind(y.m) {
 			out = append(out, Finding{Kind: Unindexed, Route: y.info,
@@ -303,4 +312,72 @@ func containsStr(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// never returns why m can match no message, or "" when it may match. It is
+// conservative: "" when unsure.
+func never(m Matcher, cfg *config) string {
+	switch m := m.(type) {
+	case *orMatcher:
+		for _, x := range m.ms {
+			if never(x, cfg) == "" {
+				return ""
+			}
+		}
+		return "no alternative can match"
+	case *cmdMatcher:
+		if len(m.prefixList(cfg)) == 0 {
+			return "the command has no prefixes"
+		}
+	case *andMatcher:
+		for _, x := range m.ms {
+			if why := never(x, cfg); why != "" {
+				return why
+			}
+		}
+		// attribute sets of one kind must intersect
+		for i, x := range m.ms {
+			a, ok := x.(*attrMatcher)
+			if !ok {
+				continue
+			}
+			for _, y := range m.ms[i+1:] {
+				b, ok := y.(*attrMatcher)
+				if !ok || a.kind != b.kind {
+					continue
+				}
+				meet := false
+				for _, n := range a.ints {
+					meet = meet || containsInt(b.ints, n)
+				}
+				for _, s := range a.strs {
+					meet = meet || containsStr(b.strs, s)
+				}
+				if !meet {
+					return a.String() + " and " + b.String() + " exclude each other"
+				}
+			}
+		}
+		// two full-text rules of the same case mode must share a text
+		for i, x := range m.ms {
+			a, ok := x.(*textMatcher)
+			if !ok || a.kind != tFull || a.fold {
+				continue
+			}
+			for _, y := range m.ms[i+1:] {
+				b, ok := y.(*textMatcher)
+				if !ok || b.kind != tFull || b.fold {
+					continue
+				}
+				meet := false
+				for _, v := range a.vals {
+					meet = meet || containsStr(b.vals, v)
+				}
+				if !meet {
+					return a.String() + " and " + b.String() + " exclude each other"
+				}
+			}
+		}
+	}
+	return ""
 }

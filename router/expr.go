@@ -113,6 +113,9 @@ func (m *exprMatcher) match(in *input) bool {
 	out, err := v.Run(m.prog, env)
 	in.exprPool.Put(v)
 	if err != nil {
+		if in.cfg.logger != nil {
+			in.cfg.logger.Debug("router: expr rule failed", "expr", m.src, "err", err)
+		}
 		return in.trace && in.fail("expr %s: %v", m.src, err)
 	}
 	if b, _ := out.(bool); b {

@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -280,11 +281,14 @@ func TestRoutesAndAnalyze(t *testing.T) {
 	r.OnFunc(Full("zz"), nop, Name("after-nb"), Priority(-1)) // not shadowed: nb does not block
 	r.OnFunc(Regex(`\d+`), nop, Name("digits"))               // unindexed
 	r.OnFunc(Expr(`len(Text) > 100`), nop, Name("long"))      // unindexed
+	r.OnFunc(And(SingleChat(), GroupChat()), nop, Name("never1"))
+	r.OnFunc(Or(And(From("x"), From("y")), And(Full("a"), Full("b"))), nop, Name("never2"))
+	r.OnFunc(Command("c", CommandPrefixes()), nop, Name("never3"))
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
 	routes := r.Routes()
-	if len(routes) != 11 || routes[0].Name != "slash" || routes[0].Rank != 0 {
+	if len(routes) != 14 || routes[0].Name != "slash" || routes[0].Rank != 0 {
 		t.Fatalf("routes: %+v", routes[0])
 	}
 	for _, ri := range routes {
@@ -306,12 +310,13 @@ func TestRoutesAndAnalyze(t *testing.T) {
 			other = f.Other.Name
 		}
 		got = append(got, f.Kind.String()+" "+f.Route.Name+" "+other)
-		if f.Kind != Unindexed && (!strings.Contains(f.Msg, f.Other.Source.String()) || !strings.Contains(f.String(), f.Route.Source.String())) {
+		if f.Kind != Unindexed && f.Kind != Unsatisfiable && (!strings.Contains(f.Msg, f.Other.Source.String()) || !strings.Contains(f.String(), f.Route.Source.String())) {
 			t.Errorf("finding lacks a site: %s", f)
 		}
 	}
 	slices.Sort(got)
-	want := []string{"duplicate hi-again hi", "shadowed full hi", "shadowed help slash", "unindexed digits ", "unindexed long "}
+	want := []string{"duplicate hi-again hi", "shadowed full hi", "shadowed help slash", "unindexed digits ", "unindexed long ",
+		"unsatisfiable never1 ", "unsatisfiable never2 ", "unsatisfiable never3 "}
 	if !slices.Equal(got, want) {
 		t.Fatalf("findings\n%q\nwant\n%q", got, want)
 	}
@@ -433,3 +438,24 @@ func TestNoMatchAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocs per unmatched message", a)
 	}
 }
+
+func TestExprRuntimeErrorIsLogged(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	lw := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return buf.Write(p) })
+	r := New(WithLogger(slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	ran := false
+	r.OnFunc(Expr(`Args[5] == "x"`), func(*bot.Context) error { ran = true; return nil })
+	if err := r.Handle(ctxFor(textMsg("/x"))); err != nil || ran {
+		t.Fatalf("err %v ran %v", err, ran)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(buf.String(), "expr rule failed") || !strings.Contains(buf.String(), "Args[5]") {
+		t.Fatalf("log: %q", buf.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
