@@ -1106,3 +1106,27 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.b.Write(p)
 }
+
+// Unknown request identifiers and undecodable frames drop the connection
+// (as the reference SDK does); a late reply to a given-up request does not.
+func TestProtocolErrorsDropConnection(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	fc.send(t, &wire.Resp{ReqIdentifier: 1002, MsgIncr: "bot_999"}) // no such request: ignored
+	fc.send(t, &wire.Resp{ReqIdentifier: 3001})
+	e := r.waitEvent(t, EventDisconnected)
+	if !errors.Is(e.Err, ErrProtocol) || !strings.Contains(e.Err.Error(), "3001") {
+		t.Fatalf("Disconnected.Err = %v", e.Err)
+	}
+	r.waitEvent(t, EventConnected)
+	fc2 := gw.accept(t)
+	if err := fc2.ws.Write(context.Background(), websocket.MessageBinary, []byte("not gob")); err != nil {
+		t.Fatal(err)
+	}
+	e = r.waitEvent(t, EventDisconnected)
+	if !errors.Is(e.Err, ErrProtocol) || !errors.Is(e.Err, wire.ErrBadFrame) {
+		t.Fatalf("Disconnected.Err = %v", e.Err)
+	}
+}
