@@ -309,6 +309,7 @@ func Parse(file string, data []byte, lookup LookupFunc) (*Config, error) {
 	}
 	d := newDecoder(file, make(map[*yaml.Node]bool))
 	d.track = make(map[string]Pos)
+	d.fromEnv = make(map[string]bool)
 	cfg := Default()
 	cfg.File = file
 	if root != nil {
@@ -385,6 +386,13 @@ func (c *Config) validate(d *decoder) {
 	bad := func(path, format string, args ...any) {
 		d.errorf(at(path), ErrValue, path+": "+format, args...)
 	}
+	// show quotes a value for an error, unless it came from the environment.
+	show := func(path, v string) string {
+		if d.fromEnv[path] {
+			return "a value from the environment"
+		}
+		return strconv.Quote(short(v))
+	}
 	o := &c.OpenIM
 	if o.UserID == "" {
 		bad("openim.user_id", "must not be empty")
@@ -398,7 +406,7 @@ func (c *Config) validate(d *decoder) {
 	switch o.Compression {
 	case "none", "gzip":
 	default:
-		bad("openim.compression", "want none or gzip, got %q", short(o.Compression))
+		bad("openim.compression", "want none or gzip, got %s", show("openim.compression", o.Compression))
 	}
 	if o.WSAddr != "" {
 		if err := checkURL(o.WSAddr, "ws", "wss"); err != nil {
@@ -424,17 +432,17 @@ func (c *Config) validate(d *decoder) {
 		}
 	}
 	if _, ok := ParseLevel(c.Log.Level); !ok {
-		bad("log.level", "want debug, info, warn or error, got %q", short(c.Log.Level))
+		bad("log.level", "want debug, info, warn or error, got %s", show("log.level", c.Log.Level))
 	}
 	switch c.Log.Format {
 	case "text", "json":
 	default:
-		bad("log.format", "want text or json, got %q", short(c.Log.Format))
+		bad("log.format", "want text or json, got %s", show("log.format", c.Log.Format))
 	}
 	if c.Console.User == "" {
 		bad("console.user", "must not be empty")
 	} else if c.Console.User == o.UserID {
-		bad("console.user", "must differ from openim.user_id %q", o.UserID)
+		bad("console.user", "must differ from openim.user_id")
 	}
 	for i := range c.Rules {
 		c.Rules[i].validate(d, i)

@@ -194,6 +194,7 @@ func TestErrors(t *testing.T) {
 		{"env unset", "openim:\n  ws_addr: ws://h:1\n  token: ${OPENIM_TOKEN}\n", nil, ErrEnv, "f.yaml:3:10: environment variable OPENIM_TOKEN is not set"},
 		{"env unterminated", "openim:\n  token: ${OPENIM_TOKEN\n", nil, ErrEnv, "f.yaml:2:10: unterminated ${"},
 		{"env bad name", "openim:\n  token: ${1X}\n", nil, ErrEnv, "f.yaml:2:10: invalid environment variable reference ${1X}"},
+		{"env value hidden in validation", "openim:\n  compression: ${PID}\n", map[string]string{"PID": "hunter2"}, ErrValue, "f.yaml:2:16: openim.compression: want none or gzip, got a value from the environment"},
 		{"env value hidden", "openim:\n  platform_id: ${PID}\n", map[string]string{"PID": "hunter2"}, ErrType, "f.yaml:2:16: expected an integer, got a value from the environment"},
 	}
 	for _, tt := range tests {

@@ -28,6 +28,9 @@ type decoder struct {
 	// its dotted path ("openim.platform_id", "rules.0.regex").
 	track map[string]Pos
 	path  []string
+	// fromEnv, when track is set, records the paths whose value came from
+	// the environment.
+	fromEnv map[string]bool
 }
 
 // visit decodes val into v with key pushed on the path.
@@ -35,7 +38,11 @@ func (d *decoder) visit(key string, val *yaml.Node, v reflect.Value) {
 	d.path = append(d.path, key)
 	if d.track != nil {
 		if r := d.resolveQuiet(val); r != nil {
-			d.track[strings.Join(d.path, ".")] = d.pos(r)
+			key := strings.Join(d.path, ".")
+			d.track[key] = d.pos(r)
+			if d.secret[r] && d.fromEnv != nil {
+				d.fromEnv[key] = true
+			}
 		}
 	}
 	d.decode(val, v)
