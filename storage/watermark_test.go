@@ -271,3 +271,30 @@ func TestBackpressure(t *testing.T) {
 		t.Fatalf("%d watermarks", len(db.Watermarks()))
 	}
 }
+
+func TestCloseReleasesBlockedWriters(t *testing.T) {
+	gate, atGate := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	db, err := open(dbPath(t), Options{MaxBatch: 1, MaxPending: 1}, hooks{beforeCommit: func() {
+		once.Do(func() { close(atGate); <-gate })
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Advance("first", 1)
+	<-atGate
+	db.Advance("queued", 1) // fills the queue
+	blocked := make(chan error, 1)
+	go func() { blocked <- db.Advance("blocked", 1).Wait(context.Background()) }()
+	closed := make(chan error, 1)
+	go func() { closed <- db.Close() }()
+	// Close wakes the blocked writer at once, although the commit in flight
+	// is still stuck.
+	if err := <-blocked; !errors.Is(err, ErrClosed) {
+		t.Fatalf("blocked Advance after Close = %v, want ErrClosed", err)
+	}
+	close(gate)
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
