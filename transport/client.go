@@ -223,13 +223,18 @@ func (c *Client) stop(err error) {
 
 func (c *Client) supervise(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	watched := make(chan struct{})
 	go func() {
+		defer close(watched)
 		select {
 		case <-c.closing:
 			cancel()
 		case <-ctx.Done():
 		}
+	}()
+	defer func() {
+		cancel()
+		<-watched
 	}()
 	failures := 0
 	wait := func(d time.Duration) bool {
