@@ -342,3 +342,92 @@ rules:
 		})
 	}
 }
+
+// TestReloadUnderLoad: reloads while messages stream in drop none of them;
+// each is answered exactly once, by the rules of one version or the other.
+func TestReloadUnderLoad(t *testing.T) {
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const users, perUser = 20, 5
+	dir := t.TempDir()
+	version := func(v string) string {
+		return fmt.Sprintf(`openim:
+  ws_addr: %s
+  api_addr: %s
+  user_id: bot1
+  admin_secret: %s
+storage: {path: %s}
+rules:
+  - {regex: '^n(?P<i>\d+)$', reply: '%s{{.i}}'}
+`, s.WSURL(), s.APIURL(), sandbox.DefaultSecret, filepath.Join(dir, "bot.db"), v)
+	}
+	p := writeFile(t, dir, "bot.yaml", version("a"))
+	sigs := make(chan os.Signal, 1)
+	ready := make(chan struct{})
+	reloaded := make(chan error, 1)
+	var out, errOut syncBuffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs,
+		onReady: func() { close(ready) }, onReload: func(err error) { reloaded <- err }}
+	done := make(chan int, 1)
+	go func() { done <- c.main([]string{"run", "-config", p, "-log-level", "warn"}) }()
+	select {
+	case <-ready:
+	case code := <-done:
+		t.Fatalf("exit %d before ready: %s", code, errOut.String())
+	}
+	replies, unsub := s.Subscribe(users * perUser)
+	defer unsub()
+
+	var wg sync.WaitGroup
+	for u := range users {
+		user := fmt.Sprintf("u%d", u)
+		if err := s.RegisterUser(user, user); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perUser {
+				if _, err := s.SendText(user, "bot1", fmt.Sprintf("n%d", i)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	for i := range 10 {
+		writeFile(t, dir, "bot.yaml", version(string(rune('a'+i%2+1))))
+		sigs <- syscall.SIGHUP
+		if err := <-reloaded; err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	got := map[string]int{}
+	deadline := time.After(20 * time.Second)
+	for n := 0; n < users*perUser; {
+		select {
+		case m := <-replies:
+			if m.SendID != "bot1" {
+				continue
+			}
+			n++
+			got[m.RecvID+"/"+m.Text()[1:]]++
+		case <-deadline:
+			t.Fatalf("%d of %d replies", n, users*perUser)
+		}
+	}
+	for u := range users {
+		for i := range perUser {
+			if k := fmt.Sprintf("u%d/%d", u, i); got[k] != 1 {
+				t.Errorf("%s answered %d times", k, got[k])
+			}
+		}
+	}
+	sigs <- syscall.SIGTERM
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+}
