@@ -23,6 +23,7 @@ type acAutomaton struct {
 	classOf  [256]byte
 	nclasses int
 	delta    []int32
+	rootStay [256]bool // the root's transition on the byte is the root
 
 	npatterns int
 }
@@ -171,6 +172,9 @@ func buildAC(patterns []string, denseLimit int) *acAutomaton {
 			}
 			a.delta[i] = off
 		}
+		for b := 0; b < 256; b++ {
+			a.rootStay[b] = a.delta[a.classOf[b]] == 0
+		}
 	}
 	return a
 }
@@ -220,9 +224,18 @@ func (a *acAutomaton) appendMatches(dst []int32, text string) []int32 {
 	s := int32(0)
 	if a.delta != nil {
 		nc := int32(a.nclasses)
-		delta, classOf := a.delta, &a.classOf
+		delta, classOf, rootStay := a.delta, &a.classOf, &a.rootStay
 		off := int32(0)
 		for i := 0; i < len(text); i++ {
+			if off == 0 {
+				// at the root, skip bytes that start no pattern
+				for i < len(text) && rootStay[text[i]] {
+					i++
+				}
+				if i == len(text) {
+					break
+				}
+			}
 			off = delta[off+int32(classOf[text[i]])]
 			if off >= 0 {
 				continue
