@@ -145,6 +145,7 @@ func (r *runner) run() error {
 		bot.WithPlatform(int32(o.PlatformID)),
 		bot.WithCompression(o.Compression == "gzip"),
 		bot.WithBacklog(backlog(r.cfg.Sync.Backlog)),
+		bot.WithRateLimit(r.cfg.Send.Rate, r.cfg.Send.Burst),
 		bot.WithLogger(r.log),
 		bot.WithOnSynced(func() { readyOnce.Do(func() { close(ready) }) }),
 		bot.WithOnError(func(err error) { r.log.Error("handler failed", "err", err) }),
@@ -240,7 +241,7 @@ func (r *runner) reload() error {
 	if err != nil {
 		return err
 	}
-	if cfg.OpenIM != r.cfg.OpenIM || cfg.Storage != r.cfg.Storage || cfg.Console != r.cfg.Console || cfg.Sync != r.cfg.Sync {
+	if cfg.OpenIM != r.cfg.OpenIM || cfg.Storage != r.cfg.Storage || cfg.Console != r.cfg.Console || cfg.Sync != r.cfg.Sync || cfg.Send != r.cfg.Send {
 		r.log.Warn("reload: changes outside plugins and rules apply after a restart")
 	}
 	rt, err := buildRouter(cfg, r.db, r.log)

@@ -25,6 +25,7 @@ type Config struct {
 	OpenIM  OpenIM  `yaml:"openim"`
 	Storage Storage `yaml:"storage"`
 	Sync    Sync    `yaml:"sync"`
+	Send    Send    `yaml:"send"`
 	Log     Log     `yaml:"log"`
 	Console Console `yaml:"console"`
 
@@ -87,6 +88,16 @@ type Sync struct {
 	// conversation. Messages missed while a known bot was offline are always
 	// handled.
 	Backlog Backlog `yaml:"backlog"`
+}
+
+// Send limits what the bot sends.
+type Send struct {
+	// Rate is the average number of messages a second the bot may send to
+	// one conversation; default 5; 0 means no limit. A reply over the limit
+	// fails (and is logged) rather than wait.
+	Rate float64 `yaml:"rate"`
+	// Burst is how many messages may go out at once above Rate; default 10.
+	Burst int `yaml:"burst"`
 }
 
 // Log configures logging.
@@ -260,6 +271,7 @@ func Default() *Config {
 			Compression: "none",
 		},
 		Sync:    Sync{Backlog: Backlog{Mode: BacklogSkip}},
+		Send:    Send{Rate: 5, Burst: 10},
 		Log:     Log{Level: "info", Format: "text"},
 		Console: Console{User: "alice"},
 	}
@@ -430,6 +442,12 @@ func (c *Config) validate(d *decoder) {
 		if c.Storage.Path == "" {
 			c.Storage.Path = "openimbot.db"
 		}
+	}
+	if c.Send.Rate < 0 {
+		bad("send.rate", "must not be negative (0 means no limit)")
+	}
+	if c.Send.Rate > 0 && c.Send.Burst < 1 {
+		bad("send.burst", "must be at least 1")
 	}
 	if _, ok := ParseLevel(c.Log.Level); !ok {
 		bad("log.level", "want debug, info, warn or error, got %s", show("log.level", c.Log.Level))

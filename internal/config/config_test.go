@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Default()
 	want.File = "empty.yaml"
-	if cfg.OpenIM != want.OpenIM || cfg.Log != want.Log || cfg.Console != want.Console || cfg.Sync != want.Sync || cfg.Storage != want.Storage {
+	if cfg.OpenIM != want.OpenIM || cfg.Log != want.Log || cfg.Console != want.Console || cfg.Sync != want.Sync || cfg.Send != want.Send || cfg.Storage != want.Storage {
 		t.Fatalf("got %+v, want %+v", cfg, want)
 	}
 	if !cfg.OpenIM.Embedded() || cfg.OpenIM.UserID != "bot" || cfg.OpenIM.PlatformID != 7 || cfg.OpenIM.AdminUserID != "imAdmin" || cfg.Console.User != "alice" {
@@ -180,6 +180,8 @@ func TestErrors(t *testing.T) {
 		{"backlog", "sync:\n  backlog: last:0\n", nil, ErrValue, `f.yaml:2:12: sync.backlog: want skip, all or last:N`},
 		{"backlog word", "sync:\n  backlog: some\n", nil, ErrValue, `f.yaml:2:12: sync.backlog`},
 		{"log level", "log:\n  level: loud\n", nil, ErrValue, `f.yaml:2:10: log.level: want debug, info, warn or error, got "loud"`},
+		{"send rate", "send:\n  rate: -1\n", nil, ErrValue, "f.yaml:2:9: send.rate: must not be negative"},
+		{"send burst", "send:\n  burst: 0\n", nil, ErrValue, "f.yaml:2:10: send.burst: must be at least 1"},
 		{"log format", "log:\n  format: xml\n", nil, ErrValue, `f.yaml:2:11: log.format: want text or json`},
 		{"console same as bot", "console:\n  user: bot\n", nil, ErrValue, "f.yaml:2:9: console.user: must differ"},
 		{"empty user", "openim:\n  user_id: ''\n", nil, ErrValue, "f.yaml:2:12: openim.user_id: must not be empty"},
