@@ -357,7 +357,9 @@ func (t *table) candidates(in *input, s *scratch) []int32 {
 			s.add(t.lists[li])
 		}
 	}
-	slices.Sort(s.cands)
+	if len(s.cands) > 1 {
+		slices.Sort(s.cands)
+	}
 	return s.cands
 }
 
@@ -498,7 +500,7 @@ func (t *table) dispatch(c *bot.Context, tr *Trace, run bool) error {
 			stopped = true
 		}
 	}
-	*in = input{caps: in.caps[:0]}
+	in.c, in.msg, in.env, in.args = nil, nil, nil, nil // drop references
 	t.r.scratch.Put(s)
 	if !ran && !stopped && t.notFound != nil {
 		if tr != nil {
