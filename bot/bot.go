@@ -251,7 +251,11 @@ func (b *Bot) loop(ctx context.Context) error {
 		}
 		_ = client.Close()
 		<-done
-		res.classify(b.clientErr)
+		if res.fatal != nil {
+			res.classify(res.fatal)
+		} else {
+			res.classify(b.clientErr)
+		}
 		switch {
 		case res.err == nil:
 			return nil
@@ -273,7 +277,8 @@ func (b *Bot) stopClient() {
 }
 
 type clientResult struct {
-	stopped   bool // ctx ended; the client is still running
+	stopped   bool  // ctx ended; the client is still running
+	fatal     error // the client reported a kick or a rejected token
 	err       error
 	refresh   bool // the token was rejected in a way a new token may fix
 	connected bool // the client connected at least once
@@ -341,10 +346,22 @@ func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResul
 			if f := b.cfg.onKicked; f != nil {
 				f()
 			}
+			// The client stops: the result does not depend on a Shutdown
+			// racing with the end of its event stream.
+			res.fatal = ev.Err
+			if res.fatal == nil {
+				res.fatal = transport.ErrKicked
+			}
+			return res
 		case transport.EventTokenInvalid:
 			if f := b.cfg.onTokenInvalid; f != nil {
 				f(ev.Err)
 			}
+			res.fatal = ev.Err
+			if res.fatal == nil {
+				res.fatal = transport.ErrTokenInvalid
+			}
+			return res
 		case transport.EventPush:
 			if err := b.sync.onPush(ctx, ev.Messages); err != nil {
 				b.syncFailed(ctx, err)
