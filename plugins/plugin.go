@@ -38,6 +38,14 @@ type Host struct {
 	Config config.Node
 	// Logger is the plugin's logger; never nil.
 	Logger *slog.Logger
+	// Pos is where the configuration enables the plugin (its name), for
+	// routes and errors that concern the plugin as a whole.
+	Pos config.Pos
+}
+
+// Location returns h.Pos as a router.Location, for router.At.
+func (h Host) Location() router.Location {
+	return router.Location{File: h.Pos.File, Line: h.Pos.Line, Column: h.Pos.Col}
 }
 
 // ErrUnknown is matched by the error Setup returns for a configured plugin
@@ -64,7 +72,7 @@ func Setup(r *router.Router, db *storage.DB, enabled config.Plugins, available [
 		if !ok {
 			return fmt.Errorf("%w: %s: %q (available: %s)", ErrUnknown, pc.Pos, pc.Name, strings.Join(names, ", "))
 		}
-		h := Host{Router: r, Config: pc.Config, Logger: logger.With("plugin", pc.Name)}
+		h := Host{Router: r, Config: pc.Config, Logger: logger.With("plugin", pc.Name), Pos: pc.Pos}
 		if db != nil {
 			h.Store = db.Namespace(pc.Name)
 		}

@@ -53,6 +53,9 @@ func printCheck(c *cli, cfg *config.Config, r *router.Router) {
 	for _, p := range enabled(cfg) {
 		names = append(names, p.Name)
 	}
+	if len(names) == 0 {
+		names = append(names, "(none)")
+	}
 	fmt.Fprintf(c.stdout, "plugins: %s\n", strings.Join(names, ", "))
 	routes := r.Routes()
 	fmt.Fprintf(c.stdout, "\nrouting table (%d routes, in precedence order):\n", len(routes))

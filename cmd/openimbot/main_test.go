@@ -226,6 +226,7 @@ rules:
 		"greet",
 		`KeywordFold("hello")`,
 		"continue",
+		p + ":1:11", // the help plugin's route, at its name
 		p + `:4:5: shadowed: route hidden (FullFold("hello there")) at ` + p + ":4:5 never runs: route greet",
 	} {
 		if !strings.Contains(out, want) {

@@ -50,10 +50,5 @@ func (Plugin) Setup(h plugins.Host) error {
 			text = usage
 		}
 		return c.Reply(text)
-	}, router.Name(set.Description), router.At(loc(h)))
-}
-
-func loc(h plugins.Host) router.Location {
-	p := h.Config.Pos()
-	return router.Location{File: p.File, Line: p.Line, Column: p.Col}
+	}, router.Name(set.Description), router.At(h.Location()))
 }

@@ -41,10 +41,9 @@ func (Plugin) Setup(h plugins.Host) error {
 		return h.Config.Errorf("help: command must be one word, got %q", set.Command)
 	}
 	r := h.Router
-	p := h.Config.Pos()
 	return r.OnFunc(router.Command(set.Command), func(c *bot.Context) error {
 		return c.Reply(Text(r.Routes(), set.Header, set.Footer))
-	}, router.Name(set.Description), router.At(router.Location{File: p.File, Line: p.Line, Column: p.Col}))
+	}, router.Name(set.Description), router.At(h.Location()))
 }
 
 // Text returns the help text for routes: header, then "/usage - description"
