@@ -108,7 +108,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:      cfg,
 		log:      log.With("component", "transport", "userID", cfg.UserID),
-		events:   make(chan Event, 64),
+		events:   make(chan Event), // unbuffered: undelivered events stay in the capped queue
 		queue:    newEventQueue(cfg.EventQueueCap),
 		connWait: make(chan struct{}),
 		closing:  make(chan struct{}),

@@ -471,19 +471,19 @@ func TestConformance15_CorrelationByMsgIncr(t *testing.T) {
 func TestConformance27_PingInterval(t *testing.T) {
 	gw := newFakeGW(t)
 	cfg := testConfig(gw)
-	cfg.PingInterval = 50 * time.Millisecond
-	cfg.ReadTimeout = 300 * time.Millisecond
+	cfg.PingInterval = 100 * time.Millisecond
+	cfg.ReadTimeout = 2 * time.Second
 	r := start(t, cfg)
 	gw.accept(t)
 	r.waitEvent(t, EventConnected)
-	deadline := time.Now().Add(10 * time.Second)
-	for gw.pings.Load() < 10 && time.Now().Before(deadline) {
+	deadline := time.Now().Add(20 * time.Second)
+	for gw.pings.Load() < 25 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := gw.pings.Load(); n < 10 {
+	if n := gw.pings.Load(); n < 25 {
 		t.Fatalf("pings = %d", n)
 	}
-	// 10 pings at 50ms span 500ms > ReadTimeout: pongs kept it alive.
+	// 25 pings at 100ms span 2.5s > ReadTimeout: pongs kept it alive.
 	if n := gw.dials.Load(); n != 1 {
 		t.Fatalf("dials = %d: the connection was dropped despite pongs", n)
 	}
@@ -680,24 +680,38 @@ func TestRequestTimeout(t *testing.T) {
 	fc := gw.accept(t)
 	r.waitEvent(t, EventConnected)
 	// No deadline on ctx: RequestTimeout applies.
-	start := time.Now()
 	_, err := r.c.GetNewestSeq(context.Background())
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %v", d)
-	}
-	// A ctx deadline shorter than RequestTimeout wins; cancellation too.
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { fc.nextReq(t); fc.nextReq(t); cancel() }()
+	fc.nextReq(t)
+	// A ctx deadline replaces RequestTimeout; cancellation ends the wait.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got := make(chan *wire.Req, 1)
+	go func() {
+		select {
+		case req := <-fc.reqs:
+			got <- req
+			cancel()
+		case <-time.After(10 * time.Second):
+			close(got)
+		}
+	}()
 	_, err = r.c.GetNewestSeq(ctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want Canceled", err)
 	}
-	// The late reply to a timed-out request is ignored; the connection lives.
-	if s := r.c.Status(); s != StatusConnected {
-		t.Fatalf("Status = %d", s)
+	req := <-got
+	if req == nil {
+		t.Fatal("no request")
+	}
+	// The late reply to a given-up request is ignored; the connection lives.
+	fc.reply(t, req, 0, &sdkws.GetMaxSeqResp{})
+	go func() { fc.reply(t, fc.nextReq(t), 0, &sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{"c": 1}}) }()
+	m, err := r.c.GetNewestSeq(ctxT(t, 10*time.Second))
+	if err != nil || m["c"] != 1 {
+		t.Fatalf("after a timeout: %v, %v", m, err)
 	}
 	if n := gw.dials.Load(); n != 1 {
 		t.Fatalf("dials = %d", n)
@@ -719,7 +733,6 @@ func TestPendingRequestsFailWhenConnectionDies(t *testing.T) {
 	for i := 0; i < n; i++ {
 		fc.nextReq(t)
 	}
-	start := time.Now()
 	fc.kill()
 	for i := 0; i < n; i++ {
 		select {
@@ -730,9 +743,6 @@ func TestPendingRequestsFailWhenConnectionDies(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("pending request still waiting after the connection died")
 		}
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("pending requests failed after %v", d)
 	}
 }
 

