@@ -173,7 +173,7 @@ func benchPipeline(b *testing.B, gz bool) {
 	}
 	el := time.Since(start)
 	b.StopTimer()
-	b.Logf("N=%d: %s", b.N, bot.SyncStatsOf(bt))
+	b.Logf("N=%d: %+v", b.N, bt.Stats())
 	slices.Sort(lat)
 	pct := func(p float64) float64 {
 		if len(lat) == 0 {

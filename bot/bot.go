@@ -105,6 +105,17 @@ func (b *Bot) DB() *storage.DB {
 	return b.dbp.Load()
 }
 
+// Stats returns the sync engine's counters (zero before Run).
+func (b *Bot) Stats() Stats {
+	b.mu.Lock()
+	sy := b.sync
+	b.mu.Unlock()
+	if sy == nil {
+		return Stats{}
+	}
+	return sy.snapshot()
+}
+
 // Status returns the connection status (transport.StatusIdle before Run).
 func (b *Bot) Status() transport.Status {
 	if c := b.client.Load(); c != nil {
@@ -150,12 +161,15 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	b.disp = newDispatcher(b.cfg.workers, b.cfg.queueSize, b.handle, func(conv string, seq int64) {
 		db.Advance(conv, seq)
 	})
-	b.sync = newSyncer(func() syncGateway {
+	sy := newSyncer(func() syncGateway {
 		if c := b.client.Load(); c != nil {
 			return c
 		}
 		return nil
 	}, st, b.disp.enqueue, b.cfg.userID, b.cfg.dispatchSelf, b.cfg.backlog, b.log, b.reportErr)
+	b.mu.Lock()
+	b.sync = sy
+	b.mu.Unlock()
 	b.disp.start()
 
 	// loopCtx ends the event loop: ctx, or Shutdown/Close.

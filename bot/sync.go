@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -54,16 +53,15 @@ type syncer struct {
 
 	delivered map[string]int64
 
-	// counters, for tests and logs; written by the engine goroutine only.
-	stats syncStats
-	mu    sync.Mutex // guards stats for readers on other goroutines
+	stats Stats
+	mu    sync.Mutex // guards stats
 }
 
-// syncStats counts what the engine did.
-type syncStats struct {
-	Pushed     int64 // pushed messages accepted
+// Stats counts what the sync engine did since Run started.
+type Stats struct {
+	Pushed     int64 // pushed messages accepted (dispatched or advancing a watermark)
 	Pulled     int64 // pulled messages accepted
-	Duplicates int64 // messages dropped as already delivered
+	Duplicates int64 // messages dropped as already delivered or seen
 	Skipped    int64 // seqs advanced without a message (missing on the server)
 	Gaps       int64 // push gaps filled by a pull
 	Syncs      int64 // completed syncs after a connect
@@ -84,13 +82,13 @@ func newSyncer(gw func() syncGateway, st syncStore, deliver func(context.Context
 	}
 }
 
-func (s *syncer) snapshot() syncStats {
+func (s *syncer) snapshot() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stats
 }
 
-func (s *syncer) count(f func(*syncStats)) {
+func (s *syncer) count(f func(*Stats)) {
 	s.mu.Lock()
 	f(&s.stats)
 	s.mu.Unlock()
@@ -154,7 +152,7 @@ func (s *syncer) onConnected(ctx context.Context) error {
 	if err := s.fill(ctx, gw, gaps, total); err != nil {
 		return err
 	}
-	s.count(func(st *syncStats) { st.Syncs++ })
+	s.count(func(st *Stats) { st.Syncs++ })
 	if total > 0 {
 		el := time.Since(start)
 		s.log.Info("bot: sync: caught up", "conversations", len(gaps), "messages", total,
@@ -181,18 +179,18 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 				continue
 			}
 			if m.ClientMsgID != "" && s.st.SeenOrMark(m.ClientMsgID) {
-				s.count(func(st *syncStats) { st.Duplicates++ })
+				s.count(func(st *Stats) { st.Duplicates++ })
 				continue
 			}
 			if err := s.deliver(ctx, item{conv: conv, msg: m, dispatch: true}); err != nil {
 				return err
 			}
-			s.count(func(st *syncStats) { st.Pushed++ })
+			s.count(func(st *Stats) { st.Pushed++ })
 			continue
 		}
 		d := s.base(conv, m.Seq-1)
 		if m.Seq <= d {
-			s.count(func(st *syncStats) { st.Duplicates++ })
+			s.count(func(st *Stats) { st.Duplicates++ })
 			continue
 		}
 		if m.Seq > d+1 {
@@ -208,12 +206,12 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 				}
 				continue
 			}
-			s.count(func(st *syncStats) { st.Gaps++ })
+			s.count(func(st *Stats) { st.Gaps++ })
 		}
 		if err := s.accept(ctx, conv, m, false); err != nil {
 			return err
 		}
-		s.count(func(st *syncStats) { st.Pushed++ })
+		s.count(func(st *Stats) { st.Pushed++ })
 	}
 	return firstErr
 }
@@ -240,7 +238,7 @@ func (s *syncer) skipTo(ctx context.Context, conv string, seq int64) error {
 	if err := s.deliver(ctx, item{conv: conv, seq: seq}); err != nil {
 		return err
 	}
-	s.count(func(st *syncStats) { st.Skipped += seq - s.delivered[conv] })
+	s.count(func(st *Stats) { st.Skipped += seq - s.delivered[conv] })
 	s.delivered[conv] = seq
 	return nil
 }
@@ -332,7 +330,7 @@ func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, msgs []
 		if err := s.accept(ctx, r.ConversationID, m, true); err != nil {
 			return 0, err
 		}
-		s.count(func(st *syncStats) { st.Pulled++ })
+		s.count(func(st *Stats) { st.Pulled++ })
 	}
 	if s.delivered[r.ConversationID] < r.End {
 		s.log.Warn("bot: sync: seqs missing on the server", "conversation", r.ConversationID,
@@ -371,9 +369,4 @@ func (s *syncer) plan(gaps []gap) []*pullCall {
 		}
 	}
 	return calls
-}
-
-func fmtStats(st syncStats) string {
-	return fmt.Sprintf("pushed %d pulled %d duplicates %d skipped %d gaps %d syncs %d",
-		st.Pushed, st.Pulled, st.Duplicates, st.Skipped, st.Gaps, st.Syncs)
 }

@@ -108,8 +108,8 @@ func TestSyncExactlyOnceUnderDrops(t *testing.T) {
 		t.Errorf("the bot connected %d times: the drops did not happen", connects)
 	}
 	st := s.Stats()
-	t.Logf("%d messages over %d conversations in %v with %d connections (DropEvery 500); sandbox pushes %d, frames out %d",
-		convs*perConv, convs, el.Round(time.Millisecond), connects, st.Pushes, st.FramesOut)
+	t.Logf("%d messages over %d conversations in %v with %d connections (DropEvery 500); sandbox pushes %d, frames out %d; bot %+v",
+		convs*perConv, convs, el.Round(time.Millisecond), connects, st.Pushes, st.FramesOut, h.Bot().Stats())
 }
 
 // (c) Messages sent while the bot is down: all handled once with BacklogAll,
