@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openimbot/openimbot/bot"
 )
@@ -459,3 +460,64 @@ func TestExprRuntimeErrorIsLogged(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestConcurrentDispatch(t *testing.T) {
+	r := New()
+	r.OnFunc(Expr(`IsGroup && Text startsWith "/e" && len(Args) == 1`), func(c *bot.Context) error {
+		c.SetParam("who", "expr")
+		return nil
+	})
+	r.OnFunc(Regex(`(?i)^/r\s+(?P<n>\d+)$`), func(c *bot.Context) error { return nil })
+	r.OnFunc(Command("c {n:int}"), func(c *bot.Context) error { return nil })
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				cases := []struct {
+					text  string
+					param string
+					want  string
+				}{
+					{fmt.Sprintf("/e %d", i), "who", "expr"},
+					{fmt.Sprintf("/R %d", i), "n", fmt.Sprint(i)},
+					{fmt.Sprintf("/c %d", i), "n", fmt.Sprint(i)},
+				}
+				for _, cs := range cases {
+					c := ctxFor(groupMsg(cs.text, "g1"))
+					if err := r.Handle(c); err != nil {
+						t.Error(err)
+						return
+					}
+					if got := c.Param(cs.param); got != cs.want {
+						t.Errorf("worker %d %q: %s = %q, want %q", w, cs.text, cs.param, got, cs.want)
+						return
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+func TestExprTimeZone(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	m := textMsg("x")
+	m.SendTime = time.Date(2026, 11, 29, 23, 30, 0, 0, time.UTC).UnixMilli() // Sunday 23:30 UTC
+	for _, tt := range []struct {
+		loc  *time.Location
+		expr string
+	}{
+		{time.UTC, `hour() == 23 && minute() == 30 && weekday() == 0`},
+		{tokyo, `hour() == 8 && weekday() == 1`},
+	} {
+		r := New(WithLocation(tt.loc))
+		ran := false
+		r.OnFunc(Expr(tt.expr), func(*bot.Context) error { ran = true; return nil })
+		r.Handle(ctxFor(m))
+		if !ran {
+			t.Errorf("%s in %s did not match", tt.expr, tt.loc)
+		}
+	}
+}
