@@ -79,6 +79,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"db"}, exitUsage, "want stats or dump"},
 		{[]string{"db", "stats"}, exitUsage, "-db FILE is required"},
 		{[]string{"run", "-config", "/nonexistent/x.yaml"}, exitUsage, "no such file"},
+		{[]string{"run", "-config", "../../config.example.yaml", "-log-level", "loud"}, exitUsage, "-log-level: want debug, info, warn or error"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCLI(t, "", tt.args...)

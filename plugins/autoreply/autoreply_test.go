@@ -17,7 +17,7 @@ import (
 )
 
 // build loads rules from src and sets the plugin up on a new router.
-func build(t *testing.T, src string, opts ...autoreply.Option) (*router.Router, error) {
+func build(t testing.TB, src string, opts ...autoreply.Option) (*router.Router, error) {
 	t.Helper()
 	cfg, err := config.Parse("rules.yaml", []byte(src), func(string) (string, bool) { return "", false })
 	if err != nil {
