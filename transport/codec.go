@@ -30,12 +30,12 @@ func pullMaps(payload []byte, visit func(conv string, msgs []content.Message, is
 	b := data
 	off := 0
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("transport: decode payload at byte %d: %w", off, protowire.ParseError(n))
 		}
 		if (num == 1 || num == 2) && typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(b[n:])
+			v, m := consumeBytes(b[n:])
 			if m < 0 {
 				return fmt.Errorf("transport: decode payload map entry at byte %d: %w", off, protowire.ParseError(m))
 			}
@@ -63,13 +63,13 @@ func pullEntry(data []byte, str string, base int, b []byte, visit func(string, [
 	pmBase := 0
 	off := 0
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("transport: decode map entry at byte %d: %w", base+off, protowire.ParseError(n))
 		}
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			v, m := protowire.ConsumeBytes(b[n:])
+			v, m := consumeBytes(b[n:])
 			if m < 0 {
 				return fmt.Errorf("transport: decode map key at byte %d: %w", base+off, protowire.ParseError(m))
 			}
@@ -77,7 +77,7 @@ func pullEntry(data []byte, str string, base int, b []byte, visit func(string, [
 			conv = str[s : s+len(v)]
 			n += m
 		case num == 2 && typ == protowire.BytesType:
-			v, m := protowire.ConsumeBytes(b[n:])
+			v, m := consumeBytes(b[n:])
 			if m < 0 {
 				return fmt.Errorf("transport: decode PullMsgs at byte %d: %w", base+off, protowire.ParseError(m))
 			}
@@ -100,13 +100,13 @@ func pullEntry(data []byte, str string, base int, b []byte, visit func(string, [
 	off = 0
 	b = pm
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("transport: decode PullMsgs of %q at byte %d: %w", conv, pmBase+off, protowire.ParseError(n))
 		}
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			v, m := protowire.ConsumeBytes(b[n:])
+			v, m := consumeBytes(b[n:])
 			if m < 0 {
 				return fmt.Errorf("transport: decode MsgData of %q at byte %d: %w", conv, pmBase+off, protowire.ParseError(m))
 			}
@@ -119,7 +119,7 @@ func pullEntry(data []byte, str string, base int, b []byte, visit func(string, [
 			}
 			n += m
 		case num == 2 && typ == protowire.VarintType:
-			v, m := protowire.ConsumeVarint(b[n:])
+			v, m := consumeVarint(b[n:])
 			if m < 0 {
 				return fmt.Errorf("transport: decode PullMsgs.isEnd of %q: %w", conv, protowire.ParseError(m))
 			}
@@ -144,14 +144,14 @@ func pullEntry(data []byte, str string, base int, b []byte, visit func(string, [
 func decodeMsgData(data []byte, str string, base int, b []byte, m *content.Message) error {
 	off := 0
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("tag at byte %d: %w", base+off, protowire.ParseError(n))
 		}
 		rest := b[n:]
 		switch typ {
 		case protowire.BytesType:
-			v, k := protowire.ConsumeBytes(rest)
+			v, k := consumeBytes(rest)
 			if k < 0 {
 				return fmt.Errorf("field %d at byte %d: %w", num, base+off, protowire.ParseError(k))
 			}
@@ -200,7 +200,7 @@ func decodeMsgData(data []byte, str string, base int, b []byte, m *content.Messa
 			// type, are skipped as proto.Unmarshal treats them: unknown.
 			n += k
 		case protowire.VarintType:
-			v, k := protowire.ConsumeVarint(rest)
+			v, k := consumeVarint(rest)
 			if k < 0 {
 				return fmt.Errorf("field %d at byte %d: %w", num, base+off, protowire.ParseError(k))
 			}
@@ -249,13 +249,13 @@ func decodeOption(str string, base int, b []byte) (string, bool, error) {
 	var val bool
 	off := 0
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return "", false, protowire.ParseError(n)
 		}
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			v, k := protowire.ConsumeBytes(b[n:])
+			v, k := consumeBytes(b[n:])
 			if k < 0 {
 				return "", false, protowire.ParseError(k)
 			}
@@ -263,7 +263,7 @@ func decodeOption(str string, base int, b []byte) (string, bool, error) {
 			key = str[s : s+len(v)]
 			n += k
 		case num == 2 && typ == protowire.VarintType:
-			v, k := protowire.ConsumeVarint(b[n:])
+			v, k := consumeVarint(b[n:])
 			if k < 0 {
 				return "", false, protowire.ParseError(k)
 			}
@@ -286,13 +286,13 @@ func decodeOfflinePush(str string, base int, b []byte) (*content.OfflinePushInfo
 	info := &content.OfflinePushInfo{}
 	off := 0
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return nil, protowire.ParseError(n)
 		}
 		switch {
 		case typ == protowire.BytesType && num >= 1 && num <= 6 && num != 5:
-			v, k := protowire.ConsumeBytes(b[n:])
+			v, k := consumeBytes(b[n:])
 			if k < 0 {
 				return nil, protowire.ParseError(k)
 			}
@@ -312,7 +312,7 @@ func decodeOfflinePush(str string, base int, b []byte) (*content.OfflinePushInfo
 			}
 			n += k
 		case num == 5 && typ == protowire.VarintType:
-			v, k := protowire.ConsumeVarint(b[n:])
+			v, k := consumeVarint(b[n:])
 			if k < 0 {
 				return nil, protowire.ParseError(k)
 			}
@@ -405,4 +405,31 @@ func appendMsgData(b []byte, m *content.Message) []byte {
 	b = str(b, 22, m.AttachedInfo)
 	b = str(b, 23, m.Ex)
 	return b
+}
+
+// consumeTag is protowire.ConsumeTag with a fast path for one-byte tags.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if len(b) > 0 && b[0] < 0x80 && b[0]>>3 != 0 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
+	}
+	return protowire.ConsumeTag(b)
+}
+
+// consumeBytes is protowire.ConsumeBytes with a fast path for one-byte
+// lengths.
+func consumeBytes(b []byte) ([]byte, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		if n := int(b[0]); n < len(b) {
+			return b[1 : 1+n], 1 + n
+		}
+	}
+	return protowire.ConsumeBytes(b)
+}
+
+// consumeVarint is protowire.ConsumeVarint with a fast path for one byte.
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return protowire.ConsumeVarint(b)
 }
