@@ -54,9 +54,10 @@ type exprMatcher struct {
 //
 // src is compiled once, here; a syntax or type error (or a result that is
 // not a bool) is a *PatternError with the line and column. The guards of the
-// top-level && chain (Text startsWith/endsWith/contains/== "literal",
-// SessionType/ContentType == n, GroupID/SenderID == "literal", IsGroup,
-// MentionsMe) index the rule, so it is only evaluated for messages that can
+// top-level && chain (Text startsWith/endsWith/contains/matches/==
+// "literal", SessionType/ContentType == n, GroupID/SenderID == "literal",
+// the same with "in [literals]", IsGroup, MentionsMe; an || of guarded
+// parts) index the rule, so it is only evaluated for messages that can
 // satisfy them. A run-time error counts as no match.
 func Expr(src string) Matcher {
 	m := &exprMatcher{src: src}
@@ -209,6 +210,22 @@ func exprGuards(node ast.Node) []guard {
 					}
 				}
 			}
+		case "in":
+			// Identifier in ["literal", ...]: one guard per element
+			arr, ok := n.Right.(*ast.ArrayNode)
+			id, ok2 := n.Left.(*ast.IdentifierNode)
+			if !ok || !ok2 || len(arr.Nodes) == 0 {
+				return nil
+			}
+			var gs []guard
+			for _, el := range arr.Nodes {
+				g := exprGuards(&ast.BinaryNode{Operator: "==", Left: id, Right: el})
+				if g == nil {
+					return nil
+				}
+				gs = append(gs, g...)
+			}
+			return gs
 		case "==":
 			id, lit := n.Left, n.Right
 			if _, ok := id.(*ast.IdentifierNode); !ok {

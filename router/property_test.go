@@ -62,7 +62,8 @@ func randLeaf(rng *rand.Rand) Matcher {
 		return Regex(pats[rng.IntN(len(pats))])
 	case 12:
 		exprs := []string{`Text startsWith "/x"`, `SessionType == 3 && Text contains "a"`, `Text == "hi" || Text endsWith "b"`,
-			`IsGroup and GroupID == "g1"`, `len(Text) > 3`, `ContentType == 106 && MentionsMe`, `SenderID == "u2" && Text matches "(?i)k"`}
+			`IsGroup and GroupID == "g1"`, `len(Text) > 3`, `ContentType == 106 && MentionsMe`, `SenderID == "u2" && Text matches "(?i)k"`,
+			`GroupID in ["g1", "g3"] && Text in ["hi", "ab", "x y"]`, `SessionType in [1, 2] || ContentType in [106]`, `Text in []`}
 		return Expr(exprs[rng.IntN(len(exprs))])
 	case 13:
 		return SingleChat()
