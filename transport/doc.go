@@ -62,15 +62,15 @@
 // The default is CompressNone, chosen from BenchmarkDecodePush and
 // BenchmarkEncodeSend, which run the client's real paths (frame → envelope
 // → PushMessages → []content.Message, and content.Message → MsgData →
-// frame) on a realistic 600-byte group text push. Measured on the 2-core
-// project machine (busy: the yardstick proto.Unmarshal ran 2.5× slower
-// than in perf-limits.md), in CPU time per message: decoding a push costs
-// ≈ 3 µs plain and ≈ 13 µs gzipped, and encoding a send ≈ 1.2 µs plain and
-// ≈ 26 µs gzipped. Inflating a small frame costs ≈ 11 µs of Huffman table
-// setup whatever its size, against 0.2 µs for the plain envelope, while
-// gzip shrinks such frames by only ≈ 20%. perf-limits.md measured the same
-// end to end (33 → 9.5 µs per message without gzip). Use CompressGzip only
-// on slow or metered links.
+// frame) on a realistic group text push of 616 bytes (523 gzipped: only 15%
+// smaller). On the 2-core project machine, busy with other work (the
+// proto.Unmarshal yardstick in BenchmarkDecodePushStages ran 2.3–2.5×
+// slower than in perf-limits.md), in CPU time per message: decoding a push
+// costs ≈ 4 µs plain and ≈ 20 µs gzipped, encoding a send ≈ 2 µs plain and
+// ≈ 25–30 µs gzipped. Inflating a small frame alone costs ≈ 14 µs of
+// Huffman table setup whatever its size, against 0.3 µs for the plain
+// envelope. perf-limits.md measured the same end to end (33 → 9.5 µs per
+// message without gzip). Use CompressGzip only on slow or metered links.
 //
 // # Secrets
 //
