@@ -9,7 +9,7 @@
 // From, InGroup, MentionsMe), arbitrary predicates (Func, Expr) and
 // combinations (And, Or, Not, Any). A bad pattern, regex or expression is an
 // error when the route is registered, with its position in the pattern and
-// the registration site (file:line of the Handle call, or a Location given
+// the registration site (file:line of the On or OnFunc call, or a Location given
 // with the At option, for example a YAML file:line:column).
 //
 // Case-insensitive matchers compare Unicode simple case folds rune by rune
@@ -49,7 +49,9 @@
 //
 // Analyze reports duplicate routes, routes that can never run because a
 // blocking route above matches all their messages (for example a Prefix("/")
-// above every command), and Regex or Expr rules no index can select. Trace
+// above every command), routes that can match nothing (such as
+// And(SingleChat(), GroupChat())), and Regex or Expr rules no index can
+// select. Trace
 // shows, for one message, the candidate routes, the index guard that chose
 // each, whether it matched (and why not) and which ran.
 //

@@ -20,7 +20,7 @@ type RouteInfo struct {
 	Priority    int      // from the Priority option
 	Specificity int      // computed from the matcher; higher runs first among equal priorities
 	Blocking    bool     // false for NonBlocking routes
-	Site        Location // the Go call that registered the route
+	Site        Location // the Go call (On, OnFunc) that registered the route
 	Source      Location // the At option, or Site
 	Index       []string // the index guards that select the route; empty: tested on every message
 }
