@@ -518,3 +518,52 @@ func TestSandboxConformance37_FrameLimits(t *testing.T) {
 		t.Fatalf("%d connections", st.TotalConnections)
 	}
 }
+
+// Item 15 against the sandbox: many pipelined requests, each answered
+// correctly while pushes interleave with the replies.
+func TestSandboxConformance15_PipelinedRequestsWithPushes(t *testing.T) {
+	s := startSandbox(t, "bot", "alice")
+	conv := convSingle("alice", "bot")
+	for i := 1; i <= 40; i++ {
+		if _, err := s.SendText("alice", "bot", fmt.Sprintf("old%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := start(t, sandboxConfig(t, s, "bot"))
+	r.waitEvent(t, EventConnected)
+	const n = 40
+	errs := make(chan error, n+1)
+	go func() {
+		for i := 0; i < n; i++ {
+			if _, err := s.SendText("alice", "bot", "new"); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for i := 1; i <= n; i++ {
+		go func() {
+			ctx := ctxT(t, 10*time.Second)
+			res, err := r.c.PullRange(ctx, []SeqRange{{ConversationID: conv, Begin: int64(i), End: int64(i)}})
+			if err != nil {
+				errs <- err
+				return
+			}
+			if m := res[conv].Messages; len(m) != 1 || m[0].Text() != fmt.Sprintf("old%d", i) {
+				errs <- fmt.Errorf("pull of seq %d returned %+v", i, m)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i <= n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	pushed := 0
+	for pushed < n {
+		pushed += len(r.waitEvent(t, EventPush).Messages)
+	}
+}
