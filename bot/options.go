@@ -127,7 +127,7 @@ func defaultConfig() config {
 		platformID:      DefaultPlatformID,
 		adminUserID:     DefaultAdminUserID,
 		backlog:         BacklogSkip,
-		workers:         2 * runtime.GOMAXPROCS(0),
+		workers:         8 * runtime.GOMAXPROCS(0),
 		queueSize:       DefaultQueueSize,
 		handlerTimeout:  DefaultHandlerTimeout,
 		shutdownTimeout: DefaultShutdownTimeout,
@@ -323,7 +323,8 @@ func WithBacklog(p Backlog) Option {
 }
 
 // WithWorkers sets the number of dispatch shards, each run by one goroutine;
-// default 2 × GOMAXPROCS. Conversations are assigned to shards by a hash of
+// default 8 × GOMAXPROCS (handlers mostly wait: a reply is a round trip to
+// the gateway, so more shards than cores keep the connection busy). Conversations are assigned to shards by a hash of
 // their ID: one conversation is always handled in order, and conversations
 // that share a shard share its order (a slow handler delays the other
 // conversations of its shard only).

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openimbot/openimbot/content"
@@ -53,8 +54,7 @@ type syncer struct {
 
 	delivered map[string]int64
 
-	stats Stats
-	mu    sync.Mutex // guards stats
+	pushed, pulled, duplicates, skipped, gaps, syncs atomic.Int64
 }
 
 // Stats counts what the sync engine did since Run started.
@@ -83,15 +83,10 @@ func newSyncer(gw func() syncGateway, st syncStore, deliver func(context.Context
 }
 
 func (s *syncer) snapshot() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
-}
-
-func (s *syncer) count(f func(*Stats)) {
-	s.mu.Lock()
-	f(&s.stats)
-	s.mu.Unlock()
+	return Stats{
+		Pushed: s.pushed.Load(), Pulled: s.pulled.Load(), Duplicates: s.duplicates.Load(),
+		Skipped: s.skipped.Load(), Gaps: s.gaps.Load(), Syncs: s.syncs.Load(),
+	}
 }
 
 // base returns delivered[conv], loading it from the watermark, or from the
@@ -152,7 +147,7 @@ func (s *syncer) onConnected(ctx context.Context) error {
 	if err := s.fill(ctx, gw, gaps, total); err != nil {
 		return err
 	}
-	s.count(func(st *Stats) { st.Syncs++ })
+	s.syncs.Add(1)
 	if total > 0 {
 		el := time.Since(start)
 		s.log.Info("bot: sync: caught up", "conversations", len(gaps), "messages", total,
@@ -179,18 +174,18 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 				continue
 			}
 			if m.ClientMsgID != "" && s.st.SeenOrMark(m.ClientMsgID) {
-				s.count(func(st *Stats) { st.Duplicates++ })
+				s.duplicates.Add(1)
 				continue
 			}
 			if err := s.deliver(ctx, item{conv: conv, msg: m, dispatch: true}); err != nil {
 				return err
 			}
-			s.count(func(st *Stats) { st.Pushed++ })
+			s.pushed.Add(1)
 			continue
 		}
 		d := s.base(conv, m.Seq-1)
 		if m.Seq <= d {
-			s.count(func(st *Stats) { st.Duplicates++ })
+			s.duplicates.Add(1)
 			continue
 		}
 		if m.Seq > d+1 {
@@ -206,12 +201,12 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 				}
 				continue
 			}
-			s.count(func(st *Stats) { st.Gaps++ })
+			s.gaps.Add(1)
 		}
 		if err := s.accept(ctx, conv, m, false); err != nil {
 			return err
 		}
-		s.count(func(st *Stats) { st.Pushed++ })
+		s.pushed.Add(1)
 	}
 	return firstErr
 }
@@ -238,7 +233,7 @@ func (s *syncer) skipTo(ctx context.Context, conv string, seq int64) error {
 	if err := s.deliver(ctx, item{conv: conv, seq: seq}); err != nil {
 		return err
 	}
-	s.count(func(st *Stats) { st.Skipped += seq - s.delivered[conv] })
+	s.skipped.Add(seq - s.delivered[conv])
 	s.delivered[conv] = seq
 	return nil
 }
@@ -330,7 +325,7 @@ func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, msgs []
 		if err := s.accept(ctx, r.ConversationID, m, true); err != nil {
 			return 0, err
 		}
-		s.count(func(st *Stats) { st.Pulled++ })
+		s.pulled.Add(1)
 	}
 	if s.delivered[r.ConversationID] < r.End {
 		s.log.Warn("bot: sync: seqs missing on the server", "conversation", r.ConversationID,
