@@ -407,7 +407,8 @@ func (b *Bot) transportConfig() transport.Config {
 // closes the connection and waits for Run to return. If ctx ends first,
 // handler contexts are cancelled, Shutdown still waits for Run and returns
 // ctx's error. Shutdown is idempotent; on a bot that was never run it only
-// marks it closed.
+// marks it closed. It must not be called from a handler (it would wait for
+// that handler): start it in a goroutine instead.
 func (b *Bot) Shutdown(ctx context.Context) error {
 	b.graceful.Store(true)
 	if !b.signalStop() {
@@ -425,7 +426,8 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 
 // Close stops the bot now: handler contexts are cancelled, the connection is
 // closed and storage is flushed; it waits for every goroutine of the bot,
-// including running handlers, to return. Idempotent.
+// including running handlers, to return. Idempotent. Like Shutdown, it
+// must not be called from a handler.
 func (b *Bot) Close() error {
 	b.cancelHandlers()
 	if !b.signalStop() {
