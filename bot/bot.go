@@ -35,6 +35,7 @@ type Bot struct {
 	// it (Close, or a drain that ran out of time).
 	handlerCtx     context.Context
 	cancelHandlers context.CancelFunc
+	deadlines      sharedDeadline
 
 	mu       sync.Mutex
 	started  bool
@@ -479,9 +480,6 @@ func (b *Bot) handle(it *item) {
 		bot:     b,
 	}
 	err := b.call(c)
-	if c.cancel != nil {
-		c.cancel()
-	}
 	if err != nil {
 		b.reportErr(err)
 	}

@@ -16,7 +16,6 @@ import (
 // use, and it must not be kept after the handler returns.
 type Context struct {
 	ctx     context.Context // nil until first used, for runtime contexts
-	cancel  context.CancelFunc
 	msg     *content.Message
 	selfID  string
 	offline bool
@@ -35,13 +34,15 @@ func NewContext(ctx context.Context, msg *content.Message, selfID string) *Conte
 }
 
 // Context returns the context of this handler invocation. It is cancelled
-// when the bot shuts down or the per-handler timeout passes.
+// when the bot is closed (or a drain runs out of time) or the per-handler
+// timeout passes (WithHandlerTimeout; it may end up to 10ms later). It is
+// not cancelled when the handler returns: do not use it afterwards.
 func (c *Context) Context() context.Context {
 	if c.ctx == nil {
 		if c.bot == nil {
 			c.ctx = context.Background()
 		} else {
-			c.ctx, c.cancel = c.bot.handlerContext()
+			c.ctx = c.bot.handlerContext()
 		}
 	}
 	return c.ctx

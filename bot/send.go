@@ -87,13 +87,38 @@ func (b *Bot) Send(ctx context.Context, to Target, elem content.Element) (transp
 	return res, nil
 }
 
-// handlerContext returns a ctx for one handler invocation: a child of
-// handlerCtx with the handler timeout.
-func (b *Bot) handlerContext() (context.Context, context.CancelFunc) {
-	if b.cfg.handlerTimeout > 0 {
-		return context.WithTimeout(b.handlerCtx, b.cfg.handlerTimeout)
+// deadlineGranularity is how much later than the exact handler timeout a
+// handler's ctx may end: handlers that start within one such window share
+// one ctx (and one timer), which saves a timer, a context and a child
+// registration on handlerCtx per message.
+const deadlineGranularity = 10 * time.Millisecond
+
+// handlerContext returns the ctx for a handler starting now: handlerCtx, or
+// a shared child of it that ends at the handler timeout (rounded up to
+// deadlineGranularity).
+func (b *Bot) handlerContext() context.Context {
+	if b.cfg.handlerTimeout <= 0 {
+		return b.handlerCtx
 	}
-	return context.WithCancel(b.handlerCtx)
+	end := time.Now().Add(b.cfg.handlerTimeout + deadlineGranularity).Truncate(deadlineGranularity)
+	d := &b.deadlines
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !end.Equal(d.end) {
+		// The previous shared ctx is released by its own timer.
+		d.ctx, d.cancel = context.WithDeadline(b.handlerCtx, end)
+		d.end = end
+	}
+	return d.ctx
+}
+
+// sharedDeadline is the handler ctx shared by the handlers that start in
+// one deadlineGranularity window.
+type sharedDeadline struct {
+	mu     sync.Mutex
+	end    time.Time
+	ctx    context.Context
+	cancel context.CancelFunc // kept so that its resources are clearly owned; the timer releases them
 }
 
 // limiter is a token bucket per conversation.
