@@ -272,3 +272,31 @@ func TestSyncDeletedPlaceholdersAreSkipped(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Online-only messages (seq 0) are dispatched once per clientMsgID and do
+// not touch the watermark.
+func TestSyncOnlineOnlyDedup(t *testing.T) {
+	rec := newOfflineRecorder(2)
+	h := bottest.Start(t, rec.handler(), bottest.WithUsers("alice"))
+	online := content.Message{
+		SendID: "alice", RecvID: "bot", SessionType: content.SingleChat, ContentType: content.TypeText,
+		Content: []byte(`{"content":"typing"}`), ClientMsgID: "online-1", Options: map[string]bool{"history": false},
+	}
+	for range 2 {
+		m, err := h.Sandbox().Inject(online)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Seq != 0 {
+			t.Fatalf("online-only message got seq %d", m.Seq)
+		}
+	}
+	last := h.Say("alice", "stored")
+	rec.wait(t, 10*time.Second)
+	rec.waitN(t, 2, time.Second)
+	rec.recorder.mu.Lock()
+	defer rec.recorder.mu.Unlock()
+	if got := fmt.Sprint(rec.seqs[last.ConversationID]); got != fmt.Sprintf("[0 %d]", last.Seq) {
+		t.Fatalf("handled seqs %s, want [0 %d] (the online message once)", got, last.Seq)
+	}
+}

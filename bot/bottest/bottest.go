@@ -1,10 +1,3 @@
-// Package bottest is a test kit for bot authors: one call starts an
-// in-process OpenIM sandbox and a bot running a handler against it over a
-// real loopback websocket, with storage in a temporary directory. Tests then
-// talk to the bot as users (Say, SayInGroup) and wait for its replies
-// (WaitReply) without sleeping.
-//
-// A Harness is safe for concurrent use.
 package bottest
 
 import (
