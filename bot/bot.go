@@ -27,7 +27,6 @@ type Bot struct {
 	cfg    config
 	log    *slog.Logger
 	rl     *limiter
-	nonce  atomic.Uint64
 	client atomic.Pointer[transport.Client]
 	dbp    atomic.Pointer[storage.DB]
 
