@@ -429,3 +429,30 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 		t.Fatalf("%d connections", connects.Load())
 	}
 }
+
+func TestCloseCancelsInFlightHandlers(t *testing.T) {
+	started := make(chan struct{})
+	got := make(chan error, 1)
+	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error {
+		close(started)
+		<-c.Done()
+		got <- c.Err()
+		return nil
+	}))
+	h.Say("alice", "block")
+	<-started
+	if err := h.Bot().Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("handler ctx error %v", err)
+		}
+	default:
+		t.Fatal("Close returned before the in-flight handler")
+	}
+	if err := h.Bot().Close(); err != nil { // idempotent
+		t.Fatal(err)
+	}
+}
