@@ -131,7 +131,7 @@ func (b *Bot) Status() transport.Status {
 // failed to open. When ctx ends Run drains in-flight handlers (for at most
 // WithShutdownTimeout) and flushes storage, as Shutdown does, and returns
 // nil. Run may be called once.
-func (b *Bot) Run(ctx context.Context) (err error) {
+func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Lock()
 	switch {
 	case b.closed:
@@ -147,6 +147,7 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 
 	db := b.cfg.db
 	if db == nil {
+		var err error
 		db, err = storage.Open(b.cfg.storagePath, storage.Options{
 			LockTimeout: DefaultLockTimeout,
 			Logger:      b.log,
