@@ -334,31 +334,33 @@ func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResul
 		}
 		switch ev.Kind {
 		case transport.EventConnecting:
-			if f := b.cfg.onConnecting; f != nil {
+			for _, f := range b.cfg.onConnecting {
 				f(ev.Attempt)
 			}
 		case transport.EventConnected:
 			res.connected = true
 			b.log.Info("bot: connected", "conn", ev.Conn)
-			if f := b.cfg.onConnected; f != nil {
+			for _, f := range b.cfg.onConnected {
 				f()
 			}
 			if err := b.sync.onConnected(ctx); err != nil {
 				b.syncFailed(ctx, err)
-			} else if f := b.cfg.onSynced; f != nil {
-				f()
+			} else {
+				for _, f := range b.cfg.onSynced {
+					f()
+				}
 			}
 		case transport.EventConnectFailed:
-			if f := b.cfg.onConnectFail; f != nil {
+			for _, f := range b.cfg.onConnectFail {
 				f(ev.Err)
 			}
 		case transport.EventDisconnected:
 			b.log.Info("bot: disconnected", "conn", ev.Conn, "err", ev.Err)
-			if f := b.cfg.onDisconnected; f != nil {
+			for _, f := range b.cfg.onDisconnected {
 				f(ev.Err)
 			}
 		case transport.EventKicked:
-			if f := b.cfg.onKicked; f != nil {
+			for _, f := range b.cfg.onKicked {
 				f()
 			}
 			// The client stops: the result does not depend on a Shutdown
@@ -369,7 +371,7 @@ func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResul
 			}
 			return res
 		case transport.EventTokenInvalid:
-			if f := b.cfg.onTokenInvalid; f != nil {
+			for _, f := range b.cfg.onTokenInvalid {
 				f(ev.Err)
 			}
 			res.fatal = ev.Err
@@ -466,7 +468,7 @@ func (b *Bot) syncFailed(ctx context.Context, err error) {
 // reportErr sends err to the OnError sink and logs it.
 func (b *Bot) reportErr(err error) {
 	b.log.Error("bot: error", "err", err)
-	if f := b.cfg.onError; f != nil {
+	for _, f := range b.cfg.onError {
 		f(err)
 	}
 }

@@ -109,14 +109,14 @@ type config struct {
 	burst           int
 	dispatchSelf    bool
 
-	onError        func(error)
-	onConnecting   func(attempt int)
-	onConnected    func()
-	onSynced       func()
-	onConnectFail  func(error)
-	onDisconnected func(error)
-	onKicked       func()
-	onTokenInvalid func(error)
+	onError        []func(error)
+	onConnecting   []func(attempt int)
+	onConnected    []func()
+	onSynced       []func()
+	onConnectFail  []func(error)
+	onDisconnected []func(error)
+	onKicked       []func()
+	onTokenInvalid []func(error)
 
 	logger    *slog.Logger
 	transport func(*transport.Config) // test hook to adjust the client config
@@ -401,58 +401,97 @@ func WithDispatchSelf(on bool) Option {
 	}
 }
 
-// WithOnError sets the sink for handler errors, recovered panics
+// WithOnError adds a sink for handler errors, recovered panics
 // (*HandlerError) and runtime errors (failed syncs, storage errors). It may
 // be called from several goroutines at once and must not block for long.
 // Default: errors are only logged.
 func WithOnError(f func(error)) Option {
 	return func(c *config) error {
-		c.onError = f
+		if f != nil {
+			c.onError = append(c.onError, f)
+		}
 		return nil
 	}
 }
 
-// WithOnConnecting sets a hook called before each dial (attempt counts from
+// WithOnConnecting adds a hook called before each dial (attempt counts from
 // 1 after every established connection). Lifecycle hooks run on the bot's
-// event goroutine, in order; they must not block.
+// event goroutine, in order; they must not block. Every hook option adds a
+// hook: several hooks of one kind run in the order they were given; nil
+// functions are ignored.
 func WithOnConnecting(f func(attempt int)) Option {
-	return func(c *config) error { c.onConnecting = f; return nil }
+	return func(c *config) error {
+		if f != nil {
+			c.onConnecting = append(c.onConnecting, f)
+		}
+		return nil
+	}
 }
 
-// WithOnConnected sets a hook called after each successful handshake, before
+// WithOnConnected adds a hook called after each successful handshake, before
 // the sync that follows it.
 func WithOnConnected(f func()) Option {
-	return func(c *config) error { c.onConnected = f; return nil }
+	return func(c *config) error {
+		if f != nil {
+			c.onConnected = append(c.onConnected, f)
+		}
+		return nil
+	}
 }
 
-// WithOnSynced sets a hook called after each sync that follows a connect
+// WithOnSynced adds a hook called after each sync that follows a connect
 // has delivered every gap to the workers: from then on, messages are
 // dispatched as they are pushed.
 func WithOnSynced(f func()) Option {
-	return func(c *config) error { c.onSynced = f; return nil }
+	return func(c *config) error {
+		if f != nil {
+			c.onSynced = append(c.onSynced, f)
+		}
+		return nil
+	}
 }
 
-// WithOnConnectFailed sets a hook called when a dial or handshake fails.
+// WithOnConnectFailed adds a hook called when a dial or handshake fails.
 func WithOnConnectFailed(f func(error)) Option {
-	return func(c *config) error { c.onConnectFail = f; return nil }
+	return func(c *config) error {
+		if f != nil {
+			c.onConnectFail = append(c.onConnectFail, f)
+		}
+		return nil
+	}
 }
 
-// WithOnDisconnected sets a hook called when an established connection ends.
+// WithOnDisconnected adds a hook called when an established connection ends.
 func WithOnDisconnected(f func(error)) Option {
-	return func(c *config) error { c.onDisconnected = f; return nil }
+	return func(c *config) error {
+		if f != nil {
+			c.onDisconnected = append(c.onDisconnected, f)
+		}
+		return nil
+	}
 }
 
-// WithOnKicked sets a hook called when the server kicks the bot (another
+// WithOnKicked adds a hook called when the server kicks the bot (another
 // login with a new token); Run then returns an error matching ErrKicked.
 func WithOnKicked(f func()) Option {
-	return func(c *config) error { c.onKicked = f; return nil }
+	return func(c *config) error {
+		if f != nil {
+			c.onKicked = append(c.onKicked, f)
+		}
+		return nil
+	}
 }
 
-// WithOnTokenInvalid sets a hook called when the gateway rejects the token.
+// WithOnTokenInvalid adds a hook called when the gateway rejects the token.
 // With WithAdminSecret an expired token is replaced and the bot reconnects;
 // otherwise Run returns the error.
 func WithOnTokenInvalid(f func(error)) Option {
-	return func(c *config) error { c.onTokenInvalid = f; return nil }
+	return func(c *config) error {
+		if f != nil {
+			c.onTokenInvalid = append(c.onTokenInvalid, f)
+		}
+		return nil
+	}
 }
 
 // WithLogger sets the logger; default discards.

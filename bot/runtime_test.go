@@ -456,3 +456,38 @@ func TestCloseCancelsInFlightHandlers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLifecycleHooksAcrossRefusedHandshakes(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	rec := func(s string) {
+		mu.Lock()
+		events = append(events, s)
+		mu.Unlock()
+	}
+	reconnected := make(chan struct{}, 4)
+	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error { return c.Reply("pong") }),
+		bottest.WithBotOptions(fastReconnect(),
+			bot.WithOnConnecting(func(attempt int) { rec(fmt.Sprint("connecting ", attempt)) }),
+			bot.WithOnConnectFailed(func(error) { rec("failed") }),
+			bot.WithOnConnected(func() { rec("connected") }),
+			bot.WithOnDisconnected(func(error) { rec("disconnected") }),
+			bot.WithOnSynced(func() { rec("synced"); reconnected <- struct{}{} }),
+		))
+	<-reconnected // the first sync
+	h.Sandbox().RefuseHandshakes(2, 1601)
+	h.Sandbox().DropAll()
+	select {
+	case <-reconnected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reconnect after refused handshakes")
+	}
+	h.Say("alice", "ping")
+	h.WaitReply(10 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	want := "[connecting 1 connected synced disconnected connecting 1 failed connecting 2 failed connecting 3 connected synced]"
+	if got := fmt.Sprint(events); got != want {
+		t.Fatalf("hooks %s\nwant  %s", got, want)
+	}
+}
