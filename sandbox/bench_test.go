@@ -26,7 +26,7 @@ func BenchmarkPushPath(b *testing.B) {
 }
 
 func benchPush(b *testing.B, gz bool) {
-	s, err := sandbox.Start(context.Background(), sandbox.Config{SendQueue: 1024})
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,7 +54,10 @@ func benchPush(b *testing.B, gz bool) {
 	data, _ := proto.Marshal(m)
 	frame := encodeReq(GeneralWsReq{ReqIdentifier: 1003, SendID: "alice", OperationID: "op", MsgIncr: "i", Data: data}, false, gz)
 
+	// At most 64 requests whose push, and 64 whose reply, is not yet read:
+	// the server closes a connection whose 256-frame queue overflows.
 	window := make(chan struct{}, 64)
+	replies := make(chan struct{}, 64)
 	drained := make(chan error, 1)
 	go func() { // the sender's replies
 		for i := 0; i < b.N; i++ {
@@ -62,7 +65,7 @@ func benchPush(b *testing.B, gz bool) {
 				drained <- err
 				return
 			}
-			<-window
+			<-replies
 		}
 		drained <- nil
 	}()
@@ -77,6 +80,7 @@ func benchPush(b *testing.B, gz bool) {
 				received <- err
 				return
 			}
+			<-window
 			if i == b.N-1 {
 				r, err := decodeResp(f, false, gz)
 				var pm sdkws.PushMessages
@@ -92,6 +96,7 @@ func benchPush(b *testing.B, gz bool) {
 	}()
 	for i := 0; i < b.N; i++ {
 		window <- struct{}{}
+		replies <- struct{}{}
 		if err := sender.Write(context.Background(), websocket.MessageBinary, frame); err != nil {
 			b.Fatal(err)
 		}
