@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/openimbot/openimbot/content"
@@ -153,26 +154,41 @@ func (c *Context) ReplyTarget() Target {
 // message, to the sender for a single chat. It blocks until the gateway
 // answers or the handler's ctx ends.
 func (c *Context) Reply(text string) error {
-	return c.Send(c.ReplyTarget(), content.NewText(text))
+	return c.reply(content.NewText(text))
 }
 
 // ReplyQuote is Reply with a message that quotes the one being handled.
 func (c *Context) ReplyQuote(text string) error {
-	return c.Send(c.ReplyTarget(), content.NewQuote(text, c.msg))
+	return c.reply(content.NewQuote(text, c.msg))
+}
+
+// reply sends elem to the message's conversation.
+func (c *Context) reply(elem content.Element) error {
+	if c.bot == nil {
+		return ErrNoSender
+	}
+	t := c.ReplyTarget()
+	// Reuse the message's conversation ID when the reply lands in the same
+	// conversation (not for notification streams and chats).
+	conv := c.msg.ConversationID
+	if !(t.UserID != "" && strings.HasPrefix(conv, "si_") || t.GroupID != "" && strings.HasPrefix(conv, "sg_")) {
+		conv = ""
+	}
+	_, err := c.bot.send(c.Context(), t, conv, elem)
+	return err
 }
 
 // ReplyMention is Reply that, in a group, @-mentions the sender: the text is
 // prefixed with "@<senderID> ". In a single chat it is Reply.
 func (c *Context) ReplyMention(text string) error {
-	t := c.ReplyTarget()
-	if t.GroupID == "" {
-		return c.Send(t, content.NewText(text))
+	if c.ReplyTarget().GroupID == "" {
+		return c.reply(content.NewText(text))
 	}
 	at := content.NewAtText("@"+c.msg.SendID+" "+text, c.msg.SendID)
 	if c.msg.SenderNickname != "" {
 		at.SetNickname(c.msg.SendID, c.msg.SenderNickname)
 	}
-	return c.Send(t, at)
+	return c.reply(at)
 }
 
 // Send sends elem to target with the handler's ctx. Errors: ErrNoSender for

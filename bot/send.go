@@ -53,12 +53,21 @@ func (b *Bot) SendText(ctx context.Context, to Target, text string) (transport.S
 // transport's errors otherwise. While the bot is reconnecting a send waits
 // for the connection until ctx ends. Safe for concurrent use.
 func (b *Bot) Send(ctx context.Context, to Target, elem content.Element) (transport.SendResult, error) {
-	var conv string
+	return b.send(ctx, to, "", elem)
+}
+
+// send sends elem to to, whose conversation ID is conv if known ("" to
+// compute it).
+func (b *Bot) send(ctx context.Context, to Target, conv string, elem content.Element) (transport.SendResult, error) {
 	switch {
 	case to.GroupID != "" && to.UserID == "":
-		conv = content.GroupConversationID(to.GroupID)
+		if conv == "" {
+			conv = content.GroupConversationID(to.GroupID)
+		}
 	case to.UserID != "" && to.GroupID == "":
-		conv = content.SingleConversationID(b.cfg.userID, to.UserID)
+		if conv == "" {
+			conv = content.SingleConversationID(b.cfg.userID, to.UserID)
+		}
 	default:
 		return transport.SendResult{}, fmt.Errorf("%w: %+v: set exactly one of UserID and GroupID", ErrInvalidTarget, to)
 	}
