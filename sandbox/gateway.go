@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -186,6 +187,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		// As gorilla's Upgrade answers a request that passed the checks
+		// but is no websocket handshake.
+		http.Error(w, "Bad Request: websocket: the client is not using the websocket protocol", http.StatusBadRequest)
+		return
+	}
 	c := &conn{
 		s:          s,
 		id:         s.connSeq.Add(1),
@@ -205,11 +212,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	// Register before the upgrade completes, so that anything that happens
 	// after the client sees the 101 (a push, a kick) reaches it.
-	if !s.register(c, h) {
+	if cerr := s.register(c, h); cerr != nil {
 		c.cancel()
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
-		w.Write(apiBody(CodeServerInternal, codeName(CodeServerInternal), "server stopping"))
+		w.Write(apiBody(cerr.Code, cerr.Msg, cerr.Detail))
 		return
 	}
 	ws, err := websocket.Accept(w, r, acceptOptions(c.touch))
@@ -262,16 +269,16 @@ func (s *Server) checkTokenLocked(h handshake) *CodeError {
 
 // register adds c under policy 1: other connections of the same user and
 // platform with a different token are kicked and their tokens marked kicked.
-// It reports false if the server is not serving.
-func (s *Server) register(c *conn, h handshake) bool {
+// It fails if the server is not serving or the token was kicked since it
+// was checked.
+func (s *Server) register(c *conn, h handshake) *CodeError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.wsSrv == nil {
-		return false
+		return codeErr(CodeServerInternal, "server stopping")
 	}
-	// A token that was kicked between the check and now loses.
 	if t := s.st.tokens[c.tokenKey]; t != nil && t.Kicked {
-		return false
+		return codeErr(CodeTokenKicked, "")
 	}
 	if c.userID != s.cfg.AdminUserID {
 		if err := s.kickTokensLocked(c.userID, c.platformID, c.tokenKey, "same platform logged in with another token"); err != nil {
@@ -292,7 +299,7 @@ func (s *Server) register(c *conn, h handshake) bool {
 	s.log.Info("sandbox: connected", "conn", c.id, "remote", c.remote, "user", c.userID, "platform", c.platformID,
 		"operationID", h.operationID, "encoding", c.opts.Encoding.String(), "gzip", c.opts.Gzip, "background", h.background)
 	s.statusChangedLocked(c.userID, before)
-	return true
+	return nil
 }
 
 func (s *Server) unregister(c *conn, reason string) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -493,5 +494,25 @@ func TestConcurrentRestartCloseAndTraffic(t *testing.T) {
 	}
 	if s.MaxSeq("si_alice_bob") != 60 {
 		t.Fatalf("maxSeq %d", s.MaxSeq("si_alice_bob"))
+	}
+}
+
+func TestPlainHTTPWithValidParamsDoesNotRegister(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	tok1 := token(t, s, "alice", 7)
+	a := dialRaw(t, s, "alice", tok1, rawOpts{})
+	resp, err := http.Get("http" + strings.TrimPrefix(handshakeURL(s, "alice", tok1, rawOpts{}), "ws"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("HTTP %d", resp.StatusCode)
+	}
+	if r := a.call(1001, &sdkws.GetMaxSeqReq{UserID: "alice"}, nil); r.ErrCode != 0 {
+		t.Fatal(r.ErrCode)
+	}
+	if st := s.Stats(); st.TotalConnections != 1 || st.Connections != 1 {
+		t.Fatalf("%+v", st)
 	}
 }
