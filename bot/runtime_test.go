@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -489,5 +490,40 @@ func TestLifecycleHooksAcrossRefusedHandshakes(t *testing.T) {
 	want := "[connecting 1 connected synced disconnected connecting 1 failed connecting 2 failed connecting 3 connected synced]"
 	if got := fmt.Sprint(events); got != want {
 		t.Fatalf("hooks %s\nwant  %s", got, want)
+	}
+}
+
+// WithAdminSecret registers the bot's user when it does not exist yet.
+func TestAdminSecretRegistersTheBot(t *testing.T) {
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	synced := make(chan struct{}, 1)
+	b, err := bot.New(bot.WithGateway(s.WSURL()), bot.WithUser("newbot"), bot.WithNickname("New Bot"),
+		bot.WithAdminSecret(s.APIURL(), sandbox.DefaultSecret), bot.WithStorage(filepath.Join(t.TempDir(), "b.db")),
+		bot.WithHandler(bot.HandlerFunc(func(*bot.Context) error { return nil })),
+		bot.WithOnSynced(func() { synced <- struct{}{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- b.Run(context.Background()) }()
+	select {
+	case <-synced:
+	case err := <-runErr:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not connected")
+	}
+	if err := s.RegisterUser("newbot", "x"); !errors.Is(err, sandbox.ErrUserExists) {
+		t.Fatalf("the bot's user was not registered: %v", err)
+	}
+	if err := b.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-runErr; err != nil {
+		t.Fatal(err)
 	}
 }
