@@ -480,6 +480,7 @@ func (b *Bot) handle(it *item) {
 		selfID:  b.cfg.userID,
 		offline: it.offline,
 		bot:     b,
+		start:   time.Now(),
 	}
 	err := b.call(c)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 // use, and it must not be kept after the handler returns.
 type Context struct {
 	ctx     context.Context // nil until first used, for runtime contexts
+	start   time.Time       // when the handler started (runtime contexts)
 	msg     *content.Message
 	selfID  string
 	offline bool
@@ -43,7 +44,7 @@ func (c *Context) Context() context.Context {
 		if c.bot == nil {
 			c.ctx = context.Background()
 		} else {
-			c.ctx = c.bot.handlerContext()
+			c.ctx = c.bot.handlerContext(c.start)
 		}
 	}
 	return c.ctx

@@ -102,14 +102,14 @@ func (b *Bot) send(ctx context.Context, to Target, conv string, elem content.Ele
 // registration on handlerCtx per message.
 const deadlineGranularity = 10 * time.Millisecond
 
-// handlerContext returns the ctx for a handler starting now: handlerCtx, or
-// a shared child of it that ends at the handler timeout (rounded up to
-// deadlineGranularity).
-func (b *Bot) handlerContext() context.Context {
+// handlerContext returns the ctx for a handler that started at start:
+// handlerCtx, or a shared child of it that ends at the handler timeout
+// (rounded up to deadlineGranularity).
+func (b *Bot) handlerContext(start time.Time) context.Context {
 	if b.cfg.handlerTimeout <= 0 {
 		return b.handlerCtx
 	}
-	end := time.Now().Add(b.cfg.handlerTimeout + deadlineGranularity).Truncate(deadlineGranularity)
+	end := start.Add(b.cfg.handlerTimeout + deadlineGranularity).Truncate(deadlineGranularity)
 	d := &b.deadlines
 	d.mu.Lock()
 	defer d.mu.Unlock()
