@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1138,5 +1139,61 @@ func TestProtocolErrorsDropConnection(t *testing.T) {
 	e = r.waitEvent(t, EventDisconnected)
 	if !errors.Is(e.Err, ErrProtocol) || !errors.Is(e.Err, wire.ErrBadFrame) {
 		t.Fatalf("Disconnected.Err = %v", e.Err)
+	}
+}
+
+// A 106 message carries its mentions in MsgData.atUserIDList (the field the
+// server uses, WIRE.md §7.3), and an Elem without Content is encoded as its
+// content JSON (an *Unknown as its raw bytes), whether Elem or raw Content
+// holds the mentions.
+func TestSendMsgAtTextFillsAtUserIDList(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	got := make(chan *sdkws.MsgData, 3)
+	go func() {
+		for range 3 {
+			req := fc.nextReq(t)
+			var md sdkws.MsgData
+			if err := proto.Unmarshal(req.Data, &md); err != nil {
+				t.Error(err)
+			}
+			got <- &md
+			fc.reply(t, req, 0, &msg.SendMsgResp{ServerMsgID: "s", ClientMsgID: md.GetClientMsgID(), SendTime: 1})
+		}
+	}()
+	// Elem only: content from Elem, mentions from Elem.
+	m := &content.Message{GroupID: "g1", Elem: content.NewAtText("@alice @bob hi", "alice", "bob")}
+	if _, err := r.c.SendMsg(ctxT(t, 5*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	md := <-got
+	if md.GetContentType() != 106 || !slices.Equal(md.GetAtUserIDList(), []string{"alice", "bob"}) {
+		t.Fatalf("Elem AtText: contentType %d atUserIDList %q", md.GetContentType(), md.GetAtUserIDList())
+	}
+	var at struct {
+		Text       string   `json:"text"`
+		AtUserList []string `json:"atUserList"`
+	}
+	if err := json.Unmarshal(md.GetContent(), &at); err != nil || at.Text != "@alice @bob hi" || len(at.AtUserList) != 2 {
+		t.Fatalf("content %s (%v)", md.GetContent(), err)
+	}
+	// Raw content only: mentions from the content JSON.
+	m = &content.Message{GroupID: "g1", ContentType: content.TypeAtText,
+		Content: []byte(`{"text":"@carol","atUserList":["carol"],"isAtSelf":false}`)}
+	if _, err := r.c.SendMsg(ctxT(t, 5*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	if md = <-got; !slices.Equal(md.GetAtUserIDList(), []string{"carol"}) {
+		t.Fatalf("raw AtText: atUserIDList %q", md.GetAtUserIDList())
+	}
+	// An Unknown element is sent as its raw content, not as Go struct JSON.
+	m = &content.Message{RecvID: "alice", Elem: &content.Unknown{Type: 110, Raw: []byte(`{"data":"x"}`)}}
+	if _, err := r.c.SendMsg(ctxT(t, 5*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	if md = <-got; string(md.GetContent()) != `{"data":"x"}` || md.GetContentType() != 110 || len(md.GetAtUserIDList()) != 0 {
+		t.Fatalf("Unknown: contentType %d content %s", md.GetContentType(), md.GetContent())
 	}
 }

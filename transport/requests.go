@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -294,11 +293,16 @@ func (c *Client) prepareSend(m *content.Message, buf []byte) ([]byte, error) {
 		if m.Elem == nil {
 			return nil, errors.New("transport: SendMsg: message has neither Content nor Elem")
 		}
-		raw, err := json.Marshal(m.Elem)
+		raw, err := content.Encode(m.Elem)
 		if err != nil {
 			return nil, fmt.Errorf("transport: SendMsg: encode %T content: %w", m.Elem, err)
 		}
 		m.Content = raw
+	}
+	if m.ContentType == content.TypeAtText && len(m.AtUserIDList) == 0 {
+		// The server takes mentions from MsgData.atUserIDList, not from
+		// the content JSON (WIRE.md §7.3).
+		m.AtUserIDList = atUserIDs(m)
 	}
 	m.SendID = c.cfg.UserID
 	m.SenderPlatformID = c.cfg.PlatformID
@@ -316,11 +320,26 @@ func (c *Client) prepareSend(m *content.Message, buf []byte) ([]byte, error) {
 	return appendMsgData(buf, m), nil
 }
 
+// atUserIDs returns the mentioned user IDs of a 106 message: from its
+// *content.AtText element, else from its content JSON.
+func atUserIDs(m *content.Message) []string {
+	if a, ok := m.Elem.(*content.AtText); ok && a != nil {
+		return a.UserIDs()
+	}
+	if e, err := content.Decode(content.TypeAtText, m.Content); err == nil {
+		if a, ok := e.(*content.AtText); ok && a != nil {
+			return a.UserIDs()
+		}
+	}
+	return nil
+}
+
 // SendMsg sends m with 1003. It fills m before sending: SendID (the
 // client's user), SenderPlatformID, MsgFrom 100, CreateTime (now, when
 // zero), ClientMsgID (when empty), Status 1, SendTime 0, SessionType (1, or
 // 3 with a GroupID, when zero), ContentType from Elem (when zero), Content
-// from Elem (when empty, as its JSON), and SenderNickname/SenderFaceURL
+// from Elem (when empty, with content.Encode), AtUserIDList from the
+// mentions of a 106 message (when empty), and SenderNickname/SenderFaceURL
 // from the profile cache (when empty and Config.API is set). On success it
 // sets m.ServerMsgID, m.SendTime and m.Status (2) from the reply. The seq is
 // not known until the server's echo push. Frames over 51200 bytes are
