@@ -208,10 +208,37 @@ type AdminSend struct {
 	Ex               string                   `json:"ex"`
 }
 
+// offlinePushJSON is sdkws.OfflinePushInfo with its proto JSON keys.
+type offlinePushJSON struct {
+	Title         string `json:"title"`
+	Desc          string `json:"desc"`
+	Ex            string `json:"ex"`
+	IOSPushSound  string `json:"iOSPushSound"`
+	IOSBadgeCount bool   `json:"iOSBadgeCount"`
+	SignalInfo    string `json:"signalInfo"`
+}
+
+// MarshalJSON writes the /msg/send_msg body with the server's keys,
+// offlinePushInfo included (content.OfflinePushInfo has no JSON tags).
+func (m AdminSend) MarshalJSON() ([]byte, error) {
+	type plain AdminSend // without this method
+	body := struct {
+		plain
+		OfflinePushInfo *offlinePushJSON `json:"offlinePushInfo"`
+	}{plain: plain(m)}
+	if p := m.OfflinePushInfo; p != nil {
+		body.OfflinePushInfo = &offlinePushJSON{Title: p.Title, Desc: p.Desc, Ex: p.Ex,
+			IOSPushSound: p.IOSPushSound, IOSBadgeCount: p.IOSBadgeCount, SignalInfo: p.SignalInfo}
+	}
+	return json.Marshal(body)
+}
+
 // SendMsg calls /msg/send_msg with an admin token (1002 otherwise).
+// m.Content must be a JSON object, e.g. {"content":"hi"}, not a string.
 func (a *API) SendMsg(ctx context.Context, adminToken string, m AdminSend) (SendResult, error) {
-	if len(m.Content) == 0 {
-		return SendResult{}, errors.New("transport: API /msg/send_msg: empty content")
+	c := bytes.TrimSpace(m.Content)
+	if len(c) == 0 || c[0] != '{' || !json.Valid(c) {
+		return SendResult{}, errors.New("transport: API /msg/send_msg: content must be a JSON object")
 	}
 	var out struct {
 		ServerMsgID string `json:"serverMsgID"`

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -175,5 +177,53 @@ func TestSendMsgUsesProfileCache(t *testing.T) {
 	p, err := r.c.SelfProfile(context.Background())
 	if err != nil || p.Nickname != "Botty" {
 		t.Fatalf("SelfProfile = %+v, %v", p, err)
+	}
+}
+
+// The /msg/send_msg body has exactly the server's keys (WIRE.md §8), with
+// content a JSON object, int64 as numbers and offlinePushInfo in proto JSON
+// keys; a content that is not a JSON object is refused before sending.
+func TestAPISendMsgBodyKeys(t *testing.T) {
+	var got map[string]any
+	srv := fakeAPI(t, func(path string, hdr http.Header, body map[string]any) (any, int) {
+		got = body
+		return map[string]any{"serverMsgID": "s1", "clientMsgID": "c1", "sendTime": 9, "modify": nil}, 0
+	})
+	api, err := NewAPI(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, 5*time.Second)
+	_, err = api.SendMsg(ctx, "ADMIN", AdminSend{SendID: "bot", GroupID: "g1", SenderPlatformID: 7,
+		Content: json.RawMessage(`{"content":"hi"}`), ContentType: 101, SessionType: 3, SendTime: 1700000000123,
+		OfflinePushInfo: &content.OfflinePushInfo{Title: "t", IOSPushSound: "s", IOSBadgeCount: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := slices.Sorted(maps.Keys(got))
+	want := []string{"content", "contentType", "ex", "groupID", "isOnlineOnly", "notOfflinePush", "offlinePushInfo", "recvID",
+		"sendID", "sendTime", "senderFaceURL", "senderNickname", "senderPlatformID", "sessionType"}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("keys %q, want %q", keys, want)
+	}
+	if c, ok := got["content"].(map[string]any); !ok || c["content"] != "hi" {
+		t.Errorf("content = %#v", got["content"])
+	}
+	if got["sendTime"] != float64(1700000000123) || got["senderPlatformID"] != float64(7) || got["sessionType"] != float64(3) {
+		t.Errorf("numbers: %v", got)
+	}
+	op, _ := got["offlinePushInfo"].(map[string]any)
+	if op["title"] != "t" || op["iOSPushSound"] != "s" || op["iOSBadgeCount"] != true || len(op) != 6 {
+		t.Errorf("offlinePushInfo = %#v", got["offlinePushInfo"])
+	}
+	got = nil
+	for _, c := range []string{``, `"hi"`, `["x"]`, `{"content":`} {
+		_, err := api.SendMsg(ctx, "ADMIN", AdminSend{SendID: "bot", RecvID: "a", Content: json.RawMessage(c), ContentType: 101, SessionType: 1})
+		if err == nil || !strings.Contains(err.Error(), "JSON object") {
+			t.Errorf("content %q: err = %v", c, err)
+		}
+	}
+	if got != nil {
+		t.Errorf("a bad content was sent: %v", got)
 	}
 }
