@@ -374,11 +374,14 @@ func (c *Client) waitConn(ctx context.Context) (*conn, error) {
 			}
 			return nil, fmt.Errorf("%w: %w", ErrClosed, err)
 		}
-		if c.cur != nil {
+		if c.cur != nil && !c.cur.isDead() {
 			cn := c.cur
 			c.mu.Unlock()
 			return cn, nil
 		}
+		// Disconnected, or the connection died and the supervisor has
+		// not cleared it yet: connWait is closed by the next connection
+		// or by stop.
 		ch := c.connWait
 		c.mu.Unlock()
 		select {

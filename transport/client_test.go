@@ -1197,3 +1197,27 @@ func TestSendMsgAtTextFillsAtUserIDList(t *testing.T) {
 		t.Fatalf("Unknown: contentType %d content %s", md.GetContentType(), md.GetContent())
 	}
 }
+
+// A request made after its connection died, but before the supervisor
+// noticed, was never sent: it waits for the next connection like any
+// request made while disconnected, instead of failing with
+// ErrConnectionLost.
+func TestRequestOnDyingConnectionWaitsForNext(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	r.c.mu.Lock()
+	cn := r.c.cur
+	r.c.mu.Unlock()
+	cn.die(errors.New("test: connection dropped"))
+	go func() {
+		fc := gw.accept(t)
+		req := fc.nextReq(t)
+		fc.reply(t, req, 0, &sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{"si_alice_bot": 3}})
+	}()
+	seqs, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second))
+	if err != nil || seqs["si_alice_bot"] != 3 {
+		t.Fatalf("GetNewestSeq = %v, %v", seqs, err)
+	}
+}

@@ -394,7 +394,22 @@ func (cn *conn) handleResp(r *wire.Resp) error {
 	return nil
 }
 
-// roundTrip sends one request on cn and waits for its reply.
+// isDead reports whether cn has died.
+func (cn *conn) isDead() bool {
+	cn.pendMu.Lock()
+	defer cn.pendMu.Unlock()
+	return cn.dead
+}
+
+// notSentError is roundTrip's error for a connection that was already dead:
+// nothing was sent, so the request may go on the next connection.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// roundTrip sends one request on cn and waits for its reply. It returns a
+// *notSentError when cn was dead before anything was sent.
 func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]byte, error) {
 	c := cn.c
 	incr := c.nextMsgIncr()
@@ -403,7 +418,7 @@ func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]b
 	if cn.dead {
 		err := cn.err
 		cn.pendMu.Unlock()
-		return nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		return nil, &notSentError{fmt.Errorf("%w: %w", ErrConnectionLost, err)}
 	}
 	cn.pending[incr] = ch
 	cn.pendMu.Unlock()

@@ -28,27 +28,35 @@ const MaxPullPerRequest = 100
 const maxParallelPulls = 4
 
 // request sends one request and returns the reply payload. The call waits
-// for a connection while disconnected, and is bounded by ctx and, when ctx
-// has no deadline, by Config.RequestTimeout.
+// for a connection while disconnected (also when the connection it found
+// died before the request was written), and is bounded by ctx and, when
+// ctx has no deadline, by Config.RequestTimeout.
 func (c *Client) request(ctx context.Context, op string, ident int32, payload []byte) ([]byte, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout)
 		defer cancel()
 	}
-	cn, err := c.waitConn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("transport: %s: %w", op, err)
-	}
-	data, err := cn.roundTrip(ctx, ident, payload)
-	if err != nil {
+	var data []byte
+	for {
+		cn, err := c.waitConn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("transport: %s: %w", op, err)
+		}
+		data, err = cn.roundTrip(ctx, ident, payload)
+		var ns *notSentError
+		if errors.As(err, &ns) {
+			continue // cn died before the request was sent: wait for the next one
+		}
+		if err == nil {
+			return data, nil
+		}
 		var ae *APIError
 		if errors.As(err, &ae) {
 			return nil, err // already "transport: server error ..."
 		}
 		return nil, fmt.Errorf("transport: %s: %w", op, err)
 	}
-	return data, nil
 }
 
 func (c *Client) call(ctx context.Context, op string, ident int32, req proto.Message) ([]byte, error) {
