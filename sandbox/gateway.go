@@ -29,47 +29,30 @@ type handshake struct {
 	msgResp     bool
 }
 
-// parseHandshake validates the query in WIRE.md 1.3 step 2 order. msgResp is
+// parseHandshake validates the query in the order of OpenIM patch.16
+// (WIRE.md 1.3 step 2): platformID must be an integer, isMsgResp a bool if
+// present, isBackground a bool (else 500), then operationID, token and
+// sendID must be non-empty, platformID known and sdkType valid. msgResp is
 // known (best effort) even when an error is returned.
 func parseHandshake(r *http.Request) (h handshake, cerr *CodeError) {
 	q := r.URL.Query()
 	if v := q.Get("v"); v != "" {
 		return parseV(v)
 	}
-	msgResp, msgRespErr := false, error(nil)
 	if v := q.Get("isMsgResp"); v != "" {
-		msgResp, msgRespErr = strconv.ParseBool(v)
+		h.msgResp, _ = strconv.ParseBool(v)
 	}
-	h.msgResp = msgResp
 	h.operationID = q.Get("operationID")
 	h.token = q.Get("token")
 	h.sendID = q.Get("sendID")
-	switch {
-	case h.operationID == "":
-		return h, codeErr(CodeConnArgs, "operationID is empty")
-	case h.token == "":
-		return h, codeErr(CodeConnArgs, "token is empty")
-	case h.sendID == "":
-		return h, codeErr(CodeConnArgs, "sendID is empty")
-	}
-	p, err := strconv.ParseInt(q.Get("platformID"), 10, 32)
-	if err != nil {
+	p, err := strconv.ParseInt(q.Get("platformID"), 10, 0)
+	if err != nil || p != int64(int(p)) {
 		return h, codeErr(CodeConnArgs, "platformID is not int")
 	}
-	h.platformID = int32(p)
-	if !validPlatform(h.platformID) {
-		return h, codeErr(CodeConnArgs, "platformID is invalid")
-	}
-	switch q.Get("sdkType") {
-	case "", "go":
-		h.encoding = wire.Gob
-	case "js":
-		h.encoding = wire.JSON
-	default:
-		return h, codeErr(CodeConnArgs, "sdkType is invalid")
-	}
-	if msgRespErr != nil {
-		return h, codeErr(CodeConnArgs, "isMsgResp is not bool")
+	if v := q.Get("isMsgResp"); v != "" {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return h, codeErr(CodeConnArgs, "isMsgResp is not bool")
+		}
 	}
 	compression := q.Get("compression")
 	if compression == "" {
@@ -78,10 +61,36 @@ func parseHandshake(r *http.Request) (h handshake, cerr *CodeError) {
 	h.gzip = compression == "gzip"
 	bg, err := strconv.ParseBool(q.Get("isBackground"))
 	if err != nil {
+		// OpenIM returns the raw parse error: 500 with the innermost text.
 		return h, codeErr(CodeServerInternal, "invalid syntax")
 	}
 	h.background = bg
-	return h, nil
+	return h, checkHandshake(&h, p, q.Get("sdkType"))
+}
+
+// checkHandshake is the common tail of both parameter forms: non-empty
+// operationID, token and sendID, a known platform and a valid sdkType.
+func checkHandshake(h *handshake, platformID int64, sdkType string) *CodeError {
+	switch {
+	case h.operationID == "":
+		return codeErr(CodeConnArgs, "operationID is empty")
+	case h.token == "":
+		return codeErr(CodeConnArgs, "token is empty")
+	case h.sendID == "":
+		return codeErr(CodeConnArgs, "sendID is empty")
+	case platformID < 1 || platformID > 11:
+		return codeErr(CodeConnArgs, "platformID is invalid")
+	}
+	h.platformID = int32(platformID)
+	switch sdkType {
+	case "", "go":
+		h.encoding = wire.Gob
+	case "js":
+		h.encoding = wire.JSON
+	default:
+		return codeErr(CodeConnArgs, "sdkType is invalid")
+	}
+	return nil
 }
 
 // parseV decodes the patch.16 `v` parameter: base64url JSON replacing every
@@ -89,12 +98,12 @@ func parseHandshake(r *http.Request) (h handshake, cerr *CodeError) {
 func parseV(v string) (h handshake, cerr *CodeError) {
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil {
-		return h, codeErr(CodeConnArgs, "v is not base64url")
+		return h, codeErr(CodeConnArgs, "data is not base64")
 	}
 	var a struct {
 		Token        string `json:"token"`
 		UserID       string `json:"userID"`
-		PlatformID   int32  `json:"platformID"`
+		PlatformID   int    `json:"platformID"`
 		OperationID  string `json:"operationID"`
 		Compression  string `json:"compression"`
 		SDKType      string `json:"sdkType"`
@@ -102,28 +111,11 @@ func parseV(v string) (h handshake, cerr *CodeError) {
 		Background   bool   `json:"background"`
 	}
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return h, codeErr(CodeConnArgs, "v is not a JSON object")
+		return h, codeErr(CodeConnArgs, "data is not json, info="+err.Error())
 	}
-	h = handshake{sendID: a.UserID, token: a.Token, platformID: a.PlatformID, operationID: a.OperationID,
+	h = handshake{sendID: a.UserID, token: a.Token, operationID: a.OperationID,
 		background: a.Background, gzip: a.Compression == "gzip", msgResp: a.SendResponse}
-	switch {
-	case h.operationID == "":
-		return h, codeErr(CodeConnArgs, "operationID is empty")
-	case h.token == "":
-		return h, codeErr(CodeConnArgs, "token is empty")
-	case h.sendID == "":
-		return h, codeErr(CodeConnArgs, "sendID is empty")
-	case !validPlatform(h.platformID):
-		return h, codeErr(CodeConnArgs, "platformID is invalid")
-	}
-	switch a.SDKType {
-	case "", "go":
-	case "js":
-		h.encoding = wire.JSON
-	default:
-		return h, codeErr(CodeConnArgs, "sdkType is invalid")
-	}
-	return h, nil
+	return h, checkHandshake(&h, int64(a.PlatformID), a.SDKType)
 }
 
 // apiBody is the handshake result body (WIRE.md 1.5).
@@ -154,7 +146,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	switch {
 	case len(s.conns) >= s.cfg.MaxConnections:
-		cerr = codeErr(CodeConnOverMax, "too many connections")
+		cerr = codeErr(CodeConnOverMax, "over max conn num limit")
 	case cerr == nil && s.refuseLeft > 0:
 		s.refuseLeft--
 		cerr = codeErr(s.refuseCode, "refused by RefuseHandshakes")
