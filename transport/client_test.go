@@ -1221,3 +1221,62 @@ func TestRequestOnDyingConnectionWaitsForNext(t *testing.T) {
 		t.Fatalf("GetNewestSeq = %v, %v", seqs, err)
 	}
 }
+
+// PullRange cuts ranges into SeqRanges with end-begin+1 ≤ num ≤ 100, at
+// most 100 messages per 1002 request, order Asc, userID the client's own;
+// Begin 0 starts at seq 1 (seq 0 is never stored) and [0, 0] sends nothing.
+func TestPullRangeChunking(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	var mu sync.Mutex
+	var got []*sdkws.PullMessageBySeqsReq
+	gw.handle(func(fc *fakeConn, req *wire.Req) {
+		var pr sdkws.PullMessageBySeqsReq
+		if req.ReqIdentifier != wire.PullMsgByRange || proto.Unmarshal(req.Data, &pr) != nil {
+			t.Errorf("request %d", req.ReqIdentifier)
+		}
+		mu.Lock()
+		got = append(got, &pr)
+		mu.Unlock()
+		fc.reply(t, req, 0, &sdkws.PullMessageBySeqsResp{})
+	})
+	_ = fc
+	_, err := r.c.PullRange(ctxT(t, 5*time.Second), []SeqRange{
+		{ConversationID: "si_a_bot", Begin: 0, End: 150},
+		{ConversationID: "n_a_bot", Begin: 0, End: 0},
+		{ConversationID: "sg_g1", Begin: 7, End: 56},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rng struct {
+		conv            string
+		begin, end, num int64
+	}
+	var ranges []rng
+	for _, pr := range got {
+		if pr.GetUserID() != "bot" || pr.GetOrder() != sdkws.PullOrder_PullOrderAsc {
+			t.Errorf("request userID %q order %v", pr.GetUserID(), pr.GetOrder())
+		}
+		total := int64(0)
+		for _, sr := range pr.GetSeqRanges() {
+			if sr.GetEnd()-sr.GetBegin()+1 > sr.GetNum() || sr.GetNum() > 100 {
+				t.Errorf("range %v: end-begin+1 > num or num > 100", sr)
+			}
+			total += sr.GetNum()
+			ranges = append(ranges, rng{sr.GetConversationID(), sr.GetBegin(), sr.GetEnd(), sr.GetNum()})
+		}
+		if total > 100 {
+			t.Errorf("request asks for %d messages", total)
+		}
+	}
+	slices.SortFunc(ranges, func(a, b rng) int {
+		return strings.Compare(a.conv+itoa(int(a.begin+1000)), b.conv+itoa(int(b.begin+1000)))
+	})
+	want := []rng{{"sg_g1", 7, 56, 50}, {"si_a_bot", 1, 100, 100}, {"si_a_bot", 101, 150, 50}}
+	if !slices.Equal(ranges, want) {
+		t.Fatalf("ranges %v, want %v", ranges, want)
+	}
+}

@@ -99,7 +99,8 @@ type pullChunk struct {
 // ascending seq order, without duplicates; IsEnd is true when the server
 // reported the end of the conversation. Deleted seqs come back as
 // placeholders with Status content.StatusDeleted. Begin 0 is allowed (the
-// reference client's "from the start").
+// reference client's "from the start") and pulls from seq 1; a range
+// [0, 0] pulls nothing.
 func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]PullResult, error) {
 	var chunks []pullChunk
 	for i, r := range ranges {
@@ -109,7 +110,10 @@ func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]P
 		if r.Begin < 0 || r.End < r.Begin {
 			return nil, fmt.Errorf("transport: PullRange: range %d (%s): invalid bounds [%d, %d]", i, r.ConversationID, r.Begin, r.End)
 		}
-		for b := r.Begin; b <= r.End; b += MaxPullPerRequest {
+		// Stored seqs start at 1: asking for seq 0 would cost a slot of
+		// the chunk and could come back as a deleted-message placeholder.
+		begin := max(r.Begin, 1)
+		for b := begin; b <= r.End; b += MaxPullPerRequest {
 			e := min(b+MaxPullPerRequest-1, r.End)
 			chunks = append(chunks, pullChunk{conv: r.ConversationID, begin: b, end: e})
 			if e == r.End {
