@@ -282,12 +282,10 @@ func (s *Server) pushLocked(convID string, md *sdkws.MsgData, operationID string
 	var users []string
 	senderSync := option(md.Options, "senderSync")
 	if md.SessionType == int32(content.GroupChat) || md.SessionType == int32(content.WriteGroupChat) {
+		// Every member, the sender included: OpenIM ignores senderSync
+		// for groups.
 		if g := s.st.groups[md.GroupID]; g != nil {
-			for _, u := range g.Members {
-				if u != md.SendID || senderSync {
-					users = append(users, u)
-				}
-			}
+			users = append(users, g.Members...)
 		}
 	} else {
 		users = append(users, md.RecvID)

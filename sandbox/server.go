@@ -428,9 +428,11 @@ func (s *Server) SendGroupText(fromUserID, groupID, text string) (content.Messag
 // target (RecvID for single and notification chats, GroupID for groups) and
 // Content are required; SessionType defaults to SingleChat, MsgFrom to
 // FromUser, SenderPlatformID to 7. ClientMsgID (if empty), ServerMsgID,
-// SendTime (if 0), CreateTime (if 0), Status and Seq are filled in. Options
+// SendTime (if 0), CreateTime (if 0) and Seq are filled in; Status 0 or 1
+// becomes 2 (sent), any other Status is kept as OpenIM keeps it. Options
 // are honoured: history=false makes the message online only (pushed with
-// seq 0, not stored); senderSync=false skips the sender's echo;
+// seq 0, not stored); senderSync=false skips the sender's echo in a single
+// chat (group messages reach every member, the sender included);
 // isNotNotification=false puts it in the n_ stream. The returned message
 // carries ConversationID and Seq.
 func (s *Server) Inject(m content.Message) (content.Message, error) {
@@ -449,6 +451,9 @@ func (s *Server) Inject(m content.Message) (content.Message, error) {
 	}
 	if md.ClientMsgID == "" {
 		md.ClientMsgID = newID(md.SendID)
+	}
+	if md.Status == 0 {
+		md.Status = int32(content.StatusSending) // as an SDK sends it
 	}
 	if cerr := validateMsg(md); cerr != nil {
 		return content.Message{}, cerr
@@ -511,7 +516,10 @@ func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (string, er
 	if md.SendTime == 0 {
 		md.SendTime = time.Now().UnixMilli()
 	}
-	md.Status = int32(content.StatusSent)
+	if md.Status == int32(content.StatusSending) {
+		// OpenIM turns "sending" into "sent" and keeps any other status.
+		md.Status = int32(content.StatusSent)
+	}
 	md.Seq = 0
 	if md.ContentType == int32(content.TypeTyping) {
 		if md.Options == nil {
