@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -1278,5 +1280,47 @@ func TestPullRangeChunking(t *testing.T) {
 	want := []rng{{"sg_g1", 7, 56, 50}, {"si_a_bot", 1, 100, 100}, {"si_a_bot", 101, 150, 50}}
 	if !slices.Equal(ranges, want) {
 		t.Fatalf("ranges %v, want %v", ranges, want)
+	}
+}
+
+// The 51200-byte gateway limit applies to the frame as sent: with gzip a
+// compressible message larger than 51200 bytes goes out in a frame under
+// the limit, and an incompressible one is refused without sending.
+func TestConformance37_GzipLimitAfterCompression(t *testing.T) {
+	gw := newFakeGW(t)
+	cfg := testConfig(gw)
+	cfg.Compression = CompressGzip
+	r := start(t, cfg)
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	text := strings.Repeat("compressible ", 6000) // 78 kB
+	go func() {
+		req := fc.nextReq(t)
+		var md sdkws.MsgData
+		if err := proto.Unmarshal(req.Data, &md); err != nil || len(md.GetContent()) < 78000 {
+			t.Errorf("MsgData content %d bytes, %v", len(md.GetContent()), err)
+		}
+		fc.reply(t, req, 0, &sdkws.UserSendMsgResp{ServerMsgID: "s"})
+	}()
+	if _, err := r.c.SendMsg(ctxT(t, 5*time.Second), &content.Message{RecvID: "alice", Elem: &content.Text{Content: text}}); err != nil {
+		t.Fatalf("SendMsg of 78 kB compressible = %v", err)
+	}
+	if f := <-fc.frames; len(f.data) > 51200 {
+		t.Fatalf("frame of %d bytes", len(f.data))
+	}
+	rnd := make([]byte, 60000)
+	prng := mrand.New(mrand.NewPCG(1, 2))
+	for i := range rnd {
+		rnd[i] = byte(prng.Uint32())
+	}
+	noise := base64.StdEncoding.EncodeToString(rnd) // 80 kB; about 60 kB after gzip
+	_, err := r.c.SendMsg(ctxT(t, 5*time.Second), &content.Message{RecvID: "alice", Elem: &content.Text{Content: noise}})
+	if !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("SendMsg of 80 kB incompressible = %v, want ErrFrameTooLarge", err)
+	}
+	select {
+	case f := <-fc.frames:
+		t.Fatalf("a %d-byte frame was sent", len(f.data))
+	case <-time.After(50 * time.Millisecond):
 	}
 }

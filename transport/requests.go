@@ -354,8 +354,9 @@ func atUserIDs(m *content.Message) []string {
 // mentions of a 106 message (when empty), and SenderNickname/SenderFaceURL
 // from the profile cache (when empty and Config.API is set). On success it
 // sets m.ServerMsgID, m.SendTime and m.Status (2) from the reply. The seq is
-// not known until the server's echo push. Frames over 51200 bytes are
-// refused with ErrFrameTooLarge and nothing is sent.
+// not known until the server's echo push. Frames over 51200 bytes (after
+// compression, so with CompressGzip a larger but compressible message
+// fits) are refused with ErrFrameTooLarge and nothing is sent.
 func (c *Client) SendMsg(ctx context.Context, m *content.Message) (SendResult, error) {
 	if m == nil {
 		return SendResult{}, errors.New("transport: SendMsg: nil message")
@@ -372,7 +373,9 @@ func (c *Client) SendMsg(ctx context.Context, m *content.Message) (SendResult, e
 	if err != nil {
 		return SendResult{}, err
 	}
-	if len(payload) > wire.MaxServerInbound {
+	// Without gzip a payload over the limit cannot fit in a frame; with
+	// gzip only the compressed frame counts (checked by the encoder).
+	if c.cfg.Compression != CompressGzip && len(payload) > wire.MaxServerInbound {
 		return SendResult{}, fmt.Errorf("transport: SendMsg: %w: MsgData is %d bytes, limit %d", ErrFrameTooLarge, len(payload), wire.MaxServerInbound)
 	}
 	data, err := c.request(ctx, "SendMsg", wire.SendMsg, payload)
