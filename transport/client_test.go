@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1322,5 +1323,45 @@ func TestConformance37_GzipLimitAfterCompression(t *testing.T) {
 	case f := <-fc.frames:
 		t.Fatalf("a %d-byte frame was sent", len(f.data))
 	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// Handshake answers that are not the gateway's HTTP 200 JSON: a proxy's
+// non-200 page is a retryable ErrHandshake naming the status; an OpenIM
+// JSON error body is read whatever the status, and a token code there is
+// fatal; a 200 that is neither an upgrade nor an OpenIM body retries.
+func TestHandshakeNon200Answers(t *testing.T) {
+	gw := newFakeGW(t)
+	var step atomic.Int32
+	gw.serveWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch step.Add(1) {
+		case 1:
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<html>502 Bad Gateway</html>")
+		case 2:
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, "<html>maintenance</html>")
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"errCode":1501,"errMsg":"TokenExpiredError","errDlt":""}`)
+		}
+	}))
+	r := start(t, testConfig(gw))
+	e := r.waitEvent(t, EventConnectFailed)
+	if !errors.Is(e.Err, ErrHandshake) || !strings.Contains(e.Err.Error(), "502") || IsFatalToken(e.Err) {
+		t.Errorf("502: Err = %v", e.Err)
+	}
+	e = r.waitEvent(t, EventConnectFailed)
+	if !errors.Is(e.Err, ErrHandshake) || !strings.Contains(e.Err.Error(), "200") {
+		t.Errorf("200 HTML: Err = %v", e.Err)
+	}
+	err := r.waitDone(t)
+	if !errors.Is(err, ErrTokenExpired) {
+		t.Fatalf("Run = %v, want ErrTokenExpired", err)
+	}
+	if n := step.Load(); n != 3 {
+		t.Errorf("%d dials, want 3", n)
 	}
 }
