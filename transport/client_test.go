@@ -1365,3 +1365,36 @@ func TestHandshakeNon200Answers(t *testing.T) {
 		t.Errorf("%d dials, want 3", n)
 	}
 }
+
+// Unsolicited frames that are not pushes or kicks leave the connection up:
+// a 2005 online-status notification (empty MsgIncr), a 2005 reply nobody
+// waits for, a 2001 with no payload and a 2001 carrying an error code.
+func TestUnsolicitedFramesKeepConnection(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	tips, err := proto.Marshal(&sdkws.SubUserOnlineStatusTips{Subscribers: []*sdkws.SubUserOnlineStatusElem{{UserID: "alice", OnlinePlatformIDs: []int32{1, 7}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.send(t, &wire.Resp{ReqIdentifier: wire.SubUserOnlineStatus, OperationID: "op", Data: tips})
+	fc.send(t, &wire.Resp{ReqIdentifier: wire.SubUserOnlineStatus, MsgIncr: "someone_else_1", Data: tips})
+	fc.send(t, &wire.Resp{ReqIdentifier: wire.PushMsg})
+	fc.send(t, &wire.Resp{ReqIdentifier: wire.PushMsg, ErrCode: 500, ErrMsg: "ServerInternalError"})
+	fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", 1, "after")))
+	e := r.waitEvent(t, EventPush)
+	if len(e.Messages) != 1 || e.Messages[0].Text() != "after" || e.Conn != 1 {
+		t.Fatalf("push after unsolicited frames: %+v", e)
+	}
+	go func() {
+		req := fc.nextReq(t)
+		fc.reply(t, req, 0, &sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{"si_alice_bot": 1}})
+	}()
+	if seqs, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second)); err != nil || seqs["si_alice_bot"] != 1 {
+		t.Fatalf("GetNewestSeq = %v, %v", seqs, err)
+	}
+	if n := gw.dials.Load(); n != 1 {
+		t.Fatalf("%d dials: the connection was dropped", n)
+	}
+}
