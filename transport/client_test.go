@@ -14,6 +14,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -1396,5 +1397,83 @@ func TestUnsolicitedFramesKeepConnection(t *testing.T) {
 	}
 	if n := gw.dials.Load(); n != 1 {
 		t.Fatalf("%d dials: the connection was dropped", n)
+	}
+}
+
+// Close leaves no goroutine of the client behind, even with requests
+// pending, requests waiting for a connection, a pull in flight and a ws
+// Ping waiting for its pong.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	clientStacks := func() []string {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		var out []string
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "openimbot/transport.(*") && !strings.Contains(g, "_test.go") {
+				out = append(out, g)
+			}
+		}
+		return out
+	}
+	gw := newFakeGW(t)
+	gw.ignorePings.Store(true)
+	cfg := testConfig(gw)
+	cfg.PingInterval = 20 * time.Millisecond
+	cfg.ReadTimeout = time.Minute
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- c.Run(context.Background()) }()
+	fc := gw.accept(t)
+	for c.Status() != StatusConnected {
+		time.Sleep(time.Millisecond)
+	}
+	errs := make(chan error, 3)
+	go func() { _, err := c.GetNewestSeq(context.Background()); errs <- err }()
+	go func() {
+		_, err := c.PullRange(context.Background(), []SeqRange{{ConversationID: "si_a_bot", Begin: 1, End: 450}})
+		errs <- err
+	}()
+	fc.nextReq(t) // the first request is on the wire
+	for deadline := time.Now().Add(5 * time.Second); gw.pings.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no ws Ping")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := len(clientStacks()); n < 4 {
+		t.Fatalf("only %d client goroutines seen while running", n)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, err := c.GetNewestSeq(context.Background()); errs <- err }()
+	for range 3 {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrConnectionLost) {
+				t.Errorf("request after Close = %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a request did not end after Close")
+		}
+	}
+	if err := <-runErr; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+	for range c.Events() {
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left := clientStacks()
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d client goroutines after Close:\n%s", len(left), strings.Join(left, "\n\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
