@@ -94,12 +94,66 @@ func (db *DB) batchLocked() *batch {
 		}
 	}
 	b := newBatch()
+	if len(db.queue) > 0 {
+		// The last batch is full or sealed: no point in pacing.
+		db.hurryLocked()
+	}
 	db.queue = append(db.queue, b)
 	select {
 	case db.wake <- struct{}{}:
 	default:
 	}
 	return b
+}
+
+// hurryLocked ends the writer's pacing wait (see Options.CommitDelay).
+func (db *DB) hurryLocked() {
+	select {
+	case db.urgent <- struct{}{}:
+	default:
+	}
+}
+
+// hurriedLocked reports whether the next commit should start without
+// pacing: a Flush waits, a batch is full, writers wait for room, or the DB
+// is closing. db.mu must be held.
+func (db *DB) hurriedLocked() bool {
+	if db.closing || len(db.queue) > 1 {
+		return true
+	}
+	if len(db.queue) == 1 {
+		if b := db.queue[0]; b.sealed || b.n >= db.opts.MaxBatch {
+			return true
+		}
+	}
+	return db.opts.MaxPending > 0 && db.queued >= db.opts.MaxPending
+}
+
+// paceLocked waits until CommitDelay has passed since last, unless hurried. db.mu
+// is held on entry and on return; it is released while waiting.
+func (db *DB) paceLocked(last time.Time, t *time.Timer) {
+	d := db.opts.CommitDelay
+	if d <= 0 || last.IsZero() {
+		return
+	}
+	select { // a stale signal from before this check
+	case <-db.urgent:
+	default:
+	}
+	wait := d - time.Since(last)
+	if wait <= 0 || db.hurriedLocked() {
+		return
+	}
+	db.mu.Unlock()
+	t.Reset(wait)
+	select {
+	case <-t.C:
+	case <-db.urgent:
+		t.Stop()
+	case <-db.stop:
+		t.Stop()
+	}
+	db.mu.Lock()
 }
 
 func (db *DB) enqueueLocked(o op) *batch {
@@ -115,6 +169,7 @@ func (db *DB) enqueueLocked(o op) *batch {
 // callers re-check their state afterwards.
 func (db *DB) waitRoomLocked() {
 	for db.opts.MaxPending > 0 && db.queued >= db.opts.MaxPending && !db.closing {
+		db.hurryLocked()
 		db.room.Wait()
 	}
 }
@@ -124,12 +179,18 @@ func (db *DB) run() {
 	debug.SetPanicOnFault(true)
 	defer close(db.writerDone)
 	backoff := 50 * time.Millisecond
+	var lastCommit time.Time // end of the last successful commit, for pacing
+	pacer := time.NewTimer(time.Hour)
+	pacer.Stop()
 	for {
 		db.mu.Lock()
 		for len(db.queue) == 0 && !db.closing {
 			db.mu.Unlock()
 			<-db.wake
 			db.mu.Lock()
+		}
+		if len(db.queue) > 0 {
+			db.paceLocked(lastCommit, pacer)
 		}
 		if len(db.queue) == 0 {
 			db.mu.Unlock()
@@ -164,10 +225,12 @@ func (db *DB) run() {
 			db.commits.Add(1)
 		}
 		db.mu.Unlock()
-		b.finish(err, time.Now())
+		now := time.Now()
+		b.finish(err, now)
 
 		if err == nil {
 			backoff = 50 * time.Millisecond
+			lastCommit = now
 			continue
 		}
 		if !closing {
