@@ -1477,3 +1477,33 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Fields the server assigns (serverMsgID, seq, sendTime, status, isRead)
+// are not carried over when a received message is sent again (WIRE.md
+// §7.7): status goes out as 1, the others empty.
+func TestSendMsgClearsServerFields(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	got := make(chan *sdkws.MsgData, 1)
+	go func() {
+		req := fc.nextReq(t)
+		var md sdkws.MsgData
+		if err := proto.Unmarshal(req.Data, &md); err != nil {
+			t.Error(err)
+		}
+		got <- &md
+		fc.reply(t, req, 0, &sdkws.UserSendMsgResp{ServerMsgID: "new", ClientMsgID: md.GetClientMsgID(), SendTime: 5})
+	}()
+	m := &content.Message{RecvID: "alice", SessionType: content.SingleChat, Elem: &content.Text{Content: "again"},
+		ServerMsgID: "old", Seq: 9, SendTime: 1700000000000, Status: content.StatusSent, IsRead: true, SendID: "alice", MsgFrom: 200}
+	if _, err := r.c.SendMsg(ctxT(t, 5*time.Second), m); err != nil {
+		t.Fatal(err)
+	}
+	md := <-got
+	if md.GetServerMsgID() != "" || md.GetSeq() != 0 || md.GetSendTime() != 0 || md.GetStatus() != 1 || md.GetIsRead() ||
+		md.GetSendID() != "bot" || md.GetMsgFrom() != 100 {
+		t.Fatalf("MsgData sent = %v", md)
+	}
+}

@@ -329,6 +329,7 @@ func (c *Client) prepareSend(m *content.Message, buf []byte) ([]byte, error) {
 	m.SendTime = 0
 	m.Seq = 0
 	m.ServerMsgID = ""
+	m.IsRead = false
 	return appendMsgData(buf, m), nil
 }
 
@@ -348,7 +349,8 @@ func atUserIDs(m *content.Message) []string {
 
 // SendMsg sends m with 1003. It fills m before sending: SendID (the
 // client's user), SenderPlatformID, MsgFrom 100, CreateTime (now, when
-// zero), ClientMsgID (when empty), Status 1, SendTime 0, SessionType (1, or
+// zero), ClientMsgID (when empty), Status 1, SendTime 0, Seq 0, ServerMsgID
+// and IsRead cleared (the server sets them), SessionType (1, or
 // 3 with a GroupID, when zero), ContentType from Elem (when zero), Content
 // from Elem (when empty, with content.Encode), AtUserIDList from the
 // mentions of a 106 message (when empty), and SenderNickname/SenderFaceURL
