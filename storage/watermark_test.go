@@ -298,3 +298,54 @@ func TestCloseReleasesBlockedWriters(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 }
+
+func TestCommitDelayPacesAndFlushCutsItShort(t *testing.T) {
+	const delay = 2 * time.Second
+	db := mustOpen(t, dbPath(t), Options{CommitDelay: delay})
+	// The first write after an idle spell is committed at once.
+	start := time.Now()
+	if err := db.Advance("si_a_b", 1).Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el >= delay {
+		t.Fatalf("first commit took %v, want no pacing", el)
+	}
+	commits := db.commits.Load()
+	// The next ones wait for the pacing delay and share one commit.
+	a2 := db.Advance("si_a_b", 2)
+	a3 := db.Advance("si_a_c", 1)
+	select {
+	case <-a2.Done():
+		t.Fatal("a write right after a commit was committed without pacing")
+	case <-time.After(100 * time.Millisecond):
+	}
+	// Flush does not wait for the pacing delay.
+	start = time.Now()
+	if err := db.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el >= delay {
+		t.Fatalf("Flush took %v, want it to cut the pacing short", el)
+	}
+	for _, a := range []Ack{a2, a3} {
+		if err := a.Wait(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := db.commits.Load() - commits; n != 1 {
+		t.Fatalf("%d commits for two paced writes, want 1", n)
+	}
+	// A full batch is not paced either.
+	db2 := mustOpen(t, dbPath(t), Options{CommitDelay: delay, MaxBatch: 2})
+	if err := db2.Advance("c", 1).Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	db2.Advance("c1", 1)
+	if err := db2.Advance("c2", 1).Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el >= delay {
+		t.Fatalf("a full batch waited %v, want no pacing", el)
+	}
+}

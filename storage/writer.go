@@ -90,6 +90,9 @@ func (b *batch) finish(err error, at time.Time) {
 func (db *DB) batchLocked() *batch {
 	if n := len(db.queue); n > 0 {
 		if b := db.queue[n-1]; !b.sealed && b.n < db.opts.MaxBatch {
+			if b.n+1 >= db.opts.MaxBatch {
+				db.hurryLocked() // the caller's write may fill it
+			}
 			return b
 		}
 	}
