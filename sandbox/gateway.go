@@ -211,12 +211,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		w.Write(apiBody(cerr.Code, cerr.Msg, cerr.Detail))
 		return
 	}
-	ws, err := websocket.Accept(w, r, acceptOptions(c.touch))
+	cw := &corkWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(cw, r, acceptOptions(c.touch))
 	if err == nil {
 		ws.SetReadLimit(wire.MaxServerInbound)
 	}
 	s.mu.Lock()
 	c.ws = ws
+	c.cork = cw.conn
 	dropped := c.isDropped()
 	s.mu.Unlock()
 	if err != nil || dropped {
@@ -323,6 +325,7 @@ type conn struct {
 	s          *Server
 	id         uint64
 	ws         *websocket.Conn // set under Server.mu once the upgrade is done
+	cork       *corkConn       // ws's net.Conn; set with ws
 	userID     string
 	platformID int32
 	tokenKey   string
@@ -357,6 +360,7 @@ func (c *conn) frame() {
 		return
 	}
 	if c.dropLeft.Add(-1) == 0 {
+		c.cork.flush() // the frames written so far go out first
 		c.drop("DropEvery")
 	}
 }
@@ -500,9 +504,14 @@ func (c *conn) handleText(data []byte) string {
 	return "text frame of type " + strconv.Quote(p.Type)
 }
 
-// writeLoop writes queued frames in order until the connection ends.
+// writeLoop writes queued frames in order until the connection ends. The
+// frames already queued when it wakes up go out corked, in one socket write.
 func (c *conn) writeLoop() {
 	enc := wire.NewEncoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip})
+	// Writes are not bounded by a context (coder/websocket would arm a
+	// timer per write): the corkConn's write deadline bounds them, and drop
+	// closes the connection to abort one.
+	ctx := context.Background()
 	for {
 		var f outFrame
 		select {
@@ -510,35 +519,53 @@ func (c *conn) writeLoop() {
 		case <-c.done:
 			return
 		}
-		if d := time.Duration(c.s.delay.Load()); d > 0 {
-			t := time.NewTimer(d)
+		c.cork.cork()
+		for n := 1; ; n++ {
+			if d := time.Duration(c.s.delay.Load()); d > 0 {
+				if err := c.cork.flush(); err != nil {
+					c.drop("write: " + err.Error())
+					return
+				}
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-c.done:
+					t.Stop()
+					return
+				}
+			}
+			typ, b := websocket.MessageText, f.text
+			if f.resp != nil {
+				var err error
+				if b, err = enc.EncodeResp(f.resp); err != nil {
+					c.drop("encode: " + err.Error())
+					return
+				}
+				typ = websocket.MessageBinary
+			}
+			if err := c.ws.Write(ctx, typ, b); err != nil {
+				c.drop("write: " + err.Error())
+				return
+			}
+			c.s.stats.framesOut.Add(1)
+			c.frame()
+			if f.closeAfter != "" {
+				c.cork.uncork()
+				c.drop(f.closeAfter)
+				return
+			}
+			if n == maxBurst {
+				break
+			}
 			select {
-			case <-t.C:
-			case <-c.done:
-				t.Stop()
-				return
+			case f = <-c.out:
+				continue
+			default:
 			}
+			break
 		}
-		typ, b := websocket.MessageText, f.text
-		if f.resp != nil {
-			var err error
-			if b, err = enc.EncodeResp(f.resp); err != nil {
-				c.drop("encode: " + err.Error())
-				return
-			}
-			typ = websocket.MessageBinary
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-		err := c.ws.Write(ctx, typ, b)
-		cancel()
-		if err != nil {
+		if err := c.cork.uncork(); err != nil {
 			c.drop("write: " + err.Error())
-			return
-		}
-		c.s.stats.framesOut.Add(1)
-		c.frame()
-		if f.closeAfter != "" {
-			c.drop(f.closeAfter)
 			return
 		}
 	}

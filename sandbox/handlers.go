@@ -86,25 +86,38 @@ func decodeReq(data []byte, m proto.Message) *CodeError {
 	return nil
 }
 
-// getNewestSeq is 1001.
+// getNewestSeq is 1001: the max seqs of the user's conversation records,
+// their n_ twins and the user's own n_<uid>_<uid> stream, without zeros.
+// The admin may ask for any user (OpenIM's CheckAccessV3).
 func (c *conn) getNewestSeq(data []byte) (proto.Message, *CodeError) {
 	var in sdkws.GetMaxSeqReq
 	if cerr := decodeReq(data, &in); cerr != nil {
 		return nil, cerr
 	}
-	if in.UserID != c.userID {
+	if in.UserID != c.userID && c.userID != c.s.cfg.AdminUserID {
 		return nil, codeErr(CodeNoPermission, "userID is not the caller")
 	}
+	st := c.s.st
 	out := &sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{}}
-	for _, id := range c.s.st.userConvIDs(c.userID) {
-		if cv := c.s.st.convs[id]; cv != nil && cv.maxSeq() > 0 {
-			out.MaxSeqs[id] = cv.maxSeq()
+	add := func(id string) {
+		if n := st.maxSeq(id); n > 0 {
+			out.MaxSeqs[id] = n
 		}
 	}
+	for _, id := range st.records(in.UserID) {
+		add(id)
+		add(notificationTwin(id))
+	}
+	add("n_" + in.UserID + "_" + in.UserID)
 	return out, nil
 }
 
-// pullByRange is 1002 (WIRE.md 7.4).
+// pullByRange is 1002 (WIRE.md 7.4) as OpenIM patch.16 does it: the
+// request's userID (not checked against the caller) decides which
+// conversations are visible; a chat conversation needs a conversation
+// record, an n_ stream does not. The lowest visible seq is 0, as in a
+// conversation OpenIM never cleared, so a window from 0 that fits in num
+// returns a placeholder for seq 0.
 func (c *conn) pullByRange(data []byte) (proto.Message, *CodeError) {
 	var in sdkws.PullMessageBySeqsReq
 	if cerr := decodeReq(data, &in); cerr != nil {
@@ -113,17 +126,23 @@ func (c *conn) pullByRange(data []byte) (proto.Message, *CodeError) {
 	st := c.s.st
 	out := &sdkws.PullMessageBySeqsResp{Msgs: map[string]*sdkws.PullMsgs{}, NotificationMsgs: map[string]*sdkws.PullMsgs{}}
 	for _, r := range in.SeqRanges {
-		cv := st.convs[r.ConversationID]
-		if cv == nil || !st.canSee(c.userID, r.ConversationID) || cv.maxSeq() == 0 {
-			continue
-		}
-		notif := strings.HasPrefix(r.ConversationID, "n_")
-		begin, end := max(r.Begin, 1), min(r.End, cv.maxSeq())
-		if end < begin {
-			continue
-		}
-		if !notif && end-begin+1 > r.Num {
-			begin = end - r.Num + 1
+		id := r.ConversationID
+		cv := st.convs[id]
+		maxSeq := st.maxSeq(id)
+		notif := strings.HasPrefix(id, "n_")
+		var begin, end int64
+		if notif {
+			// Every seq of [begin, end] is looked up; num is ignored and
+			// seqs <= 0 are dropped.
+			begin, end = max(r.Begin, 1), min(r.End, maxSeq)
+		} else {
+			if !st.hasRecord(in.UserID, id) || r.End < 0 || r.Num <= 0 {
+				continue
+			}
+			begin, end = max(r.Begin, 0), min(r.End, maxSeq)
+			if end >= begin && end-begin+1 > r.Num {
+				begin = end - r.Num + 1
+			}
 		}
 		if end < begin {
 			continue
@@ -133,27 +152,32 @@ func (c *conn) pullByRange(data []byte) (proto.Message, *CodeError) {
 			pm.Msgs = append(pm.Msgs, msgOrPlaceholder(cv, seq))
 		}
 		if in.Order == sdkws.PullOrder_PullOrderDesc {
-			pm.IsEnd = r.Begin <= 1
+			pm.IsEnd = r.Begin <= 0
 		} else {
-			pm.IsEnd = cv.maxSeq() <= r.End
+			pm.IsEnd = maxSeq <= r.End
 		}
 		if notif {
-			out.NotificationMsgs[r.ConversationID] = pm
+			out.NotificationMsgs[id] = pm
 		} else {
-			out.Msgs[r.ConversationID] = pm
+			out.Msgs[id] = pm
 		}
 	}
 	return out, nil
 }
 
 func msgOrPlaceholder(cv *conv, seq int64) *sdkws.MsgData {
-	if m := cv.get(seq); m != nil {
-		return m
+	if cv != nil {
+		if m := cv.get(seq); m != nil {
+			return m
+		}
 	}
 	return &sdkws.MsgData{Seq: seq, Status: int32(content.StatusDeleted)}
 }
 
-// pullBySeqs is 1005.
+// pullBySeqs is 1005 as OpenIM does it: every requested conversation gets
+// an entry; seqs <= 0 are dropped, seqs above the max seq are dropped and
+// (ascending order) set isEnd with endSeq = the max seq; the rest come back
+// in the requested order, placeholders for deleted ones.
 func (c *conn) pullBySeqs(data []byte) (proto.Message, *CodeError) {
 	var in msg.GetSeqMessageReq
 	if cerr := decodeReq(data, &in); cerr != nil {
@@ -162,73 +186,73 @@ func (c *conn) pullBySeqs(data []byte) (proto.Message, *CodeError) {
 	st := c.s.st
 	out := &msg.GetSeqMessageResp{Msgs: map[string]*sdkws.PullMsgs{}, NotificationMsgs: map[string]*sdkws.PullMsgs{}}
 	for _, cs := range in.Conversations {
-		cv := st.convs[cs.ConversationID]
-		if cv == nil || !st.canSee(c.userID, cs.ConversationID) {
-			continue
+		id := cs.ConversationID
+		cv := st.convs[id]
+		maxSeq := st.maxSeq(id)
+		target := out.Msgs
+		if strings.HasPrefix(id, "n_") {
+			target = out.NotificationMsgs
 		}
-		seqs := append([]int64(nil), cs.Seqs...)
-		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
-		pm := &sdkws.PullMsgs{}
-		maxSeq := cv.maxSeq()
-		for _, seq := range seqs {
+		pm := target[id]
+		if pm == nil {
+			pm = &sdkws.PullMsgs{}
+			target[id] = pm
+		}
+		var isEnd bool
+		var endSeq int64
+		for _, seq := range cs.Seqs {
 			switch {
-			case seq > maxSeq:
-				if in.Order != sdkws.PullOrder_PullOrderDesc {
-					pm.IsEnd, pm.EndSeq = true, maxSeq
-				}
-			case seq < 1:
-				if in.Order == sdkws.PullOrder_PullOrderDesc {
-					pm.IsEnd, pm.EndSeq = true, 1
-				}
-			default:
+			case seq <= 0:
+			case seq <= maxSeq:
 				pm.Msgs = append(pm.Msgs, msgOrPlaceholder(cv, seq))
+			case in.Order == sdkws.PullOrder_PullOrderAsc:
+				isEnd, endSeq = true, maxSeq
 			}
 		}
-		if len(pm.Msgs) == 0 && !pm.IsEnd {
-			continue
-		}
-		if strings.HasPrefix(cs.ConversationID, "n_") {
-			out.NotificationMsgs[cs.ConversationID] = pm
-		} else {
-			out.Msgs[cs.ConversationID] = pm
-		}
+		pm.IsEnd, pm.EndSeq = isEnd, endSeq
 	}
 	return out, nil
 }
 
-// convMaxReadSeq is 1006.
+// convMaxReadSeq is 1006: for the given conversations, or else the user's
+// conversation records, the max seq (0 if none), the user's has-read seq
+// and the time of the newest message. As in OpenIM patch.16, userID must
+// be set but is not checked against the caller.
 func (c *conn) convMaxReadSeq(data []byte) (proto.Message, *CodeError) {
 	var in msg.GetConversationsHasReadAndMaxSeqReq
 	if cerr := decodeReq(data, &in); cerr != nil {
 		return nil, cerr
 	}
+	return c.s.hasReadAndMaxSeqLocked(&in)
+}
+
+func (s *Server) hasReadAndMaxSeqLocked(in *msg.GetConversationsHasReadAndMaxSeqReq) (*msg.GetConversationsHasReadAndMaxSeqResp, *CodeError) {
 	if in.UserID == "" {
 		return nil, codeErr(CodeArgs, "userID is empty")
 	}
-	if in.UserID != c.userID {
-		return nil, codeErr(CodeNoPermission, "userID is not the caller")
-	}
-	st := c.s.st
+	st := s.st
 	ids := in.ConversationIDs
 	if len(ids) == 0 {
-		ids = st.userConvIDs(c.userID)
+		ids = st.records(in.UserID)
 	}
 	out := &msg.GetConversationsHasReadAndMaxSeqResp{Seqs: map[string]*msg.Seqs{}}
 	for _, id := range ids {
-		cv := st.convs[id]
-		if cv == nil || !st.canSee(c.userID, id) {
-			continue
-		}
-		sq := &msg.Seqs{MaxSeq: cv.maxSeq()}
-		if m := cv.get(cv.maxSeq()); m != nil {
-			sq.MaxSeqTime = m.SendTime
+		sq := &msg.Seqs{MaxSeq: st.maxSeq(id), HasReadSeq: st.hasRead[in.UserID][id]}
+		if cv := st.convs[id]; cv != nil {
+			for seq := cv.maxSeq(); seq >= 1; seq-- {
+				if m := cv.get(seq); m != nil {
+					sq.MaxSeqTime = m.SendTime
+					break
+				}
+			}
 		}
 		out.Seqs[id] = sq
 	}
 	return out, nil
 }
 
-// lastMessages is 1007.
+// lastMessages is 1007: the newest stored message of each conversation
+// that has one.
 func (c *conn) lastMessages(data []byte) (proto.Message, *CodeError) {
 	var in msg.GetLastMessageReq
 	if cerr := decodeReq(data, &in); cerr != nil {
@@ -238,7 +262,7 @@ func (c *conn) lastMessages(data []byte) (proto.Message, *CodeError) {
 	out := &msg.GetLastMessageResp{Msgs: map[string]*sdkws.MsgData{}}
 	for _, id := range in.ConversationIDs {
 		cv := st.convs[id]
-		if cv == nil || !st.canSee(c.userID, id) {
+		if cv == nil {
 			continue
 		}
 		for seq := cv.maxSeq(); seq >= 1; seq-- {

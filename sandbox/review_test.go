@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/pb/msg"
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
 	"github.com/openimbot/openimbot/sandbox"
 )
@@ -122,5 +124,153 @@ func TestReviewStatusOnlySendingBecomesSent(t *testing.T) {
 	}
 	if _, md := onlyPush(t, b.next()); md.Status != 0 || md.MsgFrom != 200 {
 		t.Fatalf("HTTP send_msg pushed %+v", md)
+	}
+}
+
+// 1002 as OpenIM patch.16: the lowest visible seq is 0, so a window from 0
+// that fits in num includes a {seq:0, status:4} placeholder; n_ streams
+// ignore num and drop seq 0; the request's userID decides which chat
+// conversations are visible (a conversation record is needed).
+func TestReviewRangePullFromZeroAndUserID(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	for i := 0; i < 3; i++ {
+		if _, err := s.SendText("alice", "bob", "m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := s.Inject(content.Message{SendID: "alice", RecvID: "bob", ContentType: 1201, Content: []byte(`{"detail":"{}"}`),
+			Options: map[string]bool{"isNotNotification": false}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := login(t, s, "bob", rawOpts{})
+	pr := pull(t, b, sdkws.PullOrder_PullOrderAsc, &sdkws.SeqRange{ConversationID: "si_alice_bob", Begin: 0, End: 3, Num: 10},
+		&sdkws.SeqRange{ConversationID: "n_alice_bob", Begin: 0, End: 3, Num: 1})
+	if got := seqsOf(pr.Msgs["si_alice_bob"]); !eqSeqs(got, []int64{0, 1, 2, 3}) || pr.Msgs["si_alice_bob"].Msgs[0].Status != 4 ||
+		!pr.Msgs["si_alice_bob"].IsEnd {
+		t.Fatalf("si from 0: %v", pr.Msgs["si_alice_bob"])
+	}
+	if got := seqsOf(pr.NotificationMsgs["n_alice_bob"]); !eqSeqs(got, []int64{1, 2, 3}) {
+		t.Fatalf("n_ from 0 with num 1: %v", got)
+	}
+	// The SDK's login pull: begin 0, end maxSeq, num 1 returns the newest.
+	pr = pull(t, b, sdkws.PullOrder_PullOrderAsc, &sdkws.SeqRange{ConversationID: "si_alice_bob", End: 3, Num: 1})
+	if got := seqsOf(pr.Msgs["si_alice_bob"]); !eqSeqs(got, []int64{3}) {
+		t.Fatalf("newest: %v", got)
+	}
+	// A userID without a record for the conversation sees nothing of it,
+	// an empty userID neither; n_ streams need no record.
+	for _, uid := range []string{"", "carol"} {
+		var out sdkws.PullMessageBySeqsResp
+		r := b.call(1002, &sdkws.PullMessageBySeqsReq{UserID: uid, SeqRanges: []*sdkws.SeqRange{
+			{ConversationID: "si_alice_bob", Begin: 1, End: 3, Num: 3}, {ConversationID: "n_alice_bob", Begin: 1, End: 3}}}, &out)
+		if r.ErrCode != 0 || len(out.Msgs) != 0 || len(out.NotificationMsgs["n_alice_bob"].GetMsgs()) != 3 {
+			t.Fatalf("userID %q: err %d msgs %v notif %v", uid, r.ErrCode, out.Msgs, out.NotificationMsgs)
+		}
+	}
+}
+
+// 1001 lists conversation records, their n_ twins and n_<uid>_<uid>, but
+// not an n_ stream whose chat conversation the user has no record for;
+// the admin may ask for any user.
+func TestReviewNewestSeqRecords(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	notif := func(from, to string) {
+		t.Helper()
+		if _, err := s.Inject(content.Message{SendID: from, RecvID: to, ContentType: 1201, Content: []byte(`{"detail":"{}"}`),
+			Options: map[string]bool{"isNotNotification": false}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notif("carol", "bob") // n_bob_carol, no si_ record
+	notif("bob", "bob")   // n_bob_bob, the user's own stream
+	s.SendText("alice", "bob", "hi")
+	notif("alice", "bob") // n_alice_bob, twin of a record
+	if err := s.CreateGroup("g1", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	s.SendGroupText("alice", "g1", "x")
+	if _, err := s.Inject(content.Message{SendID: "alice", GroupID: "g1", SessionType: content.GroupChat, ContentType: 1501,
+		Content: []byte(`{"detail":"{}"}`), Options: map[string]bool{"isNotNotification": false}}); err != nil {
+		t.Fatal(err)
+	}
+	b := login(t, s, "bob", rawOpts{})
+	var resp sdkws.GetMaxSeqResp
+	if r := b.call(1001, &sdkws.GetMaxSeqReq{UserID: "bob"}, &resp); r.ErrCode != 0 {
+		t.Fatal(r.ErrCode)
+	}
+	want := map[string]int64{"si_alice_bob": 1, "n_alice_bob": 1, "n_bob_bob": 1, "sg_g1": 1, "n_g1": 1}
+	if len(resp.MaxSeqs) != len(want) {
+		t.Fatalf("maxSeqs %v, want %v", resp.MaxSeqs, want)
+	}
+	for k, v := range want {
+		if resp.MaxSeqs[k] != v {
+			t.Fatalf("maxSeqs %v, want %v", resp.MaxSeqs, want)
+		}
+	}
+	admin, err := s.AdminToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := dialRaw(t, s, "imAdmin", admin, rawOpts{platform: 10})
+	resp.Reset()
+	if r := ad.call(1001, &sdkws.GetMaxSeqReq{UserID: "bob"}, &resp); r.ErrCode != 0 || len(resp.MaxSeqs) != len(want) {
+		t.Fatalf("admin for bob: %d %v", r.ErrCode, resp.MaxSeqs)
+	}
+	if r := b.call(1001, &sdkws.GetMaxSeqReq{UserID: "alice"}, nil); r.ErrCode != 1002 {
+		t.Fatalf("bob for alice: %d", r.ErrCode)
+	}
+}
+
+// 1005 answers every requested conversation, keeps the requested order,
+// drops seqs <= 0 without isEnd, and reports isEnd/endSeq (ascending) for
+// seqs above the max; 1006 lists the user's records (not n_ streams) with
+// the has-read seq OpenIM keeps for senders.
+func TestReviewSeqListAndHasRead(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	for i := 0; i < 3; i++ {
+		s.SendText("alice", "bob", "m")
+	}
+	if _, err := s.Inject(content.Message{SendID: "alice", RecvID: "bob", ContentType: 1201, Content: []byte(`{"detail":"{}"}`),
+		Options: map[string]bool{"isNotNotification": false}}); err != nil {
+		t.Fatal(err)
+	}
+	b := login(t, s, "bob", rawOpts{})
+	var out msg.GetSeqMessageResp
+	r := b.call(1005, &msg.GetSeqMessageReq{UserID: "bob", Conversations: []*msg.ConversationSeqs{
+		{ConversationID: "si_alice_bob", Seqs: []int64{3, 0, 1, 9}},
+		{ConversationID: "si_bob_carol", Seqs: []int64{1}},
+	}}, &out)
+	if r.ErrCode != 0 {
+		t.Fatal(r.ErrCode)
+	}
+	pm := out.Msgs["si_alice_bob"]
+	if got := seqsOf(pm); !eqSeqs(got, []int64{3, 1}) || !pm.IsEnd || pm.EndSeq != 3 {
+		t.Fatalf("si_alice_bob: %v", pm)
+	}
+	if pm, ok := out.Msgs["si_bob_carol"]; !ok || len(pm.Msgs) != 0 || !pm.IsEnd || pm.EndSeq != 0 {
+		t.Fatalf("empty conversation: %v %v", pm, ok)
+	}
+	out.Reset()
+	b.call(1005, &msg.GetSeqMessageReq{UserID: "bob", Order: sdkws.PullOrder_PullOrderDesc, Conversations: []*msg.ConversationSeqs{
+		{ConversationID: "si_alice_bob", Seqs: []int64{0, 2, 9}}}}, &out)
+	if pm := out.Msgs["si_alice_bob"]; !eqSeqs(seqsOf(pm), []int64{2}) || pm.IsEnd || pm.EndSeq != 0 {
+		t.Fatalf("desc: %v", pm)
+	}
+
+	a := login(t, s, "alice", rawOpts{})
+	var hr msg.GetConversationsHasReadAndMaxSeqResp
+	if r := a.call(1006, &msg.GetConversationsHasReadAndMaxSeqReq{UserID: "alice"}, &hr); r.ErrCode != 0 {
+		t.Fatal(r.ErrCode)
+	}
+	if len(hr.Seqs) != 1 || hr.Seqs["si_alice_bob"].GetMaxSeq() != 3 || hr.Seqs["si_alice_bob"].GetHasReadSeq() != 3 ||
+		hr.Seqs["si_alice_bob"].GetMaxSeqTime() == 0 {
+		t.Fatalf("alice: %v", hr.Seqs)
+	}
+	hr.Reset()
+	b.call(1006, &msg.GetConversationsHasReadAndMaxSeqReq{UserID: "bob"}, &hr)
+	if len(hr.Seqs) != 1 || hr.Seqs["si_alice_bob"].GetMaxSeq() != 3 || hr.Seqs["si_alice_bob"].GetHasReadSeq() != 0 {
+		t.Fatalf("bob: %v", hr.Seqs)
 	}
 }

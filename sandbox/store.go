@@ -63,13 +63,14 @@ func (c *conv) get(seq int64) *sdkws.MsgData {
 
 // record is one line of the store file.
 type record struct {
-	K     string    `json:"k"` // user, group, msg, del, token
+	K     string    `json:"k"` // user, group, msg, del, token, read
 	User  *userRec  `json:"user,omitempty"`
 	Group *groupRec `json:"group,omitempty"`
 	Token *tokenRec `json:"token,omitempty"`
 	Conv  string    `json:"conv,omitempty"`
 	Seq   int64     `json:"seq,omitempty"`
 	Msg   []byte    `json:"msg,omitempty"` // protobuf MsgData
+	User2 string    `json:"uid,omitempty"` // read: the user whose has-read seq is Seq
 }
 
 // store is the sandbox's data: users, groups, tokens, conversations. It is
@@ -80,7 +81,8 @@ type store struct {
 	userGroups map[string]map[string]struct{}
 	tokens     map[string]*tokenRec
 	convs      map[string]*conv
-	userConvs  map[string]map[string]struct{} // single and notification chats per user
+	userConvs  map[string]map[string]struct{} // conversation records of single and notification chats per user
+	hasRead    map[string]map[string]int64    // user -> conversation -> has-read seq
 
 	path string
 	f    *os.File
@@ -95,6 +97,7 @@ func newStore() *store {
 		tokens:     map[string]*tokenRec{},
 		convs:      map[string]*conv{},
 		userConvs:  map[string]map[string]struct{}{},
+		hasRead:    map[string]map[string]int64{},
 	}
 }
 
@@ -196,6 +199,11 @@ func (s *store) apply(rec *record) error {
 		}
 		c.msgs = append(c.msgs, &m)
 		s.index(rec.Conv, &m)
+	case "read":
+		if rec.Conv == "" || rec.User2 == "" {
+			return errors.New("read record without conversation or user")
+		}
+		s.setRead(rec.User2, rec.Conv, rec.Seq)
 	case "del":
 		if c := s.convs[rec.Conv]; c != nil && rec.Seq >= 1 && rec.Seq <= c.maxSeq() {
 			c.msgs[rec.Seq-1] = nil
@@ -257,14 +265,35 @@ func (s *store) conv(id string) *conv {
 	return c
 }
 
-// index records which users take part in a single or notification chat.
+// index keeps what OpenIM derives from a stored message: the conversation
+// records (created for both users of a single chat and for the receiver of
+// a notification chat by their first chat message; group records exist for
+// every member, see records) and the sender's has-read seq, which OpenIM
+// moves to the seq of every chat message the user sends. Notification
+// streams (n_) create neither.
 func (s *store) index(convID string, m *sdkws.MsgData) {
-	if m.GroupID != "" && (m.SessionType == 2 || m.SessionType == 3) {
+	if strings.HasPrefix(convID, "n_") {
 		return
 	}
-	addSet(s.userConvs, m.SendID, convID)
-	if m.RecvID != "" {
+	s.setRead(m.SendID, convID, m.Seq)
+	switch m.SessionType {
+	case 1:
+		addSet(s.userConvs, m.SendID, convID)
 		addSet(s.userConvs, m.RecvID, convID)
+	case 4:
+		addSet(s.userConvs, m.RecvID, convID)
+	}
+}
+
+// setRead raises user's has-read seq in convID to seq.
+func (s *store) setRead(user, convID string, seq int64) {
+	m := s.hasRead[user]
+	if m == nil {
+		m = map[string]int64{}
+		s.hasRead[user] = m
+	}
+	if seq > m[convID] {
+		m[convID] = seq
 	}
 }
 
@@ -287,36 +316,49 @@ func (s *store) addMsg(convID string, m *sdkws.MsgData) error {
 	return nil
 }
 
-// userConvIDs returns every conversation user takes part in, sorted.
-func (s *store) userConvIDs(user string) []string {
+// records returns the conversations user has a conversation record for,
+// sorted: single and notification chats from index, and sg_<group> for
+// every group user is a member of (OpenIM creates those records when the
+// group is created or joined).
+func (s *store) records(user string) []string {
 	var ids []string
 	for id := range s.userConvs[user] {
 		ids = append(ids, id)
 	}
 	for g := range s.userGroups[user] {
-		for _, id := range []string{"sg_" + g, "n_" + g} {
-			if _, ok := s.convs[id]; ok {
-				ids = append(ids, id)
-			}
-		}
+		ids = append(ids, "sg_"+g)
 	}
 	sort.Strings(ids)
 	return ids
 }
 
-// canSee reports whether user takes part in conversation id.
-func (s *store) canSee(user, id string) bool {
+// hasRecord reports whether user has a conversation record for id.
+func (s *store) hasRecord(user, id string) bool {
 	if _, ok := s.userConvs[user][id]; ok {
 		return true
 	}
-	for _, p := range []string{"sg_", "n_"} {
-		if g, ok := strings.CutPrefix(id, p); ok {
-			if _, ok := s.userGroups[user][g]; ok {
-				return true
-			}
-		}
+	if g, ok := strings.CutPrefix(id, "sg_"); ok {
+		_, ok := s.userGroups[user][g]
+		return ok
 	}
 	return false
+}
+
+// maxSeq returns the max seq of conversation id, 0 if it has none.
+func (s *store) maxSeq(id string) int64 {
+	if c := s.convs[id]; c != nil {
+		return c.maxSeq()
+	}
+	return 0
+}
+
+// notificationTwin returns the n_ stream of a conversation ID as OpenIM
+// computes it: the part before the first "_" replaced by "n".
+func notificationTwin(id string) string {
+	if _, rest, ok := strings.Cut(id, "_"); ok {
+		return "n_" + rest
+	}
+	return ""
 }
 
 func addSet(m map[string]map[string]struct{}, k, v string) {
