@@ -251,11 +251,45 @@ func (a *API) SendMsg(ctx context.Context, adminToken string, m AdminSend) (Send
 	return SendResult{ServerMsgID: out.ServerMsgID, ClientMsgID: out.ClientMsgID, SendTime: out.SendTime}, nil
 }
 
+// Bounds of the profile lookup SendMsg does: it waits at most
+// profileSendTimeout for the API, and after a failed lookup sends without
+// a nickname for profileRetryAfter before trying again.
+const (
+	profileSendTimeout = 2 * time.Second
+	profileRetryAfter  = 30 * time.Second
+)
+
 // profileCache keeps the client's own profile for Config.ProfileTTL.
 type profileCache struct {
-	mu      sync.Mutex
-	info    UserInfo
-	fetched time.Time
+	mu       sync.Mutex
+	info     UserInfo
+	fetched  time.Time
+	failedAt time.Time // last failed lookup
+}
+
+// profileForSend returns the cached self profile for SendMsg, fetching it
+// within profileSendTimeout; it reports false when the profile is not
+// available (then the message goes out without a nickname). Concurrent
+// callers wait for one lookup; after a failure they return at once.
+func (c *Client) profileForSend(ctx context.Context) (UserInfo, bool) {
+	p := &c.profile
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.fetched.IsZero() && time.Since(p.fetched) < c.cfg.ProfileTTL {
+		return p.info, true
+	}
+	if !p.failedAt.IsZero() && time.Since(p.failedAt) < profileRetryAfter {
+		return UserInfo{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, profileSendTimeout)
+	defer cancel()
+	info, err := c.fetchProfileLocked(ctx)
+	if err != nil {
+		p.failedAt = time.Now()
+		c.log.Warn("self profile unavailable; sending without nickname", "err", err)
+		return UserInfo{}, false
+	}
+	return info, true
 }
 
 // SelfProfile returns the client's own user info from Config.API, cached
@@ -270,6 +304,13 @@ func (c *Client) SelfProfile(ctx context.Context) (UserInfo, error) {
 	if !p.fetched.IsZero() && time.Since(p.fetched) < c.cfg.ProfileTTL {
 		return p.info, nil
 	}
+	return c.fetchProfileLocked(ctx)
+}
+
+// fetchProfileLocked fetches the profile into the cache; c.profile.mu is
+// held.
+func (c *Client) fetchProfileLocked(ctx context.Context) (UserInfo, error) {
+	p := &c.profile
 	users, err := c.cfg.API.GetUsersInfo(ctx, c.cfg.Token, c.cfg.UserID)
 	if err != nil {
 		return UserInfo{}, err
@@ -278,6 +319,7 @@ func (c *Client) SelfProfile(ctx context.Context) (UserInfo, error) {
 		if u.UserID == c.cfg.UserID {
 			p.info = u
 			p.fetched = time.Now()
+			p.failedAt = time.Time{}
 			return u, nil
 		}
 	}

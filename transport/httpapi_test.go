@@ -227,3 +227,53 @@ func TestAPISendMsgBodyKeys(t *testing.T) {
 		t.Errorf("a bad content was sent: %v", got)
 	}
 }
+
+// An HTTP API that does not answer never costs a send its deadline: the
+// profile lookup for senderNickname is bounded, a failure is remembered for
+// a while, and the message goes out without a nickname.
+func TestSendMsgWithUnresponsiveAPI(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	api, _ := NewAPI(srv.URL)
+	gw := newFakeGW(t)
+	cfg := testConfig(gw)
+	cfg.API = api
+	r := start(t, cfg)
+	gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	gw.handle(func(fc *fakeConn, req *fakeReq) {
+		var md sdkws.MsgData
+		if err := proto.Unmarshal(req.Data, &md); err != nil || md.GetSenderNickname() != "" {
+			t.Errorf("MsgData %v %v", &md, err)
+		}
+		fc.reply(t, req, 0, &sdkws.UserSendMsgResp{ServerMsgID: "s"})
+	})
+	// Concurrent sends share the one bounded lookup.
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := r.c.SendMsg(ctxT(t, 5*time.Second), &content.Message{RecvID: "alice", Elem: &content.Text{Content: "x"}})
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("send: %v", err)
+		}
+	}
+	if _, err := r.c.SendMsg(ctxT(t, 5*time.Second), &content.Message{RecvID: "alice", Elem: &content.Text{Content: "x"}}); err != nil {
+		t.Fatalf("send after the failed lookup: %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d profile lookups, want 1 (the failure is remembered)", n)
+	}
+}

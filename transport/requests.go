@@ -354,7 +354,9 @@ func atUserIDs(m *content.Message) []string {
 // 3 with a GroupID, when zero), ContentType from Elem (when zero), Content
 // from Elem (when empty, with content.Encode), AtUserIDList from the
 // mentions of a 106 message (when empty), and SenderNickname/SenderFaceURL
-// from the profile cache (when empty and Config.API is set). On success it
+// from the profile cache (when empty and Config.API is set; the lookup
+// waits at most 2 s, and after a failed one messages go out without a
+// nickname for 30 s before the next try). On success it
 // sets m.ServerMsgID, m.SendTime and m.Status (2) from the reply. The seq is
 // not known until the server's echo push. Frames over 51200 bytes (after
 // compression, so with CompressGzip a larger but compressible message
@@ -364,11 +366,9 @@ func (c *Client) SendMsg(ctx context.Context, m *content.Message) (SendResult, e
 		return SendResult{}, errors.New("transport: SendMsg: nil message")
 	}
 	if c.cfg.API != nil && m.SenderNickname == "" && m.SenderFaceURL == "" {
-		if p, err := c.SelfProfile(ctx); err == nil {
+		if p, ok := c.profileForSend(ctx); ok {
 			m.SenderNickname = p.Nickname
 			m.SenderFaceURL = p.FaceURL
-		} else {
-			c.log.Warn("self profile unavailable; sending without nickname", "err", err)
 		}
 	}
 	payload, err := c.prepareSend(m, nil)
