@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/openimbot/openimbot/content"
@@ -40,7 +41,7 @@ func apiRoutes() map[string]apiRoute {
 		"/auth/force_logout":    {adminOnly: true, h: apiForceLogout},
 		"/user/user_register":   {adminOnly: true, h: apiUserRegister},
 		"/user/get_users_info":  {h: apiGetUsersInfo},
-		"/msg/send_msg":         {adminOnly: true, h: apiSendMsg},
+		"/msg/send_msg":         {h: apiSendMsg}, // checks the admin after binding the body
 		"/group/create_group":   {h: apiCreateGroup},
 		"/msg/get_server_time": {h: func(*Server, apiCaller, []byte) (any, *CodeError) {
 			return map[string]int64{"serverTime": time.Now().UnixMilli()}, nil
@@ -189,7 +190,7 @@ func apiGetAdminToken(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
 		return nil, codeErr(CodeNoPermission, "secret invalid")
 	}
 	if in.UserID != s.cfg.AdminUserID {
-		return nil, codeErr(CodeArgs, "userID is not an admin user ID")
+		return nil, codeErr(CodeArgs, "userID is error., userID="+in.UserID+", adminUserID=["+s.cfg.AdminUserID+"]")
 	}
 	tok, err := s.AdminToken()
 	if err != nil {
@@ -273,7 +274,7 @@ func apiUserRegister(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
 		}
 	}
 	for _, u := range in.Users {
-		if err := s.registerLocked(userRec{UserID: u.UserID, Nickname: u.Nickname, FaceURL: u.FaceURL, Ex: u.Ex}); err != nil {
+		if err := s.registerLocked(userRec{UserID: u.UserID, Nickname: u.Nickname, FaceURL: u.FaceURL, Ex: u.Ex, AppMangerLevel: u.AppMangerLevel}); err != nil {
 			return nil, asCodeErr(err)
 		}
 	}
@@ -281,7 +282,7 @@ func apiUserRegister(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
 }
 
 func userInfo(u *userRec) apiUser {
-	return apiUser{UserID: u.UserID, Nickname: u.Nickname, FaceURL: u.FaceURL, Ex: u.Ex, CreateTime: u.CreateTime}
+	return apiUser{UserID: u.UserID, Nickname: u.Nickname, FaceURL: u.FaceURL, Ex: u.Ex, CreateTime: u.CreateTime, AppMangerLevel: u.AppMangerLevel}
 }
 
 func apiGetUsersInfo(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
@@ -314,7 +315,72 @@ func apiGetSelfUserInfo(s *Server, who apiCaller, body []byte) (any, *CodeError)
 	return map[string]any{"user": userInfo(u)}, nil
 }
 
-func apiSendMsg(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+// sendMsgRequired lists, per content type /msg/send_msg accepts in OpenIM
+// patch.16, the element fields its validator requires (non-zero), as paths
+// into the content object. Other content types fail with 1001.
+var sendMsgRequired = map[content.ContentType][]string{
+	content.TypeText: {"content"},
+	content.TypePicture: {
+		"sourcePicture.type", "sourcePicture.width", "sourcePicture.height", "sourcePicture.url",
+		"bigPicture.type", "bigPicture.width", "bigPicture.height", "bigPicture.url",
+		"snapshotPicture.type", "snapshotPicture.width", "snapshotPicture.height", "snapshotPicture.url"},
+	content.TypeSound:          {"sourceUrl", "duration"},
+	content.TypeVideo:          {"videoUrl", "videoType", "videoSize", "duration", "snapshotUrl", "snapshotWidth", "snapshotHeight"},
+	content.TypeFile:           {"sourceUrl", "fileName", "fileSize"},
+	content.TypeAtText:         {"atUserList"},
+	content.TypeCustom:         {"data"},
+	content.TypeOANotification: {"notificationName", "notificationType", "text"},
+}
+
+// lookupFold finds a path in a decoded JSON object, keys matched without
+// regard to case (as OpenIM's mapstructure decoding does).
+func lookupFold(obj map[string]any, path string) (any, bool) {
+	var cur any = obj
+	for _, key := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		found := false
+		for k, v := range m {
+			if strings.EqualFold(k, key) {
+				cur, found = v, true
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// isZeroJSON reports whether v is what a Go validator's "required" rejects.
+func isZeroJSON(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case float64:
+		return x == 0
+	case bool:
+		return !x
+	}
+	return false
+}
+
+// apiSendMsg is /msg/send_msg as OpenIM patch.16 does it: the body is
+// bound first (1001: sendID, recvID, contentType, sessionType and a JSON
+// object content are required; recvID even for groups, because of how the
+// server's binding tag is written), then the caller must be the admin
+// (1002), then the content type must be one the API supports (1001) and its
+// element must pass the validator (500, as OpenIM reports validator
+// errors). The content is re-encoded from the decoded object; 1400 goes to
+// sessionType 4 wrapped in {"detail":...} and needs an app admin or
+// notification account as sender. The message has msgFrom 200, status 0
+// and a server-made clientMsgID.
+func apiSendMsg(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 	var in struct {
 		SendID           string          `json:"sendID"`
 		RecvID           string          `json:"recvID"`
@@ -322,88 +388,107 @@ func apiSendMsg(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
 		SenderNickname   string          `json:"senderNickname"`
 		SenderFaceURL    string          `json:"senderFaceURL"`
 		SenderPlatformID int32           `json:"senderPlatformID"`
-		Content          json.RawMessage `json:"content"`
+		Content          map[string]any  `json:"content"`
 		ContentType      int32           `json:"contentType"`
 		SessionType      int32           `json:"sessionType"`
 		IsOnlineOnly     bool            `json:"isOnlineOnly"`
 		NotOfflinePush   bool            `json:"notOfflinePush"`
 		SendTime         int64           `json:"sendTime"`
-		OfflinePushInfo  *struct {
-			Title, Desc, Ex, IOSPushSound string
-			IOSBadgeCount                 bool
-		} `json:"offlinePushInfo"`
-		Ex string `json:"ex"`
+		OfflinePushInfo  *offlinePushDTO `json:"offlinePushInfo"`
+		Ex               string          `json:"ex"`
 	}
 	if cerr := decodeJSON(body, &in); cerr != nil {
 		return nil, cerr
 	}
-	var obj map[string]any
-	if len(in.Content) == 0 || json.Unmarshal(in.Content, &obj) != nil || obj == nil {
-		return nil, codeErr(CodeArgs, "content must be a JSON object")
+	missing := func(field, tag string) *CodeError {
+		return codeErr(CodeArgs, "Key: 'SendMsgReq."+field+"' Error:Field validation for '"+field+"' failed on the '"+tag+"' tag")
 	}
-	switch content.ContentType(in.ContentType) {
-	case content.TypeText, content.TypeMarkdown:
-		if _, ok := obj["content"]; !ok {
-			if _, ok := obj["Content"]; !ok {
-				return nil, codeErr(CodeArgs, "content.content is required")
-			}
-		}
-	case content.TypeAtText:
-		if _, ok := obj["atUserList"]; !ok {
-			return nil, codeErr(CodeArgs, "content.atUserList is required")
-		}
-	case content.TypeCustom:
-		if _, ok := obj["data"]; !ok {
-			return nil, codeErr(CodeArgs, "content.data is required")
+	switch {
+	case in.RecvID == "":
+		return nil, missing("RecvID", "required_if")
+	case in.SendID == "":
+		return nil, missing("SendID", "required")
+	case in.Content == nil:
+		return nil, missing("Content", "required")
+	case in.ContentType == 0:
+		return nil, missing("ContentType", "required")
+	case in.SessionType == 0:
+		return nil, missing("SessionType", "required")
+	}
+	if who.userID != s.cfg.AdminUserID {
+		return nil, codeErr(CodeNoPermission, "only app manager can send message")
+	}
+	ct := content.ContentType(in.ContentType)
+	required, ok := sendMsgRequired[ct]
+	if !ok {
+		return nil, codeErr(CodeArgs, "")
+	}
+	if ct == content.TypeOANotification {
+		in.SessionType = int32(content.NotificationChat)
+		s.mu.Lock()
+		u := s.st.users[in.SendID]
+		s.mu.Unlock()
+		switch {
+		case in.SendID == s.cfg.AdminUserID:
+		case u == nil:
+			return nil, codeErr(CodeUserIDNotFound, "")
+		case u.AppMangerLevel != appAdmin && u.AppMangerLevel < appNotificationAdmin:
+			return nil, codeErr(CodeNoPermission, "notification messages cannot be sent for this ID")
 		}
 	}
-	switch in.SessionType {
-	case 1, 4:
-		if in.RecvID == "" {
-			return nil, codeErr(CodeArgs, "recvID is empty")
+	for _, path := range required {
+		if v, ok := lookupFold(in.Content, path); !ok || isZeroJSON(v) {
+			return nil, codeErr(CodeServerInternal, "Key: '"+path+"' Error:Field validation for '"+path+"' failed on the 'required' tag")
 		}
-	case 2, 3:
-		if in.GroupID == "" {
-			return nil, codeErr(CodeArgs, "groupID is empty")
-		}
-		in.SessionType = 3
-	default:
-		return nil, codeErr(CodeArgs, "unknown sessionType "+strconv.Itoa(int(in.SessionType)))
+	}
+	raw, err := json.Marshal(in.Content)
+	if err != nil {
+		return nil, codeErr(CodeServerInternal, err.Error())
+	}
+	if ct == content.TypeOANotification {
+		raw, _ = json.Marshal(map[string]string{"detail": string(raw)})
 	}
 	md := &sdkws.MsgData{
 		SendID: in.SendID, RecvID: in.RecvID, GroupID: in.GroupID,
 		SenderNickname: in.SenderNickname, SenderFaceURL: in.SenderFaceURL, SenderPlatformID: in.SenderPlatformID,
-		SessionType: in.SessionType, ContentType: in.ContentType, Content: []byte(in.Content),
+		SessionType: in.SessionType, ContentType: in.ContentType, Content: raw,
 		MsgFrom: int32(content.FromSystem), SendTime: in.SendTime, CreateTime: time.Now().UnixMilli(),
-		ClientMsgID: newID(in.SendID), Ex: in.Ex,
+		ClientMsgID: newID(in.SendID), Ex: in.Ex, Options: map[string]bool{},
 	}
-	if md.SessionType == 3 {
-		md.RecvID = ""
-	}
-	if in.OfflinePushInfo != nil {
-		p := in.OfflinePushInfo
-		md.OfflinePushInfo = &sdkws.OfflinePushInfo{Title: p.Title, Desc: p.Desc, Ex: p.Ex, IOSPushSound: p.IOSPushSound, IOSBadgeCount: p.IOSBadgeCount}
+	if p := in.OfflinePushInfo; p != nil {
+		md.OfflinePushInfo = &sdkws.OfflinePushInfo{Title: p.Title, Desc: p.Desc, Ex: p.Ex, IOSPushSound: p.IOSPushSound,
+			IOSBadgeCount: p.IOSBadgeCount, SignalInfo: p.SignalInfo}
 	}
 	if in.IsOnlineOnly {
-		md.Options = map[string]bool{}
-		for _, k := range []string{"history", "persistent", "senderSync", "conversationUpdate", "senderConversationUpdate", "unreadCount", "offlinePush"} {
+		for _, k := range []string{"history", "persistent", "senderSync", "conversationUpdate"} {
 			md.Options[k] = false
 		}
-	} else if in.NotOfflinePush {
-		md.Options = map[string]bool{"offlinePush": false}
+	}
+	if in.NotOfflinePush {
+		md.Options["offlinePush"] = false
 	}
 	if cerr := validateMsg(md); cerr != nil {
 		return nil, cerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if md.SessionType == 3 && s.st.groups[md.GroupID] == nil {
+	if md.SessionType == int32(content.GroupChat) && s.st.groups[md.GroupID] == nil {
 		return nil, codeErr(CodeGroupIDNotFound, "group "+md.GroupID+" does not exist")
 	}
 	if _, err := s.acceptLocked(md, ""); err != nil {
 		return nil, asCodeErr(err)
 	}
 	return map[string]any{"serverMsgID": md.ServerMsgID, "clientMsgID": md.ClientMsgID, "sendTime": md.SendTime}, nil
+}
+
+// offlinePushDTO is sdkws.OfflinePushInfo with its JSON keys.
+type offlinePushDTO struct {
+	Title         string `json:"title"`
+	Desc          string `json:"desc"`
+	Ex            string `json:"ex"`
+	IOSPushSound  string `json:"iOSPushSound"`
+	IOSBadgeCount bool   `json:"iOSBadgeCount"`
+	SignalInfo    string `json:"signalInfo"`
 }
 
 func apiCreateGroup(s *Server, who apiCaller, body []byte) (any, *CodeError) {

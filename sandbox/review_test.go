@@ -274,3 +274,93 @@ func TestReviewSeqListAndHasRead(t *testing.T) {
 		t.Fatalf("bob: %v", hr.Seqs)
 	}
 }
+
+// /auth/get_user_token with OpenIM's codes: platform 10 and the admin user
+// 1002, an unknown user 1004, a notification account 1001.
+func TestReviewGetUserTokenCodes(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	admin, _ := s.AdminToken()
+	env := apiCall(t, s, "/user/user_register", admin, map[string]any{"users": []map[string]any{{"userID": "news", "nickname": "News", "appMangerLevel": 3}}})
+	if errCode(env) != 0 {
+		t.Fatal(env)
+	}
+	for _, tc := range []struct {
+		user     string
+		platform int
+		code     int
+	}{{"alice", 10, 1002}, {"imAdmin", 7, 1002}, {"ghost", 7, 1004}, {"news", 7, 1001}, {"alice", 7, 0}} {
+		env := apiCall(t, s, "/auth/get_user_token", admin, map[string]any{"userID": tc.user, "platformID": tc.platform})
+		if errCode(env) != tc.code {
+			t.Errorf("%s on %d: %v, want %d", tc.user, tc.platform, env, tc.code)
+		}
+	}
+	env = apiCall(t, s, "/user/get_users_info", admin, map[string]any{"userIDs": []string{"news"}})
+	if u := env["data"].(map[string]any)["usersInfo"].([]any)[0].(map[string]any); u["appMangerLevel"] != float64(3) {
+		t.Fatalf("%v", u)
+	}
+}
+
+// /msg/send_msg as OpenIM patch.16: recvID is required by the binding even
+// for groups, a non-admin gets 1002 after the body is bound, unsupported
+// content types 1001, element validation 500, and the content is
+// re-encoded from the decoded object; 1400 goes to a notification chat
+// wrapped in {"detail":...} and needs a notification account.
+func TestReviewHTTPSendMsgRules(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	if err := s.CreateGroup("g1", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := s.AdminToken()
+	b := login(t, s, "bob", rawOpts{})
+	send := func(tok string, body map[string]any) map[string]any {
+		t.Helper()
+		return apiCall(t, s, "/msg/send_msg", tok, body)
+	}
+	group := map[string]any{"sendID": "alice", "groupID": "g1", "content": map[string]any{"content": "x"}, "contentType": 101, "sessionType": 3}
+	if env := send(admin, group); errCode(env) != 1001 {
+		t.Fatalf("group without recvID: %v", env)
+	}
+	if env := send(token(t, s, "alice", 7), map[string]any{"sendID": "alice"}); errCode(env) != 1001 {
+		t.Fatalf("non-admin, bad body: %v", env)
+	}
+	group["recvID"] = "bob"
+	if env := send(admin, group); errCode(env) != 0 {
+		t.Fatalf("group with recvID: %v", env)
+	}
+	if conv, md := onlyPush(t, b.next()); conv != "sg_g1" || md.GroupID != "g1" || md.Seq != 1 {
+		t.Fatalf("%s %+v", conv, md)
+	}
+	single := map[string]any{"sendID": "alice", "recvID": "bob", "contentType": 101, "sessionType": 1,
+		"content": map[string]any{"z": 1, "content": "hi", "a": []any{true}}}
+	if env := send(admin, single); errCode(env) != 0 {
+		t.Fatal(env)
+	}
+	if _, md := onlyPush(t, b.next()); string(md.Content) != `{"a":[true],"content":"hi","z":1}` {
+		t.Fatalf("content %s", md.Content)
+	}
+	for ct, code := range map[int]int{118: 1001, 114: 1001, 109: 1001, 110: 500, 105: 500} {
+		single["contentType"] = ct
+		if env := send(admin, single); errCode(env) != code {
+			t.Errorf("contentType %d: %v, want %d", ct, env, code)
+		}
+	}
+	single["contentType"] = 110
+	single["content"] = map[string]any{"Data": "d"} // keys match without regard to case
+	if env := send(admin, single); errCode(env) != 0 {
+		t.Fatal(env)
+	}
+	onlyPush(t, b.next())
+	oa := map[string]any{"sendID": "alice", "recvID": "bob", "contentType": 1400, "sessionType": 1,
+		"content": map[string]any{"notificationName": "n", "notificationType": 1, "text": "t"}}
+	if env := send(admin, oa); errCode(env) != 1002 {
+		t.Fatalf("1400 from a normal user: %v", env)
+	}
+	oa["sendID"] = "imAdmin"
+	if env := send(admin, oa); errCode(env) != 0 {
+		t.Fatal(env)
+	}
+	conv, md := onlyPush(t, b.next())
+	if conv != "sn_bob_imAdmin" || md.SessionType != 4 || string(md.Content) != `{"detail":"{\"notificationName\":\"n\",\"notificationType\":1,\"text\":\"t\"}"}` {
+		t.Fatalf("%s %+v %s", conv, md, md.Content)
+	}
+}

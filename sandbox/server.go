@@ -309,25 +309,38 @@ func (s *Server) GroupMembers(groupID string) []string {
 }
 
 // UserToken issues a user token for (userID, platformID) as
-// /auth/get_user_token does: the user must be registered, platformID must be
-// 1–11 but not 10, and under multi-login policy 1 every older token of that
-// user and platform is marked kicked and its connections receive 2002.
+// /auth/get_user_token does: platformID 10 fails with 1002 (matching
+// ErrAdminPlatform), the admin user with 1002, an unregistered user with
+// 1004 (matching ErrUnknownUser), a notification account (appMangerLevel
+// 3 or more) with 1001; platformID must be 1–11. Under multi-login policy 1
+// every older token of that user and platform is marked kicked and its
+// connections receive 2002.
 func (s *Server) UserToken(userID string, platformID int32) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return "", ErrClosed
 	}
-	if _, ok := s.st.users[userID]; !ok {
-		return "", codeErr(CodeUserIDNotFound, "userID "+userID+" is not registered")
+	// OpenIM's checks, in its order and with its codes.
+	if platformID == adminPlatform {
+		e := codeErr(CodeNoPermission, "platformID invalid. platformID must not be adminPlatformID")
+		e.base = ErrAdminPlatform
+		return "", e
 	}
 	if userID == s.cfg.AdminUserID {
-		return "", codeErr(CodeNoPermission, "admin user IDs get tokens from get_admin_token")
+		return "", codeErr(CodeNoPermission, "don't get Admin token")
 	}
-	if platformID == adminPlatform {
-		return "", codeErr(CodeArgs, ErrAdminPlatform.Error())
+	u, ok := s.st.users[userID]
+	if !ok {
+		e := codeErr(CodeRecordNotFound, "record not found")
+		e.base = ErrUnknownUser
+		return "", e
+	}
+	if u.AppMangerLevel >= appNotificationAdmin {
+		return "", codeErr(CodeArgs, "app account can`t get token")
 	}
 	if !validPlatform(platformID) {
+		// OpenIM would issue it, but no handshake could use it.
 		return "", codeErr(CodeArgs, "platformID "+strconv.Itoa(int(platformID))+" is invalid")
 	}
 	return s.issueLocked(userID, platformID)
@@ -616,5 +629,12 @@ func newID(salt string) string {
 }
 
 const adminPlatform int32 = 10
+
+// appAdmin and appNotificationAdmin are OpenIM's appMangerLevel values of an
+// app administrator and of a notification account.
+const (
+	appAdmin             int32 = 2
+	appNotificationAdmin int32 = 3
+)
 
 func validPlatform(p int32) bool { return p >= 1 && p <= 11 }

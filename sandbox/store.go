@@ -23,6 +23,9 @@ type userRec struct {
 	FaceURL    string `json:"faceURL"`
 	Ex         string `json:"ex,omitempty"`
 	CreateTime int64  `json:"createTime"`
+	// AppMangerLevel (sic, OpenIM's name) is 2 for an app administrator
+	// and 3 or more for a notification account.
+	AppMangerLevel int32 `json:"appMangerLevel,omitempty"`
 }
 
 // groupRec is a group and its members.
