@@ -17,8 +17,10 @@
 // (EventTokenInvalid; Run returns the *APIError), as is a 2002 kick
 // (EventKicked; Run returns an error wrapping ErrKicked): redialing with
 // the same token cannot succeed. Handshake failures are parsed from the
-// gateway's HTTP 200 JSON body, or from its first text frame when
-// Config.MsgResp is set.
+// gateway's HTTP 200 JSON body {errCode, errMsg, errDlt} (such a body is
+// also read under any other status), or from its first text frame when
+// Config.MsgResp is set; any other answer (a proxy's error page) is a
+// retryable ErrHandshake naming the HTTP status.
 //
 // # Heartbeat
 //
@@ -36,7 +38,8 @@
 // MsgIncr ("<userID>_<n>"); pushes may arrive between a request and its
 // reply. Each request is bounded by its ctx, and by Config.RequestTimeout
 // when ctx has no deadline. A request made while disconnected waits for the
-// next connection until its ctx ends. When a connection dies, every request
+// next connection until its ctx ends; so does one that finds the connection
+// already dead before anything was written. When a connection dies, every request
 // pending on it fails at once with an error wrapping ErrConnectionLost
 // (whether the server processed it is unknown). After Close, Logout or a
 // fatal end, requests fail with ErrClosed. An error reply from the server
@@ -71,6 +74,8 @@
 // Huffman table setup whatever its size, against 0.3 µs for the plain
 // envelope. perf-limits.md measured the same end to end (33 → 9.5 µs per
 // message without gzip). Use CompressGzip only on slow or metered links.
+// The gateway's 51200-byte frame limit counts compressed bytes, so with
+// CompressGzip a larger but compressible message can still be sent.
 //
 // # Secrets
 //
