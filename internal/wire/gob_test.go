@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/gob"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -337,5 +340,47 @@ func TestGzipObjectsReused(t *testing.T) {
 		}
 	}); b > 2048 {
 		t.Fatalf("gzip encode allocates %d bytes per frame", b)
+	}
+}
+
+// A peer process that registered many gob types before its envelope type
+// has large type ids (multi-byte on the wire); its frames decode the same,
+// on the verification frame and on the fast path after it.
+func TestGobLargeTypeIDs(t *testing.T) {
+	for i := range 300 {
+		typ := reflect.StructOf([]reflect.StructField{{Name: fmt.Sprintf("LargeIDField%d", i), Type: reflect.TypeFor[int]()}})
+		if err := gob.NewEncoder(io.Discard).EncodeValue(reflect.New(typ).Elem()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type GatewayResp struct { // first encoded after the 300 types above
+		ReqIdentifier int32
+		MsgIncr       string
+		OperationID   string
+		ErrCode       int
+		ErrMsg        string
+		Data          []byte
+	}
+	d := NewDecoder(Options{})
+	for i, want := range respValues(t) {
+		if i == 20 {
+			break
+		}
+		f := freshGob(t, &GatewayResp{ReqIdentifier: want.ReqIdentifier, MsgIncr: want.MsgIncr, OperationID: want.OperationID,
+			ErrCode: want.ErrCode, ErrMsg: want.ErrMsg, Data: want.Data})
+		_, _, _, id, ok := splitGob(f)
+		if !ok || id < 300 {
+			t.Fatalf("value type id %d (ok %v), want ≥ 300", id, ok)
+		}
+		var got Resp
+		if err := d.DecodeResp(f, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !equalResp(&got, want) {
+			t.Fatalf("frame %d: got %+v want %+v", i, got, want)
+		}
+	}
+	if e := d.resp.entries[d.resp.hit]; e == nil || e.plan == nil || e.mismatch {
+		t.Fatalf("large-id descriptor not on the fast path: %+v", e)
 	}
 }
