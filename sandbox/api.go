@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/pb/msg"
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
 )
 
@@ -72,7 +73,16 @@ func apiRoutes() map[string]apiRoute {
 		"/user/get_subscribe_users_status":              emptyOK(map[string]any{"statusList": []any{}}),
 		"/user/subscribe_users_status":                  emptyOK(map[string]any{"statusList": []any{}}),
 		"/user/get_users_online_status":                 emptyOK(map[string]any{"statusList": []any{}}),
-		"/msg/get_conversations_has_read_and_max_seq":   emptyOK(map[string]any{"seqs": map[string]any{}}),
+		"/msg/get_conversations_has_read_and_max_seq":   {h: apiHasReadAndMaxSeq},
+		"/msg/mark_conversation_as_read":                {h: apiSetHasRead},
+		"/msg/set_conversation_has_read_seq":            {h: apiSetHasRead},
+		"/msg/mark_msgs_as_read":                        {h: apiSetHasRead},
+		"/friend/get_self_unhandled_apply_count":        emptyOK(map[string]any{"count": 0}),
+		"/group/get_group_application_unhandled_count":  emptyOK(map[string]any{"count": 0}),
+		"/group/get_groups_info":                        {h: apiGetGroupsInfo},
+		"/group/get_group_members_info":                 {h: apiGetGroupMembersInfo},
+		"/group/get_group_member_list":                  {h: apiGetGroupMemberList},
+		"/group/get_full_group_member_user_ids":         {h: apiGetFullGroupMemberUserIDs},
 		"/third/fcm_update_token":                       emptyOK(nil),
 		"/third/set_app_badge":                          emptyOK(nil),
 		"/user/update_user_info":                        emptyOK(nil),
@@ -529,8 +539,179 @@ func apiCreateGroup(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 	if err := s.createGroupLocked(g); err != nil {
 		return nil, asCodeErr(err)
 	}
-	return map[string]any{"groupInfo": map[string]any{
-		"groupID": g.GroupID, "groupName": g.Name, "ownerUserID": g.Owner, "memberCount": len(g.Members),
-		"createTime": g.CreateTime, "groupType": 2, "status": 0,
-	}}, nil
+	return map[string]any{"groupInfo": groupInfo(g)}, nil
+}
+
+// groupInfo is a group as sdkws.GroupInfo in JSON (a working group).
+func groupInfo(g *groupRec) map[string]any {
+	return map[string]any{
+		"groupID": g.GroupID, "groupName": g.Name, "ownerUserID": g.Owner, "creatorUserID": g.Owner,
+		"memberCount": len(g.Members), "createTime": g.CreateTime, "groupType": 2, "status": 0,
+	}
+}
+
+// OpenIM's group member role levels.
+const (
+	roleOwner  = 100
+	roleMember = 20
+)
+
+// memberInfoLocked is a member as sdkws.GroupMemberFullInfo in JSON. s.mu
+// is held.
+func (s *Server) memberInfoLocked(g *groupRec, userID string) map[string]any {
+	role := roleMember
+	if userID == g.Owner {
+		role = roleOwner
+	}
+	m := map[string]any{"groupID": g.GroupID, "userID": userID, "roleLevel": role, "joinTime": g.CreateTime, "joinSource": 2}
+	if u := s.st.users[userID]; u != nil {
+		m["nickname"], m["faceURL"], m["appMangerLevel"] = u.Nickname, u.FaceURL, u.AppMangerLevel
+	}
+	return m
+}
+
+func apiGetGroupsInfo(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		GroupIDs []string `json:"groupIDs"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []any{}
+	for _, id := range in.GroupIDs {
+		if g := s.st.groups[id]; g != nil {
+			out = append(out, groupInfo(g))
+		}
+	}
+	return map[string]any{"groupInfos": out}, nil
+}
+
+func apiGetGroupMembersInfo(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		GroupID string   `json:"groupID"`
+		UserIDs []string `json:"userIDs"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []any{}
+	if g := s.st.groups[in.GroupID]; g != nil {
+		for _, u := range in.UserIDs {
+			if _, ok := s.st.userGroups[u][g.GroupID]; ok {
+				out = append(out, s.memberInfoLocked(g, u))
+			}
+		}
+	}
+	return map[string]any{"members": out}, nil
+}
+
+func apiGetGroupMemberList(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		GroupID    string `json:"groupID"`
+		Pagination struct {
+			PageNumber int `json:"pageNumber"`
+			ShowNumber int `json:"showNumber"`
+		} `json:"pagination"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.st.groups[in.GroupID]
+	if g == nil {
+		return nil, codeErr(CodeGroupIDNotFound, "group "+in.GroupID+" does not exist")
+	}
+	members := g.Members
+	if n := in.Pagination.ShowNumber; n > 0 {
+		from := max(in.Pagination.PageNumber-1, 0) * n
+		members = members[min(from, len(members)):min(from+n, len(members))]
+	}
+	out := []any{}
+	for _, u := range members {
+		out = append(out, s.memberInfoLocked(g, u))
+	}
+	return map[string]any{"total": len(g.Members), "members": out}, nil
+}
+
+func apiGetFullGroupMemberUserIDs(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		GroupID string `json:"groupID"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := []string{}
+	if g := s.st.groups[in.GroupID]; g != nil {
+		ids = append(ids, g.Members...)
+	}
+	return map[string]any{"version": 0, "versionID": "", "equal": false, "userIDs": ids}, nil
+}
+
+// apiHasReadAndMaxSeq is the HTTP form of 1006.
+func apiHasReadAndMaxSeq(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		UserID          string   `json:"userID"`
+		ConversationIDs []string `json:"conversationIDs"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out, cerr := s.hasReadAndMaxSeqLocked(&msg.GetConversationsHasReadAndMaxSeqReq{UserID: in.UserID, ConversationIDs: in.ConversationIDs})
+	if cerr != nil {
+		return nil, cerr
+	}
+	seqs := map[string]any{}
+	for id, sq := range out.Seqs {
+		seqs[id] = map[string]int64{"maxSeq": sq.MaxSeq, "hasReadSeq": sq.HasReadSeq, "maxSeqTime": sq.MaxSeqTime}
+	}
+	return map[string]any{"seqs": seqs}, nil
+}
+
+// apiSetHasRead serves the SDK's read marks (mark_conversation_as_read,
+// set_conversation_has_read_seq, mark_msgs_as_read): the caller's has-read
+// seq of the conversation rises to hasReadSeq or the highest of seqs. No
+// read-receipt notification is sent.
+func apiSetHasRead(s *Server, who apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		ConversationID string  `json:"conversationID"`
+		UserID         string  `json:"userID"`
+		HasReadSeq     int64   `json:"hasReadSeq"`
+		Seqs           []int64 `json:"seqs"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	if in.ConversationID == "" {
+		return nil, codeErr(CodeArgs, "conversationID is empty")
+	}
+	user := in.UserID
+	if user == "" {
+		user = who.userID
+	}
+	if user != who.userID && who.userID != s.cfg.AdminUserID {
+		return nil, codeErr(CodeNoPermission, "userID is not the caller")
+	}
+	seq := in.HasReadSeq
+	for _, q := range in.Seqs {
+		seq = max(seq, q)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seq = min(seq, s.st.maxSeq(in.ConversationID))
+	if seq <= s.st.hasRead[user][in.ConversationID] {
+		return nil, nil
+	}
+	if err := s.st.persist(&record{K: "read", Conv: in.ConversationID, User2: user, Seq: seq}); err != nil {
+		return nil, asCodeErr(err)
+	}
+	return nil, nil
 }

@@ -364,3 +364,62 @@ func TestReviewHTTPSendMsgRules(t *testing.T) {
 		t.Fatalf("%s %+v %s", conv, md, md.Content)
 	}
 }
+
+// The HTTP calls the official SDK v3.8.3 makes at login and while chatting
+// answer OpenIM envelopes; read marks move the has-read seq 1006 reports,
+// and the group lookups return the sandbox's groups.
+func TestReviewSDKHTTPCalls(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	if err := s.CreateGroup("g1", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		s.SendText("alice", "bob", "m")
+	}
+	tok := token(t, s, "bob", 3) // login below takes platform 7
+	for _, path := range []string{"/user/get_users_info", "/friend/get_incremental_friends", "/group/get_incremental_join_groups",
+		"/conversation/get_incremental_conversations", "/friend/get_black_list", "/msg/get_server_time",
+		"/friend/get_self_unhandled_apply_count", "/group/get_group_application_unhandled_count", "/user/process_user_command_get_all",
+		"/group/get_incremental_group_members_batch", "/friend/get_friend_apply_list", "/friend/get_self_friend_apply_list",
+		"/group/get_recv_group_applicationList", "/group/get_user_req_group_applicationList", "/third/fcm_update_token"} {
+		if env := apiCall(t, s, path, tok, map[string]any{"userID": "bob"}); errCode(env) != 0 {
+			t.Errorf("%s: %v", path, env)
+		}
+	}
+	env := apiCall(t, s, "/msg/mark_conversation_as_read", tok, map[string]any{"conversationID": "si_alice_bob", "userID": "bob", "hasReadSeq": 2})
+	if errCode(env) != 0 {
+		t.Fatal(env)
+	}
+	apiCall(t, s, "/msg/mark_msgs_as_read", tok, map[string]any{"conversationID": "si_alice_bob", "userID": "bob", "seqs": []int{3, 1}})
+	if env := apiCall(t, s, "/msg/set_conversation_has_read_seq", tok, map[string]any{"conversationID": "si_alice_bob", "userID": "alice", "hasReadSeq": 1}); errCode(env) != 1002 {
+		t.Fatalf("for another user: %v", env)
+	}
+	b := login(t, s, "bob", rawOpts{})
+	var hr msg.GetConversationsHasReadAndMaxSeqResp
+	b.call(1006, &msg.GetConversationsHasReadAndMaxSeqReq{UserID: "bob"}, &hr)
+	if sq := hr.Seqs["si_alice_bob"]; sq.GetHasReadSeq() != 3 || sq.GetMaxSeq() != 4 {
+		t.Fatalf("1006 %v", hr.Seqs)
+	}
+	if sq := hr.Seqs["sg_g1"]; sq == nil || sq.MaxSeq != 0 {
+		t.Fatalf("group record without messages: %v", hr.Seqs)
+	}
+	env = apiCall(t, s, "/msg/get_conversations_has_read_and_max_seq", tok, map[string]any{"userID": "bob"})
+	seqs := env["data"].(map[string]any)["seqs"].(map[string]any)
+	if sq := seqs["si_alice_bob"].(map[string]any); sq["hasReadSeq"] != float64(3) || sq["maxSeq"] != float64(4) {
+		t.Fatalf("HTTP %v", seqs)
+	}
+	env = apiCall(t, s, "/group/get_groups_info", tok, map[string]any{"groupIDs": []string{"g1", "nope"}})
+	infos := env["data"].(map[string]any)["groupInfos"].([]any)
+	if len(infos) != 1 || infos[0].(map[string]any)["groupID"] != "g1" || infos[0].(map[string]any)["memberCount"] != float64(2) {
+		t.Fatalf("groups %v", infos)
+	}
+	env = apiCall(t, s, "/group/get_group_members_info", tok, map[string]any{"groupID": "g1", "userIDs": []string{"alice", "carol"}})
+	members := env["data"].(map[string]any)["members"].([]any)
+	if len(members) != 1 || members[0].(map[string]any)["roleLevel"] != float64(100) || members[0].(map[string]any)["nickname"] != "Alice" {
+		t.Fatalf("members %v", members)
+	}
+	env = apiCall(t, s, "/group/get_group_member_list", tok, map[string]any{"groupID": "g1", "pagination": map[string]any{"pageNumber": 2, "showNumber": 1}})
+	if d := env["data"].(map[string]any); d["total"] != float64(2) || len(d["members"].([]any)) != 1 || d["members"].([]any)[0].(map[string]any)["userID"] != "bob" {
+		t.Fatalf("member list %v", d)
+	}
+}
