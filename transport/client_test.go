@@ -1521,3 +1521,26 @@ func TestSendMsgClearsServerFields(t *testing.T) {
 		t.Fatalf("MsgData sent = %v", md)
 	}
 }
+
+// Logout on a connection that died just before it: the client stops (Run
+// returns nil, no redial) and Logout reports success, as when the server
+// closes the connection right after its 2003 reply.
+func TestLogoutOnDyingConnection(t *testing.T) {
+	gw := newFakeGW(t)
+	r := start(t, testConfig(gw))
+	gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	r.c.mu.Lock()
+	cn := r.c.cur
+	r.c.mu.Unlock()
+	cn.die(errors.New("test: connection dropped"))
+	if err := r.c.Logout(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatalf("Logout = %v", err)
+	}
+	if err := r.waitDone(t); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if n := gw.dials.Load(); n != 1 {
+		t.Errorf("%d dials after logout", n)
+	}
+}

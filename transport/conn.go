@@ -30,6 +30,7 @@ type conn struct {
 	c   *Client
 	gen uint64
 	ws  *websocket.Conn
+	bc  *batchConn // ws's net.Conn
 
 	ctx    context.Context // canceled when the connection dies
 	cancel context.CancelFunc
@@ -142,6 +143,7 @@ func (c *Client) dial(ctx context.Context, gen uint64) (*conn, error) {
 	dctx, dcancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer dcancel()
 	ws, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{
+		HTTPClient:     batchHTTPClient(func(bc *batchConn) { cn.bc = bc }),
 		OnPingReceived: func(ctx context.Context, p []byte) bool { touch(ctx, p); return true },
 		OnPongReceived: touch,
 	})
@@ -285,8 +287,11 @@ func (cn *conn) readLoop() {
 	dec := wire.NewDecoder(c.wireOptions(wire.MaxClientInbound))
 	var buf bytes.Buffer
 	var resp wire.Resp
+	// Reads are not bounded by a context (coder/websocket would arm one
+	// per read): die closes the websocket, which ends a blocked read.
+	ctx := context.Background()
 	for {
-		typ, r, err := cn.ws.Reader(cn.ctx)
+		typ, r, err := cn.ws.Reader(ctx)
 		if err != nil {
 			cn.die(redact(err, c.cfg.Token))
 			return
@@ -447,12 +452,17 @@ func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]b
 		}
 		return nil, fmt.Errorf("transport: encode request %d: %w", ident, err)
 	}
-	// The write uses the connection's context, not the request's: a
-	// canceled write would close the websocket.
-	wctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
-	err = cn.ws.Write(wctx, websocket.MessageBinary, frame)
-	cancel()
+	// The write does not use the request's context: a canceled write
+	// would close the websocket. It only buffers the frame; the socket
+	// write (bounded by writeTimeout) happens in flush, outside writeMu,
+	// and sends the frames of concurrent requests together.
+	cn.bc.deferFlush(true)
+	err = cn.ws.Write(context.Background(), websocket.MessageBinary, frame)
+	cn.bc.deferFlush(false)
 	cn.writeMu.Unlock()
+	if err == nil {
+		err = cn.bc.flush()
+	}
 	if err != nil {
 		cn.die(fmt.Errorf("transport: write: %w", redact(err, c.cfg.Token)))
 		// die delivered ErrConnectionLost to ch.

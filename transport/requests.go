@@ -426,5 +426,16 @@ func (c *Client) Logout(ctx context.Context) error {
 		// the race against that close is not a failure.
 		return nil
 	}
+	if err != nil && errors.Is(err, ErrClosed) {
+		c.mu.Lock()
+		byClose := c.stopErr == ErrClosed
+		c.mu.Unlock()
+		if byClose {
+			// The connection died before the 2003 went out and the
+			// supervisor stopped for the logout (or Close ran): the
+			// client is stopped, which is what Logout is for.
+			return nil
+		}
+	}
 	return err
 }

@@ -1,0 +1,123 @@
+package transport
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// batchConn is the net.Conn under a gateway websocket. It lets request
+// writers hand their frames over without waiting for the socket: while a
+// writer has deferred flushing (deferFlush), frame writes only append to a
+// buffer; flush then sends everything buffered with one write, and when
+// several goroutines flush at once, one of them sends the bytes of all
+// (the others return at once). Writes made while flushing is not deferred
+// (pings, pongs, close frames) are flushed before Write returns. Every socket
+// write has a deadline of about writeTimeout; a failed write closes the
+// connection, which ends its read loop. Safe for concurrent use; a nil
+// *batchConn's deferFlush and flush do nothing.
+type batchConn struct {
+	net.Conn
+	mu       sync.Mutex
+	deferred bool   // set by the request writer around its frame write
+	buf      []byte // bytes not yet sent
+	spare    []byte
+	flushing bool // a goroutine is writing to the socket
+	deadline time.Time
+	err      error // the first write error; later writes fail with it
+}
+
+func (c *batchConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return 0, err
+	}
+	c.buf = append(c.buf, p...)
+	deferred := c.deferred
+	c.mu.Unlock()
+	if deferred {
+		return len(p), nil
+	}
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// deferFlush makes Write buffer without flushing (on) or flush again (off).
+// The caller that turned it on must call flush after turning it off.
+func (c *batchConn) deferFlush(on bool) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.deferred = on
+	c.mu.Unlock()
+}
+
+// flush sends the buffered bytes. If another goroutine is sending, it
+// returns at once: that goroutine sends these bytes too.
+func (c *batchConn) flush() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flushing {
+		return c.err
+	}
+	c.flushing = true
+	for len(c.buf) > 0 && c.err == nil {
+		out := c.buf
+		c.buf = c.spare[:0]
+		now := time.Now()
+		refresh := c.deadline.Sub(now) < writeTimeout*9/10
+		if refresh {
+			c.deadline = now.Add(writeTimeout)
+		}
+		dl := c.deadline
+		c.mu.Unlock()
+		var err error
+		if refresh {
+			err = c.Conn.SetWriteDeadline(dl)
+		}
+		if err == nil {
+			_, err = c.Conn.Write(out)
+		}
+		c.mu.Lock()
+		if cap(out) <= 1<<20 {
+			c.spare = out[:0]
+		}
+		if err != nil {
+			c.err = err
+			c.buf = nil
+			c.Conn.Close()
+		}
+	}
+	c.flushing = false
+	return c.err
+}
+
+// batchHTTPClient returns an HTTP client for the websocket handshake whose
+// connections are batchConns; conn receives each one it dials.
+func batchHTTPClient(conn func(*batchConn)) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	dial := tr.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		bc := &batchConn{Conn: nc}
+		conn(bc)
+		return bc, nil
+	}
+	return &http.Client{Transport: tr}
+}
