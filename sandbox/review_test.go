@@ -4,9 +4,13 @@ package sandbox_test
 // behaviour (WIRE.md), each driving the sandbox with the raw client.
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/internal/pb/msg"
@@ -421,5 +425,37 @@ func TestReviewSDKHTTPCalls(t *testing.T) {
 	env = apiCall(t, s, "/group/get_group_member_list", tok, map[string]any{"groupID": "g1", "pagination": map[string]any{"pageNumber": 2, "showNumber": 1}})
 	if d := env["data"].(map[string]any); d["total"] != float64(2) || len(d["members"].([]any)) != 1 || d["members"].([]any)[0].(map[string]any)["userID"] != "bob" {
 		t.Fatalf("member list %v", d)
+	}
+}
+
+// Token errors as golang-jwt v4 maps them in OpenIM: expiry wins over a
+// bad signature; a bad signature is 1505 "signature is invalid"; an iat in
+// the future 1505 "Token used before issued"; a future nbf 1504.
+func TestReviewTokenErrorPrecedence(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{Secret: "s3cret"})
+	now := time.Now().Unix()
+	nbf := func() string {
+		enc := base64.RawURLEncoding
+		h := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+		c, _ := json.Marshal(map[string]any{"UserID": "alice", "PlatformID": 7, "exp": now + 100, "iat": now - 5, "nbf": now + 50})
+		msg := h + "." + enc.EncodeToString(c)
+		mac := hmac.New(sha256.New, []byte("s3cret"))
+		mac.Write([]byte(msg))
+		return msg + "." + enc.EncodeToString(mac.Sum(nil))
+	}()
+	for _, tc := range []struct {
+		name, tok string
+		code      int
+		msg       string
+	}{
+		{"expired, bad signature", signJWT("other", "alice", 7, now-10, now-100), 1501, "TokenExpiredError"},
+		{"bad signature", signJWT("other", "alice", 7, now+100, now-5), 1505, "signature is invalid"},
+		{"issued in the future", signJWT("s3cret", "alice", 7, now+100, now+30), 1505, "Token used before issued"},
+		{"not valid yet", nbf, 1504, "TokenNotValidYetError"},
+	} {
+		_, body := handshakeError(t, s, handshakeURL(s, "alice", tc.tok, rawOpts{}))
+		if errCode(body) != tc.code || body["errMsg"] != tc.msg {
+			t.Errorf("%s: %v, want %d %q", tc.name, body, tc.code, tc.msg)
+		}
 	}
 }
