@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -507,7 +509,10 @@ func (c *conn) handleText(data []byte) string {
 // writeLoop writes queued frames in order until the connection ends. The
 // frames already queued when it wakes up go out corked, in one socket write.
 func (c *conn) writeLoop() {
-	enc := wire.NewEncoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip})
+	encode := wire.NewEncoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip}).EncodeResp
+	if c.opts.Encoding == wire.JSON {
+		encode = newJSONRespEncoder(c.opts.Gzip)
+	}
 	// Writes are not bounded by a context (coder/websocket would arm a
 	// timer per write): the corkConn's write deadline bounds them, and drop
 	// closes the connection to abort one.
@@ -537,7 +542,7 @@ func (c *conn) writeLoop() {
 			typ, b := websocket.MessageText, f.text
 			if f.resp != nil {
 				var err error
-				if b, err = enc.EncodeResp(f.resp); err != nil {
+				if b, err = encode(f.resp); err != nil {
 					c.drop("encode: " + err.Error())
 					return
 				}
@@ -584,5 +589,31 @@ func (c *conn) pingLoop(period time.Duration) {
 		ctx, cancel := context.WithTimeout(c.ctx, period)
 		c.ws.Ping(ctx) // a missing Pong is not an error: the read deadline decides
 		cancel()
+	}
+}
+
+// newJSONRespEncoder returns the sdkType=js envelope encoder. Like OpenIM it
+// is encoding/json of the Resp struct, so a nil payload is "data":null but
+// an empty one (a reply whose protobuf message has no fields set) is
+// "data":"".
+func newJSONRespEncoder(gz bool) func(*wire.Resp) ([]byte, error) {
+	var buf bytes.Buffer
+	var zw *gzip.Writer
+	return func(r *wire.Resp) ([]byte, error) {
+		b, err := json.Marshal(r)
+		if err != nil || !gz {
+			return b, err
+		}
+		buf.Reset()
+		if zw == nil {
+			zw = gzip.NewWriter(&buf)
+		} else {
+			zw.Reset(&buf)
+		}
+		zw.Write(b)
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}
 }

@@ -46,8 +46,10 @@ func (c *conn) handle(req *wire.Req) string {
 		if err := proto.Unmarshal(req.Data, &in); err != nil {
 			cerr = codeErr(CodeServerInternal, err.Error())
 		} else {
-			closeAfter = "logout"
+			out = &push.DelUserPushTokenResp{}
 		}
+		// OpenIM closes after the 2003 reply, whatever its result.
+		closeAfter = "logout"
 	case wire.SetBackgroundStatus:
 		var in sdkws.SetAppBackgroundStatusReq
 		if err := proto.Unmarshal(req.Data, &in); err != nil {

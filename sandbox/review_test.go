@@ -4,11 +4,16 @@ package sandbox_test
 // behaviour (WIRE.md), each driving the sandbox with the raw client.
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -458,4 +463,62 @@ func TestReviewTokenErrorPrecedence(t *testing.T) {
 			t.Errorf("%s: %v, want %d %q", tc.name, body, tc.code, tc.msg)
 		}
 	}
+}
+
+// In JSON mode the envelope is encoding/json of OpenIM's Resp: a reply
+// whose protobuf payload is empty carries "data":"" (OpenIM marshals the
+// empty message), while a reply without payload (2004, errors) carries
+// "data":null. 2003 closes the connection after its reply even when the
+// payload did not decode.
+func TestReviewJSONEmptyPayloadAndLogout(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	for _, gz := range []bool{false, true} {
+		c := login(t, s, "carol", rawOpts{js: true, gzip: gz})
+		raw := func(code int, data []byte) string {
+			t.Helper()
+			c.n++
+			incr := "carol_" + strconv.Itoa(c.n)
+			c.sendEnv(GeneralWsReq{ReqIdentifier: code, SendID: "carol", OperationID: "op", MsgIncr: incr, Data: data})
+			_, b, err := c.ws.Read(ctx5(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gz {
+				b = gunzip(t, b)
+			}
+			return string(b)
+		}
+		if got := raw(1001, []byte("\x0a\x05carol")); got != `{"reqIdentifier":1001,"msgIncr":"carol_1","operationID":"op","errCode":0,"errMsg":"","data":""}` {
+			t.Fatalf("1001 with no conversations: %s", got)
+		}
+		if got := raw(2004, []byte("\x0a\x05carol\x10\x01")); got != `{"reqIdentifier":2004,"msgIncr":"carol_2","operationID":"op","errCode":0,"errMsg":"","data":null}` {
+			t.Fatalf("2004: %s", got)
+		}
+		if got := raw(1001, []byte("\x0a\x03bob")); got != `{"reqIdentifier":1001,"msgIncr":"carol_3","operationID":"op","errCode":1002,"errMsg":"NoPermissionError","data":null}` {
+			t.Fatalf("error: %s", got)
+		}
+		if got := raw(2003, []byte("\xff")); !strings.Contains(got, `"reqIdentifier":2003`) || !strings.Contains(got, `"errCode":500`) {
+			t.Fatalf("2003 bad payload: %s", got)
+		}
+		c.expectClosed()
+	}
+	c := login(t, s, "carol", rawOpts{js: true})
+	c.sendEnv(GeneralWsReq{ReqIdentifier: 2003, SendID: "carol", MsgIncr: "x", Data: []byte("\x0a\x05carol\x10\x07")})
+	if _, b, err := c.ws.Read(ctx5(t)); err != nil || !strings.HasSuffix(string(b), `"errCode":0,"errMsg":"","data":""}`) {
+		t.Fatalf("2003: %s %v", b, err)
+	}
+	c.expectClosed()
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
