@@ -812,20 +812,25 @@ func TestConformance31_KickPolicy1(t *testing.T) {
 	other := dialRaw(t, s, "alice", token(t, s, "alice", 3), rawOpts{platform: 3})
 	old.call(1001, &sdkws.GetMaxSeqReq{UserID: "alice"}, nil)
 	tok2 := token(t, s, "alice", 7)
+	// Issuing marks tok1 kicked but leaves its connection alone (OpenIM's
+	// CreateToken); the login with tok2 kicks it.
+	if r := old.call(1001, &sdkws.GetMaxSeqReq{UserID: "alice"}, nil); r.ErrCode != 0 {
+		t.Fatal(r.ErrCode)
+	}
+	_, body := handshakeError(t, s, handshakeURL(s, "alice", tok1, rawOpts{}))
+	if errCode(body) != 1506 || body["errMsg"] != "TokenKickedError" {
+		t.Fatalf("old token: %v", body)
+	}
+	dialRaw(t, s, "alice", tok2, rawOpts{})
 	r := old.next()
 	if r.ReqIdentifier != 2002 || r.MsgIncr != "" || r.ErrCode != 0 || len(r.Data) != 0 {
 		t.Fatalf("kick frame %+v", r)
 	}
 	old.expectClosed()
-	_, body := handshakeError(t, s, handshakeURL(s, "alice", tok1, rawOpts{}))
-	if errCode(body) != 1506 || body["errMsg"] != "TokenKickedError" {
-		t.Fatalf("old token: %v", body)
-	}
-	// Another platform is untouched; the new token works.
+	// Another platform is untouched.
 	if r := other.call(1001, &sdkws.GetMaxSeqReq{UserID: "alice"}, nil); r.ErrCode != 0 {
 		t.Fatal(r.ErrCode)
 	}
-	dialRaw(t, s, "alice", tok2, rawOpts{})
 	// Kick via the Go API (force logout) reaches every platform.
 	s.Kick("alice", 0)
 	if r := other.next(); r.ReqIdentifier != 2002 {

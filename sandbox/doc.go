@@ -26,8 +26,10 @@
 // reaches it; pushes for one connection are queued in order (SendQueue
 // frames, default 256, as OpenIM patch.16) and a connection whose queue
 // overflows is closed; 1003 replies come after the sender's own echo push;
-// tokens are HS256 JWTs signed with Config.Secret, and issuing a new user
-// token for the same user and platform kicks the older ones (policy 1).
+// tokens are HS256 JWTs signed with Config.Secret; issuing a new user
+// token for the same user and platform marks the older ones kicked (1506 at
+// their next handshake), and a login with the new token sends 2002 to the
+// connections that still use an older one (policy 1).
 //
 // Logging: one line per connection (connected, disconnected with the
 // reason, handshake refused), per gateway request and per HTTP call, on

@@ -522,3 +522,29 @@ func gunzip(t *testing.T, b []byte) []byte {
 	}
 	return out
 }
+
+// Policy 1 as OpenIM does it: issuing a new token (HTTP or Go API) only
+// marks the older tokens of that platform kicked; a connection using an
+// older token stays up until the new token logs in, which sends it 2002.
+func TestReviewIssuingDoesNotKickLiveConnection(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	admin, _ := s.AdminToken()
+	old := login(t, s, "bob", rawOpts{})
+	env := apiCall(t, s, "/auth/get_user_token", admin, map[string]any{"userID": "bob", "platformID": 7})
+	tok2, _ := env["data"].(map[string]any)["token"].(string)
+	if errCode(env) != 0 || tok2 == "" {
+		t.Fatal(env)
+	}
+	s.SendText("alice", "bob", "still here")
+	if conv, md := onlyPush(t, old.next()); conv != "si_alice_bob" || md.Seq != 1 {
+		t.Fatalf("%s %+v", conv, md)
+	}
+	if r := old.call(1001, &sdkws.GetMaxSeqReq{UserID: "bob"}, nil); r.ErrCode != 0 {
+		t.Fatal(r.ErrCode)
+	}
+	dialRaw(t, s, "bob", tok2, rawOpts{})
+	if r := old.next(); r.ReqIdentifier != 2002 {
+		t.Fatalf("%+v", r)
+	}
+	old.expectClosed()
+}

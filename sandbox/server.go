@@ -313,8 +313,10 @@ func (s *Server) GroupMembers(groupID string) []string {
 // ErrAdminPlatform), the admin user with 1002, an unregistered user with
 // 1004 (matching ErrUnknownUser), a notification account (appMangerLevel
 // 3 or more) with 1001; platformID must be 1–11. Under multi-login policy 1
-// every older token of that user and platform is marked kicked and its
-// connections receive 2002.
+// every older token of that user and platform is marked kicked: its next
+// handshake fails with 1506, and connections still using it receive 2002
+// when the new token logs in (as in OpenIM, issuing alone kicks no
+// connection).
 func (s *Server) UserToken(userID string, platformID int32) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -372,7 +374,10 @@ func (s *Server) issueLocked(userID string, platformID int32) (string, error) {
 	}
 	key := tokenKey(tok)
 	if userID != s.cfg.AdminUserID {
-		if err := s.kickTokensLocked(userID, platformID, key, "new token issued"); err != nil {
+		// Policy 1 at issuance only marks the older tokens kicked, as
+		// OpenIM's CreateToken does; connections that use them are kicked
+		// when the new token logs in (register).
+		if err := s.markTokensKickedLocked(userID, platformID, key); err != nil {
 			return "", err
 		}
 	}
@@ -386,6 +391,20 @@ func (s *Server) issueLocked(userID string, platformID int32) (string, error) {
 // kicked and kicks the connections that use them. platformID 0 means all
 // platforms.
 func (s *Server) kickTokensLocked(userID string, platformID int32, keep, reason string) error {
+	if err := s.markTokensKickedLocked(userID, platformID, keep); err != nil {
+		return err
+	}
+	for c := range s.byUser[userID] {
+		if (platformID == 0 || c.platformID == platformID) && c.tokenKey != keep {
+			c.kick(reason)
+		}
+	}
+	return nil
+}
+
+// markTokensKickedLocked marks every token of (userID, platformID) except
+// keep as kicked. platformID 0 means all platforms.
+func (s *Server) markTokensKickedLocked(userID string, platformID int32, keep string) error {
 	for _, t := range s.st.tokens {
 		if t.UserID != userID || t.Key == keep || t.Kicked || (platformID != 0 && t.PlatformID != platformID) {
 			continue
@@ -394,11 +413,6 @@ func (s *Server) kickTokensLocked(userID string, platformID int32, keep, reason 
 		nt.Kicked = true
 		if err := s.st.persist(&record{K: "token", Token: &nt}); err != nil {
 			return err
-		}
-	}
-	for c := range s.byUser[userID] {
-		if (platformID == 0 || c.platformID == platformID) && c.tokenKey != keep {
-			c.kick(reason)
 		}
 	}
 	return nil
