@@ -106,4 +106,50 @@ func BenchmarkGzipLevel(b *testing.B) {
 			b.ReportMetric(float64(len(f)), "in-bytes")
 		})
 	}
+	b.Run("fixedhuffman", func(b *testing.B) {
+		var z fastGzip
+		var out []byte
+		b.ReportAllocs()
+		cpu := startCPU()
+		for b.Loop() {
+			out = z.appendGzip(out[:0], f)
+		}
+		cpu.report(b)
+		b.ReportMetric(float64(len(out)), "out-bytes")
+		b.ReportMetric(float64(len(f)), "in-bytes")
+	})
+}
+
+// BenchmarkGunzipLevel is the receiver's side of BenchmarkGzipLevel: the
+// cost of inflating one ~600-byte frame compressed at each level.
+func BenchmarkGunzipLevel(b *testing.B) {
+	f, err := NewEncoder(Options{}).EncodeResp(pushResp(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f = bytes.Clone(f)
+	for _, lv := range []struct {
+		name  string
+		level int
+	}{{"bestspeed", 0}, {"fixedhuffman", GzipFixedHuffman}} {
+		b.Run(lv.name, func(b *testing.B) {
+			e := NewEncoder(Options{Gzip: true, GzipLevel: lv.level})
+			frame, err := e.EncodeResp(pushResp(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			frame = bytes.Clone(frame)
+			d := NewDecoder(Options{Gzip: true})
+			var r Resp
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				if err := d.DecodeResp(frame, &r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+			b.ReportMetric(float64(len(frame)), "frame-bytes")
+		})
+	}
 }

@@ -29,6 +29,8 @@ type Encoder struct {
 	out   []byte // uncompressed frame
 	zbuf  bytes.Buffer
 	zw    *gzip.Writer
+	fz    *fastGzip // GzipFixedHuffman
+	zout  []byte    // fz's output
 	req   gobSplice
 	resp  gobSplice
 	fresh bytes.Buffer
@@ -86,10 +88,20 @@ func (e *Encoder) fallback(v any, what string) ([]byte, error) {
 }
 
 func (e *Encoder) finish(out []byte, what string) ([]byte, error) {
-	if e.opts.Gzip {
+	if e.opts.Gzip && e.opts.GzipLevel == GzipFixedHuffman {
+		if e.fz == nil {
+			e.fz = new(fastGzip)
+		}
+		e.zout = e.fz.appendGzip(e.zout[:0], out)
+		out = e.zout
+	} else if e.opts.Gzip {
 		e.zbuf.Reset()
 		if e.zw == nil {
-			zw, err := gzip.NewWriterLevel(&e.zbuf, gzipLevel)
+			level := e.opts.GzipLevel
+			if level == 0 {
+				level = gzipLevel
+			}
+			zw, err := gzip.NewWriterLevel(&e.zbuf, level)
 			if err != nil {
 				return nil, fmt.Errorf("wire: encode %s: gzip: %w", what, err)
 			}
