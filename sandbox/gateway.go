@@ -509,7 +509,9 @@ func (c *conn) handleText(data []byte) string {
 // writeLoop writes queued frames in order until the connection ends. The
 // frames already queued when it wakes up go out corked, in one socket write.
 func (c *conn) writeLoop() {
-	encode := wire.NewEncoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip}).EncodeResp
+	// Gob gzip frames use the cheap built-in encoder: clients accept any
+	// level.
+	encode := wire.NewEncoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip, GzipLevel: wire.GzipFixedHuffman}).EncodeResp
 	if c.opts.Encoding == wire.JSON {
 		encode = newJSONRespEncoder(c.opts.Gzip)
 	}
