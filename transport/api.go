@@ -76,7 +76,7 @@ type Config struct {
 	SDKVersion  string        // sent as sdkVersion when non-empty
 	OperationID func() string // operation ID generator; default decimal unix nanos + random
 
-	PingInterval   time.Duration // ws Ping period; default 24s
+	PingInterval   time.Duration // ws Ping period; default 24s; keep ≤ 25s: the gateway drops a connection silent for 30s
 	ReadTimeout    time.Duration // no inbound traffic for this long → reconnect; default 30s
 	RequestTimeout time.Duration // upper bound per request when ctx has no deadline; default 10s
 	// Backoff returns the wait before reconnect attempt n (n from 1). Default:
