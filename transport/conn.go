@@ -94,8 +94,12 @@ func HandshakeURL(cfg Config, operationID string) string {
 	return b.String()
 }
 
+// wireOptions returns the connection's wire options. Outgoing gzip frames
+// use the built-in fixed-Huffman encoder: about 5 µs per request frame
+// instead of 40 for compress/gzip's BestSpeed, for frames about 5% larger;
+// the gateway reads any gzip member.
 func (c *Client) wireOptions(max int) wire.Options {
-	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, MaxFrame: max, Logger: c.log}
+	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, GzipLevel: wire.GzipFixedHuffman, MaxFrame: max, Logger: c.log}
 	if c.cfg.Encoding == EncodingJSON {
 		o.Encoding = wire.JSON
 	}
