@@ -573,7 +573,10 @@ func TestConformance21_SeqsAndOnlineOnly(t *testing.T) {
 	if _, md := onlyPush(t, b.next()); md.Seq != 0 || string(md.Content) != `{"content":"typing"}` {
 		t.Fatalf("online only pushed with seq %d", md.Seq)
 	}
-	typing := &sdkws.MsgData{SendID: "alice", RecvID: "bob", SessionType: 1, ContentType: 113, Content: []byte(`{"msgTips":"..."}`)}
+	// The server forces typing online only when the options map has
+	// entries (as the SDK sends it); see TestReviewTypingWithoutOptions.
+	typing := &sdkws.MsgData{SendID: "alice", RecvID: "bob", SessionType: 1, ContentType: 113, Content: []byte(`{"msgTips":"..."}`),
+		Options: map[string]bool{"unreadCount": false}}
 	a.call(1003, typing, nil)
 	if _, md := onlyPush(t, b.next()); md.Seq != 0 {
 		t.Fatalf("typing seq %d", md.Seq)

@@ -292,7 +292,10 @@ func (c *conn) sendMsg(data []byte, operationID string) (proto.Message, *CodeErr
 		if g == nil {
 			return nil, codeErr(CodeGroupIDNotFound, "group "+md.GroupID+" does not exist")
 		}
-		if _, ok := s.st.userGroups[md.SendID][md.GroupID]; !ok && md.SendID != s.cfg.AdminUserID {
+		// Admin senders and notification content types skip the member
+		// check, as in OpenIM.
+		notification := md.ContentType >= 1000 && md.ContentType <= 5000
+		if _, ok := s.st.userGroups[md.SendID][md.GroupID]; !ok && md.SendID != s.cfg.AdminUserID && !notification {
 			return nil, codeErr(CodeNotInGroupYet, md.SendID+" is not in group "+md.GroupID)
 		}
 	}

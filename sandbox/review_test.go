@@ -548,3 +548,56 @@ func TestReviewIssuingDoesNotKickLiveConnection(t *testing.T) {
 	}
 	old.expectClosed()
 }
+
+// OpenIM forces a typing message (113) online only by writing into its
+// options map, which has no effect when the message has no options: then
+// it is stored with a seq like any message. With options, it is pushed with
+// seq 0 and not stored, and the sender gets no echo.
+func TestReviewTypingWithoutOptions(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	a := login(t, s, "alice", rawOpts{})
+	b := login(t, s, "bob", rawOpts{})
+	typing := &sdkws.MsgData{SendID: "alice", RecvID: "bob", SessionType: 1, ContentType: 113, Content: []byte(`{"msgTips":"..."}`)}
+	incr := a.send(1003, typing)
+	if _, md := onlyPush(t, b.next()); md.Seq != 1 {
+		t.Fatalf("typing without options: seq %d", md.Seq)
+	}
+	r, pushes := a.reply(incr)
+	if r.ErrCode != 0 {
+		t.Fatal(r.ErrCode)
+	}
+	if len(pushes) == 0 {
+		pushes = append(pushes, a.next())
+	}
+	if _, md := onlyPush(t, pushes[0]); md.Seq != 1 {
+		t.Fatalf("echo seq %d", md.Seq)
+	}
+	typing.Options = map[string]bool{"isSendMsg": true}
+	if r := a.call(1003, typing, nil); r.ErrCode != 0 {
+		t.Fatal(r.ErrCode)
+	}
+	if _, md := onlyPush(t, b.next()); md.Seq != 0 || md.Options["history"] || md.Options["senderSync"] {
+		t.Fatalf("typing with options: %+v", md)
+	}
+	if s.MaxSeq("si_alice_bob") != 1 {
+		t.Fatalf("maxSeq %d", s.MaxSeq("si_alice_bob"))
+	}
+}
+
+// Group membership is not checked for notification content types
+// (1000–5000), as in OpenIM's messageVerification.
+func TestReviewGroupNotificationSkipsMemberCheck(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	if err := s.CreateGroup("g1", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	a := login(t, s, "alice", rawOpts{})
+	m := &sdkws.MsgData{SendID: "alice", GroupID: "g1", SessionType: 3, ContentType: 101, Content: []byte(`{"content":"x"}`)}
+	if r := a.call(1003, m, nil); r.ErrCode != 1203 {
+		t.Fatalf("text from a non-member: %d", r.ErrCode)
+	}
+	m.ContentType, m.Content = 1501, []byte(`{"detail":"{}"}`)
+	if r := a.call(1003, m, nil); r.ErrCode != 0 {
+		t.Fatalf("notification from a non-member: %d", r.ErrCode)
+	}
+}

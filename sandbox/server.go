@@ -548,11 +548,12 @@ func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (string, er
 		md.Status = int32(content.StatusSent)
 	}
 	md.Seq = 0
-	if md.ContentType == int32(content.TypeTyping) {
-		if md.Options == nil {
-			md.Options = map[string]bool{}
-		}
-		for _, k := range []string{"history", "persistent", "senderSync", "unreadCount", "offlinePush"} {
+	if md.ContentType == int32(content.TypeTyping) && len(md.Options) > 0 {
+		// OpenIM switches typing messages to online only by setting keys in
+		// the options map, which does nothing when the message came without
+		// options: such a typing message is stored like any other.
+		for _, k := range []string{"history", "persistent", "senderSync", "conversationUpdate",
+			"senderConversationUpdate", "unreadCount", "offlinePush"} {
 			md.Options[k] = false
 		}
 	}
