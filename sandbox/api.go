@@ -96,6 +96,21 @@ func incremental() map[string]any {
 
 // serveAPI handles one HTTP API call (WIRE.md 8).
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	// OpenIM's API answers every request with permissive CORS headers and
+	// every preflight with 200, so browser clients (the JS SDK) can call it.
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "*")
+	h.Set("Access-Control-Allow-Headers", "*")
+	h.Set("Access-Control-Expose-Headers", "Content-Length, Access-Control-Allow-Origin, Access-Control-Allow-Headers,Cache-Control,Content-Language,Content-Type,Expires,Last-Modified,Pragma,FooBar")
+	h.Set("Access-Control-Max-Age", "172800")
+	h.Set("Access-Control-Allow-Credentials", "false")
+	if r.Method == http.MethodOptions {
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`"Options Request!"`))
+		return
+	}
 	route, ok := s.routes[r.URL.Path]
 	if !ok || r.Method != http.MethodPost {
 		s.log.Info("sandbox: http", "path", r.URL.Path, "method", r.Method, "status", http.StatusNotFound)

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -599,5 +600,35 @@ func TestReviewGroupNotificationSkipsMemberCheck(t *testing.T) {
 	m.ContentType, m.Content = 1501, []byte(`{"detail":"{}"}`)
 	if r := a.call(1003, m, nil); r.ErrCode != 0 {
 		t.Fatalf("notification from a non-member: %d", r.ErrCode)
+	}
+}
+
+// The HTTP API sends OpenIM's CORS headers and answers preflights, so a
+// browser JS SDK can call it.
+func TestReviewHTTPCORS(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	req, _ := http.NewRequest(http.MethodOptions, s.APIURL()+"/user/get_users_info", nil)
+	req.Header.Set("Origin", "http://localhost:3000")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "operationid,token,content-type")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Headers") != "*" {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	b, _ := json.Marshal(map[string]any{"userIDs": []string{"alice"}})
+	req, _ = http.NewRequest(http.MethodPost, s.APIURL()+"/user/get_users_info", bytes.NewReader(b))
+	req.Header.Set("operationID", "op")
+	req.Header.Set("token", token(t, s, "bob", 5))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("POST: %d %v", resp.StatusCode, resp.Header)
 	}
 }
