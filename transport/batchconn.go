@@ -13,11 +13,14 @@ import (
 // writer has deferred flushing (deferFlush), frame writes only append to a
 // buffer; flush then sends everything buffered with one write, and when
 // several goroutines flush at once, one of them sends the bytes of all
-// (the others return at once). Writes made while flushing is not deferred
-// (pings, pongs, close frames) are flushed before Write returns. Every socket
-// write has a deadline of about writeTimeout; a failed write closes the
-// connection, which ends its read loop. Safe for concurrent use; a nil
-// *batchConn's deferFlush and flush do nothing.
+// (the others return at once). flushSoon leaves the write to a flusher
+// goroutine instead, so the frames of requests made while it waits to run
+// share one write. Writes made while flushing is not deferred (pings,
+// pongs, close frames) are flushed before Write returns. Every socket write
+// has a deadline of about writeTimeout; a failed write closes the
+// connection, which ends its read loop. Close stops the flusher. Safe for
+// concurrent use; a nil *batchConn's methods other than Write and Close do
+// nothing.
 type batchConn struct {
 	net.Conn
 	mu       sync.Mutex
@@ -26,7 +29,50 @@ type batchConn struct {
 	spare    []byte
 	flushing bool // a goroutine is writing to the socket
 	deadline time.Time
-	err      error // the first write error; later writes fail with it
+	err      error         // the first write error; later writes fail with it
+	kick     chan struct{} // wakes the flusher goroutine (started by the first flushSoon); closed by Close
+	kicked   bool          // a kick is pending
+	closed   bool
+}
+
+// flushSoon makes the flusher goroutine send the buffered bytes.
+func (c *batchConn) flushSoon() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kicked || c.closed || c.err != nil {
+		return
+	}
+	if c.kick == nil {
+		c.kick = make(chan struct{}, 1)
+		go c.flushLoop(c.kick)
+	}
+	c.kicked = true
+	c.kick <- struct{}{} // never blocks: kicked was false, so the channel is empty
+}
+
+func (c *batchConn) flushLoop(kick <-chan struct{}) {
+	for range kick {
+		c.mu.Lock()
+		c.kicked = false
+		c.mu.Unlock()
+		c.flush()
+	}
+}
+
+// Close closes the connection and stops the flusher.
+func (c *batchConn) Close() error {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		if c.kick != nil {
+			close(c.kick)
+		}
+	}
+	c.mu.Unlock()
+	return c.Conn.Close()
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {

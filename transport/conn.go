@@ -458,14 +458,16 @@ func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]b
 	}
 	// The write does not use the request's context: a canceled write
 	// would close the websocket. It only buffers the frame; the socket
-	// write (bounded by writeTimeout) happens in flush, outside writeMu,
-	// and sends the frames of concurrent requests together.
+	// write (bounded by writeTimeout) is left to the batchConn's flusher,
+	// which sends the frames of concurrent requests together. A failed
+	// socket write closes the connection: the read loop then fails every
+	// pending request.
 	cn.bc.deferFlush(true)
 	err = cn.ws.Write(context.Background(), websocket.MessageBinary, frame)
 	cn.bc.deferFlush(false)
 	cn.writeMu.Unlock()
 	if err == nil {
-		err = cn.bc.flush()
+		cn.bc.flushSoon()
 	}
 	if err != nil {
 		cn.die(fmt.Errorf("transport: write: %w", redact(err, c.cfg.Token)))
