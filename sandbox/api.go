@@ -57,10 +57,10 @@ func apiRoutes() map[string]apiRoute {
 		"/friend/get_black_list":                        emptyOK(map[string]any{"blacks": []any{}, "total": 0}),
 		"/friend/get_full_friend_user_ids":              emptyOK(map[string]any{"version": 0, "versionID": "", "equal": false, "userIDs": []string{}}),
 		"/group/get_full_join_group_ids":                emptyOK(map[string]any{"version": 0, "versionID": "", "equal": false, "groupIDs": []string{}}),
-		"/conversation/get_full_conversation_ids":       emptyOK(map[string]any{"version": 0, "versionID": "", "equal": false, "conversationIDs": []string{}}),
-		"/conversation/get_owner_conversation":          emptyOK(map[string]any{"total": 0, "conversations": []any{}}),
-		"/conversation/get_all_conversations":           emptyOK(map[string]any{"conversations": []any{}}),
-		"/conversation/get_conversations":               emptyOK(map[string]any{"conversations": []any{}}),
+		"/conversation/get_full_conversation_ids":       {h: apiConversations(true)},
+		"/conversation/get_owner_conversation":          {h: apiConversations(false)},
+		"/conversation/get_all_conversations":           {h: apiConversations(false)},
+		"/conversation/get_conversations":               {h: apiConversations(false)},
 		"/conversation/get_not_notify_conversation_ids": emptyOK(map[string]any{"conversationIDs": []string{}}),
 		"/conversation/get_pinned_conversation_ids":     emptyOK(map[string]any{"conversationIDs": []string{}}),
 		"/friend/get_friend_apply_list":                 emptyOK(map[string]any{"friendRequests": []any{}, "total": 0}),
@@ -667,6 +667,82 @@ func apiGetFullGroupMemberUserIDs(s *Server, _ apiCaller, body []byte) (any, *Co
 		ids = append(ids, g.Members...)
 	}
 	return map[string]any{"version": 0, "versionID": "", "equal": false, "userIDs": ids}, nil
+}
+
+// conversationJSON is a conversation record as OpenIM's
+// conversation.Conversation in JSON. s.mu is held.
+func (s *Server) conversationJSONLocked(owner, id string) map[string]any {
+	c := map[string]any{"ownerUserID": owner, "conversationID": id, "maxSeq": s.st.maxSeq(id)}
+	if g, ok := strings.CutPrefix(id, "sg_"); ok {
+		c["conversationType"], c["groupID"] = 3, g
+	} else if r, ok := s.st.userConvs[owner][id]; ok {
+		c["conversationType"], c["userID"] = r.Type, r.Peer
+	}
+	return c
+}
+
+// apiConversations serves the conversation lookups the official SDK makes
+// (get_conversations by ID, get_all_conversations, get_owner_conversation
+// with pagination, get_full_conversation_ids) from the owner's conversation
+// records. The owner is the body's ownerUserID or userID, else the caller.
+// With idsOnly it answers get_full_conversation_ids.
+func apiConversations(idsOnly bool) apiHandler {
+	return func(s *Server, who apiCaller, body []byte) (any, *CodeError) {
+		return conversations(s, who, body, idsOnly)
+	}
+}
+
+func conversations(s *Server, who apiCaller, body []byte, idsOnly bool) (any, *CodeError) {
+	var in struct {
+		OwnerUserID     string   `json:"ownerUserID"`
+		UserID          string   `json:"userID"`
+		ConversationIDs []string `json:"conversationIDs"`
+		Pagination      *struct {
+			PageNumber int `json:"pageNumber"`
+			ShowNumber int `json:"showNumber"`
+		} `json:"pagination"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	owner := in.OwnerUserID
+	if owner == "" {
+		owner = in.UserID
+	}
+	if owner == "" {
+		owner = who.userID
+	}
+	if owner != who.userID && who.userID != s.cfg.AdminUserID {
+		return nil, codeErr(CodeNoPermission, "ownerUserID is not the caller")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := s.st.records(owner)
+	if in.ConversationIDs != nil {
+		var keep []string
+		for _, id := range in.ConversationIDs {
+			if s.st.hasRecord(owner, id) {
+				keep = append(keep, id)
+			}
+		}
+		ids = keep
+	}
+	if idsOnly {
+		if ids == nil {
+			ids = []string{}
+		}
+		return map[string]any{"version": 0, "versionID": "", "equal": false, "conversationIDs": ids}, nil
+	}
+	total := len(ids)
+	if p := in.Pagination; p != nil && p.ShowNumber > 0 {
+		from := max(p.PageNumber-1, 0) * p.ShowNumber
+		ids = ids[min(from, len(ids)):min(from+p.ShowNumber, len(ids))]
+	}
+	convs := []any{}
+	for _, id := range ids {
+		convs = append(convs, s.conversationJSONLocked(owner, id))
+	}
+	return map[string]any{"total": total, "conversations": convs}, nil
 }
 
 // apiHasReadAndMaxSeq is the HTTP form of 1006.

@@ -632,3 +632,43 @@ func TestReviewHTTPCORS(t *testing.T) {
 		t.Fatalf("POST: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// The conversation lookups the SDK makes (get_conversations for the IDs
+// 1006 reported, the full-sync calls) return the user's conversation
+// records with their type and peer or group.
+func TestReviewHTTPConversations(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	if err := s.CreateGroup("g1", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	s.SendText("alice", "bob", "hi")
+	s.SendText("alice", "bob", "again")
+	tok := token(t, s, "bob", 7)
+	env := apiCall(t, s, "/conversation/get_conversations", tok, map[string]any{"ownerUserID": "bob", "conversationIDs": []string{"si_alice_bob", "sg_g1", "si_bob_carol"}})
+	convs := env["data"].(map[string]any)["conversations"].([]any)
+	if len(convs) != 2 {
+		t.Fatalf("%v", env)
+	}
+	byID := map[string]map[string]any{}
+	for _, c := range convs {
+		m := c.(map[string]any)
+		byID[m["conversationID"].(string)] = m
+	}
+	if c := byID["si_alice_bob"]; c["conversationType"] != float64(1) || c["userID"] != "alice" || c["ownerUserID"] != "bob" || c["maxSeq"] != float64(2) {
+		t.Fatalf("single %v", c)
+	}
+	if c := byID["sg_g1"]; c["conversationType"] != float64(3) || c["groupID"] != "g1" {
+		t.Fatalf("group %v", c)
+	}
+	env = apiCall(t, s, "/conversation/get_owner_conversation", tok, map[string]any{"userID": "bob", "pagination": map[string]any{"pageNumber": 1, "showNumber": 1}})
+	if d := env["data"].(map[string]any); d["total"] != float64(2) || len(d["conversations"].([]any)) != 1 {
+		t.Fatalf("owner %v", d)
+	}
+	env = apiCall(t, s, "/conversation/get_full_conversation_ids", tok, map[string]any{"userID": "bob"})
+	if ids := env["data"].(map[string]any)["conversationIDs"].([]any); len(ids) != 2 {
+		t.Fatalf("ids %v", ids)
+	}
+	if env := apiCall(t, s, "/conversation/get_all_conversations", tok, map[string]any{"ownerUserID": "alice"}); errCode(env) != 1002 {
+		t.Fatalf("other owner %v", env)
+	}
+}

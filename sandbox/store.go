@@ -84,8 +84,8 @@ type store struct {
 	userGroups map[string]map[string]struct{}
 	tokens     map[string]*tokenRec
 	convs      map[string]*conv
-	userConvs  map[string]map[string]struct{} // conversation records of single and notification chats per user
-	hasRead    map[string]map[string]int64    // user -> conversation -> has-read seq
+	userConvs  map[string]map[string]convRec // conversation records of single and notification chats per user
+	hasRead    map[string]map[string]int64   // user -> conversation -> has-read seq
 
 	path string
 	f    *os.File
@@ -99,7 +99,7 @@ func newStore() *store {
 		userGroups: map[string]map[string]struct{}{},
 		tokens:     map[string]*tokenRec{},
 		convs:      map[string]*conv{},
-		userConvs:  map[string]map[string]struct{}{},
+		userConvs:  map[string]map[string]convRec{},
 		hasRead:    map[string]map[string]int64{},
 	}
 }
@@ -281,10 +281,28 @@ func (s *store) index(convID string, m *sdkws.MsgData) {
 	s.setRead(m.SendID, convID, m.Seq)
 	switch m.SessionType {
 	case 1:
-		addSet(s.userConvs, m.SendID, convID)
-		addSet(s.userConvs, m.RecvID, convID)
+		s.addRecord(m.SendID, convID, convRec{Type: 1, Peer: m.RecvID})
+		s.addRecord(m.RecvID, convID, convRec{Type: 1, Peer: m.SendID})
 	case 4:
-		addSet(s.userConvs, m.RecvID, convID)
+		s.addRecord(m.RecvID, convID, convRec{Type: 4, Peer: m.SendID})
+	}
+}
+
+// convRec is a single or notification chat conversation record: its
+// session type and the other user.
+type convRec struct {
+	Type int32
+	Peer string
+}
+
+func (s *store) addRecord(user, convID string, r convRec) {
+	m := s.userConvs[user]
+	if m == nil {
+		m = map[string]convRec{}
+		s.userConvs[user] = m
+	}
+	if _, ok := m[convID]; !ok {
+		m[convID] = r
 	}
 }
 
