@@ -1533,6 +1533,15 @@ func TestLogoutOnDyingConnection(t *testing.T) {
 	r.c.mu.Lock()
 	cn := r.c.cur
 	r.c.mu.Unlock()
+	// If the supervisor redialed before Logout began, the 2003 goes out on
+	// the new connection: answer it as the gateway does.
+	gw.handle(func(fc *fakeConn, req *wire.Req) {
+		if req.ReqIdentifier != wire.LogoutMsg {
+			t.Errorf("request %d", req.ReqIdentifier)
+		}
+		fc.reply(t, req, 0, nil)
+		fc.kill()
+	})
 	cn.die(errors.New("test: connection dropped"))
 	if err := r.c.Logout(ctxT(t, 5*time.Second)); err != nil {
 		t.Fatalf("Logout = %v", err)
@@ -1540,7 +1549,7 @@ func TestLogoutOnDyingConnection(t *testing.T) {
 	if err := r.waitDone(t); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if n := gw.dials.Load(); n != 1 {
-		t.Errorf("%d dials after logout", n)
+	if n := gw.dials.Load(); n > 2 {
+		t.Errorf("%d dials: the client redialed after the logout", n)
 	}
 }
