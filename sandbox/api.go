@@ -15,8 +15,9 @@ import (
 
 // apiCaller is the verified token holder of an HTTP call.
 type apiCaller struct {
-	userID     string
-	platformID int32
+	userID      string
+	platformID  int32
+	operationID string // the request's operationID header
 }
 
 type apiHandler func(s *Server, who apiCaller, body []byte) (any, *CodeError)
@@ -150,7 +151,7 @@ func (s *Server) callAPI(route apiRoute, r *http.Request, opID string) (any, *Co
 	if err != nil {
 		return nil, codeErr(CodeArgs, "read body: "+err.Error())
 	}
-	var who apiCaller
+	who := apiCaller{operationID: opID}
 	if !route.noToken {
 		tok := r.Header.Get("token")
 		if tok == "" {
@@ -170,7 +171,7 @@ func (s *Server) callAPI(route apiRoute, r *http.Request, opID string) (any, *Co
 		if cerr != nil {
 			return nil, cerr
 		}
-		who = apiCaller{userID: cl.UserID, platformID: cl.PlatformID}
+		who.userID, who.platformID = cl.UserID, cl.PlatformID
 		if route.adminOnly && who.userID != s.cfg.AdminUserID {
 			return nil, codeErr(CodeNoPermission, "only an admin may call "+r.URL.Path)
 		}
@@ -500,7 +501,8 @@ func apiSendMsg(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 	if md.SessionType == int32(content.GroupChat) && s.st.groups[md.GroupID] == nil {
 		return nil, codeErr(CodeGroupIDNotFound, "group "+md.GroupID+" does not exist")
 	}
-	if _, err := s.acceptLocked(md, ""); err != nil {
+	// The pushes carry the operationID of the HTTP call, as OpenIM's do.
+	if _, err := s.acceptLocked(md, who.operationID); err != nil {
 		return nil, asCodeErr(err)
 	}
 	return map[string]any{"serverMsgID": md.ServerMsgID, "clientMsgID": md.ClientMsgID, "sendTime": md.SendTime}, nil

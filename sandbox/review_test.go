@@ -132,8 +132,9 @@ func TestReviewStatusOnlySendingBecomesSent(t *testing.T) {
 	if errCode(env) != 0 {
 		t.Fatal(env)
 	}
-	if _, md := onlyPush(t, b.next()); md.Status != 0 || md.MsgFrom != 200 {
-		t.Fatalf("HTTP send_msg pushed %+v", md)
+	p := b.next()
+	if _, md := onlyPush(t, p); md.Status != 0 || md.MsgFrom != 200 || p.OperationID != "op1" {
+		t.Fatalf("HTTP send_msg pushed %+v with operationID %q", md, p.OperationID)
 	}
 }
 
