@@ -31,6 +31,17 @@
 // their next handshake), and a login with the new token sends 2002 to the
 // connections that still use an older one (policy 1).
 //
+// Where OpenIM v3.8.3-patch.16 behaves in a surprising way the sandbox does
+// too, so that clients tested here work there: conversation records (which
+// 1001, 1002 and 1006 go by) exist for both users of a single chat once a
+// chat message was stored in it, for the receiver of a notification chat,
+// and for every member of a group, but never for an n_ stream; 1002 uses
+// the request's userID, not the caller's; the lowest visible seq is 0, so a
+// range pull from 0 that fits in num returns a {seq:0, status:4}
+// placeholder and a descending pull reports isEnd only for begin <= 0; a
+// typing message without options is stored like any other; only status 1
+// becomes 2; JSON envelopes carry "data":"" for an empty protobuf payload.
+//
 // Logging: one line per connection (connected, disconnected with the
 // reason, handshake refused), per gateway request and per HTTP call, on
 // Config.Logger. Tokens and the secret are never logged.
