@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -55,6 +56,9 @@ func (c *batchConn) flushSoon() {
 
 func (c *batchConn) flushLoop(kick <-chan struct{}) {
 	for range kick {
+		// Let the goroutines that are ready to run (request writers
+		// among them) go first, so that their frames share this write.
+		runtime.Gosched()
 		c.mu.Lock()
 		c.kicked = false
 		c.mu.Unlock()
