@@ -448,14 +448,20 @@ func (c *conn) readLoop() string {
 	dec := wire.NewDecoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip, MaxFrame: wire.MaxServerInbound})
 	ctx := context.Background()
 	var req wire.Req
+	var buf bytes.Buffer // reused: what is decoded from a frame does not alias it past handle
 	for {
-		typ, data, err := c.ws.Read(ctx)
+		typ, r, err := c.ws.Reader(ctx)
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				return "frame too large"
 			}
 			return "read: " + err.Error()
 		}
+		data := buf.Bytes()
 		c.touch()
 		c.s.stats.framesIn.Add(1)
 		c.frame()

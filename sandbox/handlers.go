@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"context"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,8 +77,10 @@ func (c *conn) handle(req *wire.Req) string {
 			resp.Data = b
 		}
 	}
-	s.log.Info("sandbox: request", "conn", c.id, "user", c.userID, "req", req.ReqIdentifier,
-		"operationID", req.OperationID, "msgIncr", req.MsgIncr, "errCode", resp.ErrCode)
+	if s.log.Enabled(context.Background(), slog.LevelInfo) { // spares the arguments' allocations
+		s.log.Info("sandbox: request", "conn", c.id, "user", c.userID, "req", req.ReqIdentifier,
+			"operationID", req.OperationID, "msgIncr", req.MsgIncr, "errCode", resp.ErrCode)
+	}
 	c.send(outFrame{resp: resp, closeAfter: closeAfter})
 	return ""
 }

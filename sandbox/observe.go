@@ -110,10 +110,11 @@ func (sub *subscriber) stop() { sub.once.Do(func() { close(sub.done) }) }
 func (sub *subscriber) pump() {
 	defer close(sub.exited)
 	defer close(sub.ch)
+	var spare []content.Message // the previous batch's array, reused by add
 	for {
 		sub.mu.Lock()
 		q := sub.queue
-		sub.queue = nil
+		sub.queue = spare[:0]
 		sub.mu.Unlock()
 		for _, m := range q {
 			select {
@@ -122,6 +123,8 @@ func (sub *subscriber) pump() {
 				return
 			}
 		}
+		clear(q)
+		spare = q
 		select {
 		case <-sub.notify:
 		case <-sub.done:
