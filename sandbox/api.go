@@ -291,12 +291,24 @@ func apiUserRegister(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	for _, u := range in.Users {
+		if seen[u.UserID] {
+			return nil, codeErr(CodeArgs, "userID repeated")
+		}
+		seen[u.UserID] = true
+	}
 	for _, u := range in.Users {
 		if u.UserID == "" {
 			return nil, codeErr(CodeArgs, "userID is empty")
 		}
+		if strings.Contains(u.UserID, ":") {
+			return nil, codeErr(CodeArgs, "userID contains ':' is invalid userID")
+		}
+	}
+	for _, u := range in.Users {
 		if _, ok := s.st.users[u.UserID]; ok {
-			return nil, codeErr(CodeRegisteredAlready, "userID "+u.UserID+" is registered already")
+			return nil, codeErr(CodeRegisteredAlready, "userID registered already")
 		}
 	}
 	for _, u := range in.Users {

@@ -673,3 +673,25 @@ func TestReviewHTTPConversations(t *testing.T) {
 		t.Fatalf("other owner %v", env)
 	}
 }
+
+// /user/user_register checks the whole request before registering anyone:
+// a repeated or ':'-containing userID is 1001, an existing one 1102.
+func TestReviewUserRegisterChecks(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	admin, _ := s.AdminToken()
+	for _, tc := range []struct {
+		ids  []string
+		code int
+	}{{[]string{"dave", "dave"}, 1001}, {[]string{"erin", "a:b"}, 1001}, {[]string{"frank", "alice"}, 1102}, {[]string{"dave", "erin"}, 0}} {
+		var users []map[string]any
+		for _, id := range tc.ids {
+			users = append(users, map[string]any{"userID": id})
+		}
+		if env := apiCall(t, s, "/user/user_register", admin, map[string]any{"users": users}); errCode(env) != tc.code {
+			t.Fatalf("%v: %v, want %d", tc.ids, env, tc.code)
+		}
+	}
+	if err := s.RegisterUser("frank", "F"); err != nil {
+		t.Fatalf("frank was registered by a failed call: %v", err)
+	}
+}
