@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/openimbot/openimbot/content"
@@ -326,13 +327,6 @@ func (s *Server) pushLocked(convID string, md *sdkws.MsgData, operationID string
 			users = append(users, md.SendID)
 		}
 	}
-	pm := &sdkws.PushMessages{}
-	entry := map[string]*sdkws.PullMsgs{convID: {Msgs: []*sdkws.MsgData{md}}}
-	if strings.HasPrefix(convID, "n_") {
-		pm.NotificationMsgs = entry
-	} else {
-		pm.Msgs = entry
-	}
 	var data []byte
 	for _, u := range users {
 		for c := range s.byUser[u] {
@@ -341,7 +335,7 @@ func (s *Server) pushLocked(convID string, md *sdkws.MsgData, operationID string
 			}
 			if data == nil {
 				var err error
-				if data, err = proto.Marshal(pm); err != nil {
+				if data, err = marshalPush(convID, md); err != nil {
 					s.log.Error("sandbox: encode push", "err", err)
 					return
 				}
@@ -350,6 +344,29 @@ func (s *Server) pushLocked(convID string, md *sdkws.MsgData, operationID string
 			s.stats.pushes++
 		}
 	}
+}
+
+// marshalPush returns the PushMessages of one message: {msgs (or
+// notificationMsgs for an n_ conversation): {convID: {Msgs: [md]}}},
+// byte-identical to proto.Marshal of that message, without building it.
+func marshalPush(convID string, md *sdkws.MsgData) ([]byte, error) {
+	mdSize := proto.Size(md)
+	pullSize := protowire.SizeTag(1) + protowire.SizeBytes(mdSize)
+	entrySize := protowire.SizeTag(1) + protowire.SizeBytes(len(convID)) + protowire.SizeTag(2) + protowire.SizeBytes(pullSize)
+	var field protowire.Number = 1 // msgs
+	if strings.HasPrefix(convID, "n_") {
+		field = 2 // notificationMsgs
+	}
+	b := make([]byte, 0, protowire.SizeTag(field)+protowire.SizeBytes(entrySize))
+	b = protowire.AppendTag(b, field, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(entrySize))
+	b = protowire.AppendTag(b, 1, protowire.BytesType) // key
+	b = protowire.AppendString(b, convID)
+	b = protowire.AppendTag(b, 2, protowire.BytesType) // value: PullMsgs
+	b = protowire.AppendVarint(b, uint64(pullSize))
+	b = protowire.AppendTag(b, 1, protowire.BytesType) // PullMsgs.Msgs
+	b = protowire.AppendVarint(b, uint64(mdSize))
+	return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(b, md)
 }
 
 // subOnlineStatus is 2005 (WIRE.md 7.9).
