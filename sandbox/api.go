@@ -683,10 +683,12 @@ func apiGetFullGroupMemberUserIDs(s *Server, _ apiCaller, body []byte) (any, *Co
 	return map[string]any{"version": 0, "versionID": "", "equal": false, "userIDs": ids}, nil
 }
 
-// conversationJSON is a conversation record as OpenIM's
+// conversationJSONLocked is a conversation record as OpenIM's
 // conversation.Conversation in JSON. s.mu is held.
 func (s *Server) conversationJSONLocked(owner, id string) map[string]any {
-	c := map[string]any{"ownerUserID": owner, "conversationID": id, "maxSeq": s.st.maxSeq(id)}
+	// maxSeq and minSeq of a record are a member's limits (set when one
+	// leaves a group), 0 otherwise; they are left out.
+	c := map[string]any{"ownerUserID": owner, "conversationID": id}
 	if g, ok := strings.CutPrefix(id, "sg_"); ok {
 		c["conversationType"], c["groupID"] = 3, g
 	} else if r, ok := s.st.userConvs[owner][id]; ok {

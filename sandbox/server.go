@@ -639,8 +639,13 @@ func textContent(text string) []byte {
 func newID(salt string) string {
 	var r [16]byte
 	rand.Read(r[:])
-	h := md5.Sum(append([]byte(strconv.FormatInt(time.Now().UnixNano(), 10)+salt), r[:]...))
-	return hex.EncodeToString(h[:])
+	var buf [96]byte // on the stack unless salt is long
+	b := strconv.AppendInt(buf[:0], time.Now().UnixNano(), 10)
+	b = append(append(b, salt...), r[:]...)
+	h := md5.Sum(b)
+	var out [32]byte
+	hex.Encode(out[:], h[:])
+	return string(out[:])
 }
 
 const adminPlatform int32 = 10
