@@ -280,9 +280,13 @@ func decodePush(payload []byte) ([]content.Message, error) {
 // NewClientMsgID returns a fresh clientMsgID as the reference SDK builds
 // it: 32 lowercase hex digits of md5(unix nanos + sendID + random).
 func NewClientMsgID(sendID string) string {
-	s := strconv.FormatInt(time.Now().UnixNano(), 10) + sendID + strconv.FormatInt(rand.Int64(), 10)
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
+	var buf [96]byte // on the stack unless sendID is long
+	b := strconv.AppendInt(buf[:0], time.Now().UnixNano(), 10)
+	b = strconv.AppendInt(append(b, sendID...), rand.Int64(), 10)
+	sum := md5.Sum(b)
+	var out [32]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
 // prepareSend fills the fields of m that a 1003 send must carry (WIRE.md
