@@ -6,6 +6,7 @@ package sandbox_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -693,5 +694,44 @@ func TestReviewUserRegisterChecks(t *testing.T) {
 	}
 	if err := s.RegisterUser("frank", "F"); err != nil {
 		t.Fatalf("frank was registered by a failed call: %v", err)
+	}
+}
+
+// Conversation records, has-read seqs (the senders' and HTTP read marks)
+// and app manager levels survive a restart of the process.
+func TestReviewStoreKeepsRecordsAndReadMarks(t *testing.T) {
+	path := t.TempDir() + "/sandbox.db"
+	s, err := sandbox.Start(context.Background(), sandbox.Config{StorePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RegisterUser("alice", "A")
+	s.RegisterUser("bob", "B")
+	for i := 0; i < 3; i++ {
+		s.SendText("alice", "bob", "m")
+	}
+	admin, _ := s.AdminToken()
+	apiCall(t, s, "/user/user_register", admin, map[string]any{"users": []map[string]any{{"userID": "news", "appMangerLevel": 3}}})
+	if env := apiCall(t, s, "/msg/mark_conversation_as_read", token(t, s, "bob", 3), map[string]any{"conversationID": "si_alice_bob", "hasReadSeq": 2}); errCode(env) != 0 {
+		t.Fatal(env)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := sandbox.Start(context.Background(), sandbox.Config{StorePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	for user, want := range map[string]int64{"alice": 3, "bob": 2} {
+		c := login(t, s2, user, rawOpts{})
+		var hr msg.GetConversationsHasReadAndMaxSeqResp
+		c.call(1006, &msg.GetConversationsHasReadAndMaxSeqReq{UserID: user}, &hr)
+		if sq := hr.Seqs["si_alice_bob"]; len(hr.Seqs) != 1 || sq.GetHasReadSeq() != want || sq.GetMaxSeq() != 3 {
+			t.Fatalf("%s after restart: %v", user, hr.Seqs)
+		}
+	}
+	if _, err := s2.UserToken("news", 7); err == nil {
+		t.Fatal("notification account got a token after restart")
 	}
 }
