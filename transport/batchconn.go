@@ -156,6 +156,10 @@ func (c *batchConn) flush() error {
 // connections are batchConns; conn receives each one it dials.
 func batchHTTPClient(conn func(*batchConn)) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// One transport per dial: a connection whose handshake was refused
+	// (HTTP 200 JSON, keep-alive) must be closed, not left idle in this
+	// pool until IdleConnTimeout. An upgrade is not affected.
+	tr.DisableKeepAlives = true
 	dial := tr.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
