@@ -138,7 +138,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		code = cerr.Code
 	}
 	s.log.Info("sandbox: http", "path", r.URL.Path, "operationID", opID, "errCode", code)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// OpenIM's CORS middleware sets this before gin renders, so it stays
+	// without a charset.
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 }

@@ -630,8 +630,17 @@ func TestReviewHTTPCORS(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("POST: %d %v", resp.StatusCode, resp.Header)
+	}
+	// A handshake failure is written by apiresp.HttpError: with charset.
+	resp, err = http.Get("http" + strings.TrimPrefix(s.WSURL(), "ws") + "/?sendID=bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("handshake failure: %d %v", resp.StatusCode, resp.Header)
 	}
 }
 
