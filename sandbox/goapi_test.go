@@ -151,6 +151,33 @@ func TestSubscribeNeverBlocksServer(t *testing.T) {
 	}
 }
 
+func TestSubscribeFrom(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	ch, cancel := s.SubscribeFrom(0, "bob", "carol")
+	defer cancel()
+	all, cancelAll := s.Subscribe(16)
+	defer cancelAll()
+	for _, p := range [][2]string{{"alice", "bob"}, {"bob", "alice"}, {"alice", "carol"}, {"carol", "alice"}} {
+		if _, err := s.SendText(p[0], p[1], p[0]+" to "+p[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"bob", "carol"} {
+		if m := <-ch; m.SendID != want || m.Seq == 0 {
+			t.Fatalf("SubscribeFrom got a message from %s (seq %d), want %s", m.SendID, m.Seq, want)
+		}
+	}
+	for range 4 {
+		<-all // the unfiltered subscription still sees every message
+	}
+	if _, err := s.SendText("bob", "alice", "last"); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-ch; m.SendID != "bob" || m.Elem.(*content.Text).Content != "last" {
+		t.Fatalf("then got %+v", m)
+	}
+}
+
 func TestFaultDropAll(t *testing.T) {
 	s := newSandbox(t, sandbox.Config{})
 	a := login(t, s, "alice", rawOpts{})

@@ -57,10 +57,26 @@ func (s *Server) Stats() Stats {
 // blocks the server (messages queue without bound behind the channel). Close
 // closes every subscription's channel.
 func (s *Server) Subscribe(buffer int) (<-chan content.Message, func()) {
+	return s.subscribe(buffer, nil)
+}
+
+// SubscribeFrom is Subscribe restricted to the messages sent by the given
+// users; the others are not converted or queued for it at all, which makes
+// it the cheap way to watch what a bot sends.
+func (s *Server) SubscribeFrom(buffer int, senderIDs ...string) (<-chan content.Message, func()) {
+	from := make(map[string]bool, len(senderIDs))
+	for _, id := range senderIDs {
+		from[id] = true
+	}
+	return s.subscribe(buffer, from)
+}
+
+func (s *Server) subscribe(buffer int, from map[string]bool) (<-chan content.Message, func()) {
 	if buffer < 0 {
 		buffer = 0
 	}
 	sub := &subscriber{
+		from:   from,
 		ch:     make(chan content.Message, buffer),
 		notify: make(chan struct{}, 1),
 		done:   make(chan struct{}),
@@ -86,6 +102,7 @@ func (s *Server) Subscribe(buffer int) (<-chan content.Message, func()) {
 
 // subscriber is one Subscribe call: an unbounded queue pumped into ch.
 type subscriber struct {
+	from   map[string]bool // senders to receive; nil: all (read-only)
 	mu     sync.Mutex
 	queue  []content.Message
 	ch     chan content.Message
@@ -94,6 +111,9 @@ type subscriber struct {
 	once   sync.Once
 	exited chan struct{}
 }
+
+// wants reports whether the subscriber receives a message from sendID.
+func (sub *subscriber) wants(sendID string) bool { return sub.from == nil || sub.from[sendID] }
 
 func (sub *subscriber) add(m content.Message) {
 	sub.mu.Lock()

@@ -565,8 +565,15 @@ func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (string, er
 	}
 	s.stats.messages++
 	if len(s.subs) > 0 {
-		out := toContent(convID, md)
+		var out content.Message
+		converted := false
 		for sub := range s.subs {
+			if !sub.wants(md.SendID) {
+				continue
+			}
+			if !converted {
+				out, converted = toContent(convID, md), true
+			}
 			sub.add(out)
 		}
 	}
