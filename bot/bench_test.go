@@ -117,7 +117,7 @@ func benchPipeline(b *testing.B, gz bool) {
 		b.Fatal(err)
 	}
 
-	replies, unsub := s.Subscribe(4096)
+	replies, unsub := s.SubscribeFrom(4096, "bot")
 	defer unsub()
 	// Outstanding messages per user, FIFO: a conversation is handled and
 	// answered in order, so a reply answers the user's oldest message.
