@@ -334,6 +334,16 @@ func (c *Client) prepareSend(m *content.Message, buf []byte) ([]byte, error) {
 	m.Seq = 0
 	m.ServerMsgID = ""
 	m.IsRead = false
+	if cap(buf) == 0 {
+		// One allocation: the numeric fields, tags and options take well
+		// under 256 bytes besides the variable-length ones.
+		n := 256 + len(m.Content) + len(m.SendID) + len(m.RecvID) + len(m.GroupID) + len(m.ClientMsgID) +
+			len(m.SenderNickname) + len(m.SenderFaceURL) + len(m.Ex) + len(m.AttachedInfo)
+		for _, id := range m.AtUserIDList {
+			n += len(id) + 2
+		}
+		buf = make([]byte, 0, n)
+	}
 	return appendMsgData(buf, m), nil
 }
 
