@@ -29,7 +29,7 @@ const (
 	// of MaxBatch.
 	DefaultMaxPending = 4
 	// DefaultCommitDelay is the default of Options.CommitDelay.
-	DefaultCommitDelay = 2 * time.Millisecond
+	DefaultCommitDelay = time.Millisecond
 )
 
 // Bucket layout. Every top-level bucket belongs to this package; plugins only
@@ -88,7 +88,7 @@ type Options struct {
 	// wait is cut short by Flush, Close, a full batch (MaxBatch) and
 	// backpressure (MaxPending); a write arriving after an idle spell is
 	// committed at once. It adds at most CommitDelay to the durable-ack
-	// latency. Zero means the default, 2ms; negative disables pacing.
+	// latency. Zero means the default, 1ms; negative disables pacing.
 	CommitDelay time.Duration
 }
 
