@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -534,7 +533,6 @@ func (c *conn) writeLoop() {
 			return
 		}
 		c.cork.cork()
-		yielded := false
 		for n := 1; ; n++ {
 			if d := time.Duration(c.s.delay.Load()); d > 0 {
 				if err := c.cork.flush(); err != nil {
@@ -576,17 +574,6 @@ func (c *conn) writeLoop() {
 			case f = <-c.out:
 				continue
 			default:
-			}
-			if !yielded {
-				// Let ready goroutines (the connection's reader, Inject
-				// callers) queue their frames before this write.
-				yielded = true
-				runtime.Gosched()
-				select {
-				case f = <-c.out:
-					continue
-				default:
-				}
 			}
 			break
 		}
