@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -541,5 +542,43 @@ func TestPlainHTTPWithValidParamsDoesNotRegister(t *testing.T) {
 	}
 	if st := s.Stats(); st.TotalConnections != 1 || st.Connections != 1 {
 		t.Fatalf("%+v", st)
+	}
+}
+
+// TestSubscribeOrder mixes messages a subscriber receives straight into its
+// channel (room, pump idle) with messages that queue behind a full channel:
+// they arrive in acceptance order either way.
+func TestSubscribeOrder(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	ch, cancel := s.Subscribe(4)
+	defer cancel()
+	const n = 200
+	got := make(chan []string, 1)
+	go func() {
+		var texts []string
+		for m := range ch {
+			texts = append(texts, m.Elem.(*content.Text).Content)
+			if len(texts) == n {
+				break
+			}
+			if len(texts)%16 == 0 {
+				time.Sleep(time.Millisecond) // let the channel fill up and the queue grow
+			}
+		}
+		got <- texts
+	}()
+	for i := range n {
+		if _, err := s.SendText("alice", "bob", strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 {
+			time.Sleep(2 * time.Millisecond) // let the reader drain: the next ones go straight in
+		}
+	}
+	texts := <-got
+	for i, s := range texts {
+		if s != strconv.Itoa(i) {
+			t.Fatalf("message %d is %q, want %d (order lost)", i, s, i)
+		}
 	}
 }

@@ -100,11 +100,14 @@ func (s *Server) subscribe(buffer int, from map[string]bool) (<-chan content.Mes
 	}
 }
 
-// subscriber is one Subscribe call: an unbounded queue pumped into ch.
+// subscriber is one Subscribe call: an unbounded queue pumped into ch. While
+// the pump is idle and ch has room, add sends straight into ch instead, which
+// spares a wake-up of the pump per message.
 type subscriber struct {
 	from   map[string]bool // senders to receive; nil: all (read-only)
 	mu     sync.Mutex
 	queue  []content.Message
+	busy   bool // the pump holds a batch taken from queue that it has not sent yet
 	ch     chan content.Message
 	notify chan struct{}
 	done   chan struct{}
@@ -115,8 +118,19 @@ type subscriber struct {
 // wants reports whether the subscriber receives a message from sendID.
 func (sub *subscriber) wants(sendID string) bool { return sub.from == nil || sub.from[sendID] }
 
+// add queues m. It is called with Server.mu held and only while sub is
+// subscribed, so never after the pump closed ch.
 func (sub *subscriber) add(m content.Message) {
 	sub.mu.Lock()
+	if !sub.busy && len(sub.queue) == 0 {
+		// Everything added before was sent: m keeps its place in order.
+		select {
+		case sub.ch <- m:
+			sub.mu.Unlock()
+			return
+		default:
+		}
+	}
 	sub.queue = append(sub.queue, m)
 	sub.mu.Unlock()
 	select {
@@ -135,6 +149,7 @@ func (sub *subscriber) pump() {
 		sub.mu.Lock()
 		q := sub.queue
 		sub.queue = spare[:0]
+		sub.busy = len(q) > 0
 		sub.mu.Unlock()
 		for _, m := range q {
 			select {
