@@ -134,6 +134,7 @@ type SendResult struct {
 //	func New(cfg Config) (*Client, error)                     // validates, no I/O
 //	func (c *Client) Run(ctx context.Context) error           // supervises until ctx ends, Close, or a fatal error
 //	func (c *Client) Events() <-chan Event                    // ordered; never stalls the read loop
+//	func (c *Client) NextEvent(ctx context.Context) (Event, error) // the same stream, without the channel
 //	func (c *Client) Status() Status
 //	func (c *Client) UserID() string
 //	func (c *Client) GetNewestSeq(ctx context.Context) (map[string]int64, error)

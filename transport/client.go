@@ -48,8 +48,10 @@ type Client struct {
 	closing   chan struct{} // closed by Close
 	closeOnce sync.Once
 	runDone   chan struct{} // closed when Run returns (if it was started)
-	dispDone  chan struct{} // closed when the dispatcher has exited
+	dispDone  chan struct{} // closed when the dispatcher has exited (or, if it never ran, with events)
 	dispStop  chan struct{} // closed by Close: the dispatcher stops now
+	evMode    eventMode     // how events are read; guarded by mu
+	evPull    atomic.Bool   // evMode is eventsPull
 
 	profile profileCache
 }
@@ -143,11 +145,81 @@ func (c *Client) Status() Status {
 	return c.status
 }
 
+// eventMode is how a client's events are read: not yet chosen, from the
+// Events channel (fed by a dispatcher goroutine), or with NextEvent.
+type eventMode uint8
+
+const (
+	eventsUnread eventMode = iota
+	eventsChannel
+	eventsPull
+	eventsClosed // closed by Close before anyone asked: either way reads nothing
+)
+
+// readEvents chooses how events are read, the first time only, and reports
+// whether they are read as mode.
+func (c *Client) readEvents(mode eventMode) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.evMode == eventsUnread {
+		c.evMode = mode
+		switch mode {
+		case eventsChannel:
+			go c.dispatch()
+		default:
+			// No dispatcher: the Events channel is closed at once.
+			close(c.events)
+			close(c.dispDone)
+			c.evPull.Store(true)
+		}
+	}
+	return c.evMode == mode || c.evMode == eventsClosed
+}
+
 // Events returns the ordered event stream. Events are queued without bound
 // (up to Config.EventQueueCap messages, see ErrEventQueueFull) so reading
 // slowly never stalls the connection. The channel is closed after Run has
-// returned and every queued event was delivered, or at once by Close.
-func (c *Client) Events() <-chan Event { return c.events }
+// returned and every queued event was delivered, or at once by Close. The
+// events of a client are read either from this channel or with NextEvent:
+// after NextEvent was called, the channel is closed and empty.
+func (c *Client) Events() <-chan Event {
+	c.readEvents(eventsChannel)
+	return c.events
+}
+
+// NextEvent returns the next event of the ordered stream that Events
+// delivers, without the dispatcher goroutine behind the channel (one
+// goroutine hand-off less per event). It waits until an event is queued or
+// ctx ends (ctx's error). It returns ErrClosed once Run has returned and
+// every queued event was taken, or at once after Close. Calls must not be
+// concurrent, and a client whose Events channel was asked for cannot be
+// read with NextEvent (an error).
+func (c *Client) NextEvent(ctx context.Context) (Event, error) {
+	if !c.evPull.Load() && !c.readEvents(eventsPull) {
+		return Event{}, errors.New("transport: NextEvent: this client's events are read from the Events channel")
+	}
+	for {
+		select {
+		case <-c.dispStop:
+			return Event{}, ErrClosed
+		default:
+		}
+		e, ok, done := c.queue.pop()
+		if ok {
+			return e, nil
+		}
+		if done {
+			return Event{}, ErrClosed
+		}
+		select {
+		case <-c.queue.notify:
+		case <-c.dispStop:
+			return Event{}, ErrClosed
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		}
+	}
+}
 
 // dispatch moves events from the queue to the Events channel. It is the
 // only sender on c.events.
@@ -200,7 +272,6 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	c.started = true
 	c.mu.Unlock()
-	go c.dispatch()
 	defer close(c.runDone)
 	err := c.supervise(ctx)
 	c.stop(ErrClosed)
@@ -351,12 +422,18 @@ func (c *Client) Close() error {
 			cn.die(ErrClosed)
 		}
 		close(c.dispStop)
+		c.mu.Lock()
+		if c.evMode == eventsUnread {
+			// Nobody asked for the events: no dispatcher to stop.
+			c.evMode = eventsClosed
+			close(c.events)
+			close(c.dispDone)
+		}
+		c.mu.Unlock()
 		if started {
 			<-c.runDone
-			<-c.dispDone
-		} else {
-			close(c.events)
 		}
+		<-c.dispDone
 	})
 	return nil
 }

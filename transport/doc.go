@@ -49,7 +49,8 @@
 //
 // The read loop never runs user code and never blocks on the consumer: it
 // puts events into an internal queue, and one dispatcher goroutine feeds the
-// Events channel in order. The queue is bounded by Config.EventQueueCap
+// Events channel in order (or the consumer takes them from the queue itself
+// with NextEvent, which spares that goroutine's hand-off). The queue is bounded by Config.EventQueueCap
 // messages (default 100000). When a push would exceed the cap the push is
 // still queued but the connection is dropped with ErrEventQueueFull (an
 // EventDisconnected), and the client redials only once the consumer has
