@@ -319,17 +319,20 @@ func (res *clientResult) classify(err error) {
 // or the client stops (its event channel closes).
 func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResult {
 	var res clientResult
-	events := client.Events()
 	for {
-		var ev transport.Event
-		var ok bool
-		select {
-		case ev, ok = <-events:
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			res.stopped = true
 			return res
 		}
-		if !ok {
+		// NextEvent rather than the Events channel: the events come
+		// straight from the client's queue, one goroutine hand-off less.
+		ev, err := client.NextEvent(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				res.stopped = true
+			}
+			// Otherwise ErrClosed: the client stopped and its events
+			// were all taken.
 			return res
 		}
 		switch ev.Kind {
