@@ -83,9 +83,10 @@ func (d *dispatcher) enqueue(ctx context.Context, it item) error {
 
 func (d *dispatcher) work(ch chan item) {
 	defer d.wg.Done()
+	var it item // one variable for the worker's life: &it escapes to handle
 	for {
 		select {
-		case it := <-ch:
+		case it = <-ch:
 			if d.stopping.Load() {
 				return
 			}
