@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 )
 
@@ -130,11 +131,16 @@ func (e *Encoder) finish(out []byte, what string) ([]byte, error) {
 // Decoder caches the type-definition prefix of the peer's frames and parses
 // the value by hand; a new prefix is checked against encoding/gob first, and
 // anything the hand parser does not handle goes through a fresh
-// gob.Decoder, so results are always those of encoding/gob. One gzip.Reader
-// and one inflate buffer are reused.
+// gob.Decoder, so results are always those of encoding/gob. Gzip frames are
+// inflated by a built-in whole-frame inflater whose tables and output buffer
+// are reused; a frame it does not accept goes through compress/gzip (one
+// gzip.Reader and one buffer, reused), so results and errors are always
+// those of compress/gzip.
 type Decoder struct {
 	opts Options
 	log  *slog.Logger
+	inf  *inflater // nil until the first gzip frame
+	zout []byte    // inf's output
 	zr   *gzip.Reader
 	rd   bytes.Reader
 	lr   io.LimitedReader
@@ -205,6 +211,28 @@ func (d *Decoder) body(frame []byte, what string) ([]byte, error) {
 	if !d.opts.Gzip {
 		return frame, nil
 	}
+	limit := d.opts.MaxInflated
+	if limit == 0 {
+		limit = DefaultMaxInflated
+	}
+	if d.inf == nil {
+		d.inf = new(inflater)
+	}
+	fast := limit
+	if fast < 0 {
+		fast = math.MaxInt
+	}
+	out, ok := d.inf.gunzip(d.zout[:0], frame, fast)
+	d.zout = out
+	if ok {
+		return out, nil
+	}
+	return d.gunzipStd(frame, what, limit)
+}
+
+// gunzipStd inflates frame with compress/gzip (multistream) into d.buf,
+// bounded by limit (negative: none).
+func (d *Decoder) gunzipStd(frame []byte, what string, limit int) ([]byte, error) {
 	d.rd.Reset(frame)
 	var err error
 	if d.zr == nil {
@@ -214,10 +242,6 @@ func (d *Decoder) body(frame []byte, what string) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: decode %s: gunzip: %w", ErrBadFrame, what, err)
-	}
-	limit := d.opts.MaxInflated
-	if limit == 0 {
-		limit = DefaultMaxInflated
 	}
 	d.buf.Reset()
 	var src io.Reader = d.zr

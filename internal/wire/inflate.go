@@ -1,0 +1,595 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"math/bits"
+)
+
+// inflater gunzips whole frames held in memory (RFC 1951 and RFC 1952):
+// input and output are complete byte slices, so back-references copy within
+// the output itself and no window, bufio or io.Reader is involved; the
+// Huffman tables live in the inflater and are rebuilt in place for every
+// dynamic block, so it allocates nothing once the output buffer is large
+// enough. compress/gzip spends most of a small frame reading one byte at a
+// time through io.ByteReader and building tables; this does neither.
+//
+// It accepts a strict subset of what compress/gzip accepts, with the same
+// result: whenever gunzip reports true, compress/gzip (multistream, as the
+// Decoder uses it) would return the same bytes without error. Anything
+// else (corrupt or truncated input, a Huffman table larger than expected,
+// output over the limit) reports false, and the Decoder runs compress/gzip
+// on the frame for the exact result and error. It is not safe for
+// concurrent use; a Decoder owns one.
+type inflater struct {
+	lit  [litTableSize]uint32  // literal/length table of the current dynamic block
+	dist [distTableSize]uint32 // distance table of the current dynamic block
+	clen [1 << clenBits]uint32 // code-length code table
+	lens [maxLitSyms + maxDistSyms]uint8
+}
+
+const (
+	litRootBits  = 9
+	distRootBits = 7
+	clenBits     = 7
+	// Table sizes: the root table and room for the second-level tables. The
+	// most a complete code can need with these root sizes is 852 and 400
+	// entries (zlib's "enough" bounds); buildTable checks anyway.
+	litTableSize  = 1024
+	distTableSize = 1024
+
+	maxLitSyms  = 286
+	maxDistSyms = 30
+)
+
+// A table entry (uint32) is
+//
+//	bits 0-3   code length in bits, consumed on a match
+//	bits 4-7   extra bits following the code (length or distance); for a
+//	           link, the index bits of the second-level table
+//	bits 8-10  kind
+//	bits 16-31 value: the literal, the base length or distance, the offset
+//	           of a second-level table, or a code-length symbol
+//
+// Kind 0 is an invalid code (a zero entry, left by an incomplete code or a
+// symbol deflate does not allow), so a zeroed table fails safely.
+const (
+	kindBad  = 0 << 8
+	kindLit  = 1 << 8
+	kindCopy = 2 << 8
+	kindEnd  = 3 << 8
+	kindLink = 4 << 8
+	kindMask = 7 << 8
+)
+
+// Read-only tables computed at init: what each symbol decodes to, and the
+// tables of fixed Huffman blocks.
+var (
+	litPayload  [288]uint32
+	distPayload [32]uint32
+	clenPayload [19]uint32
+	fixedLitTab [litTableSize]uint32
+	fixedDstTab [distTableSize]uint32
+)
+
+func init() {
+	for s := range litPayload {
+		switch {
+		case s < 256:
+			litPayload[s] = kindLit | uint32(s)<<16
+		case s == 256:
+			litPayload[s] = kindEnd
+		case s < 286:
+			litPayload[s] = kindCopy | uint32(lengthBase[s-257])<<16 | uint32(lengthExtra[s-257])<<4
+		}
+	}
+	for s := range distBase {
+		distPayload[s] = kindCopy | uint32(distBase[s])<<16 | uint32(distExtra[s])<<4
+	}
+	for s := range clenPayload {
+		clenPayload[s] = kindLit | uint32(s)<<16
+	}
+	var lens [288]uint8
+	for s := range lens {
+		switch {
+		case s < 144:
+			lens[s] = 8
+		case s < 256:
+			lens[s] = 9
+		case s < 280:
+			lens[s] = 7
+		default:
+			lens[s] = 8
+		}
+	}
+	var dl [32]uint8
+	for s := range dl {
+		dl[s] = 5
+	}
+	if !buildTable(fixedLitTab[:], litRootBits, lens[:], litPayload[:]) ||
+		!buildTable(fixedDstTab[:], distRootBits, dl[:], distPayload[:]) {
+		panic("wire: fixed Huffman tables")
+	}
+}
+
+// buildTable fills t with the decoding table of the canonical Huffman code
+// of lens (RFC 1951 section 3.2.2; lengths 0–15, 0 meaning no code): a root
+// table of 1<<root entries indexed by the next root bits, and second-level
+// tables for longer codes. The entry of symbol s is payload[s] with its
+// code length. It accepts what compress/flate accepts: a complete code, a
+// single code of one bit (its other half invalid) or no code at all (every
+// entry invalid), and reports false otherwise or if t is too small.
+func buildTable(t []uint32, root uint, lens []uint8, payload []uint32) bool {
+	var count [16]int
+	for _, l := range lens {
+		count[l&15]++
+		if l > 15 {
+			return false
+		}
+	}
+	count[0] = 0
+	maxLen := 15
+	for maxLen > 0 && count[maxLen] == 0 {
+		maxLen--
+	}
+	rootSize := 1 << root
+	if len(t) < rootSize {
+		return false
+	}
+	if maxLen == 0 {
+		clear(t[:rootSize])
+		return true
+	}
+	left := 1
+	for l := 1; l <= 15; l++ {
+		left = left<<1 - count[l]
+		if left < 0 {
+			return false // over-subscribed
+		}
+	}
+	if left > 0 {
+		if maxLen != 1 || count[1] != 1 {
+			return false // incomplete
+		}
+		clear(t[:rootSize])
+	}
+
+	// Symbols sorted by code length, then by value: canonical order.
+	var offs [16]int
+	for l := 1; l < 15; l++ {
+		offs[l+1] = offs[l] + count[l]
+	}
+	var sorted [288]uint16
+	if len(lens) > len(sorted) {
+		return false
+	}
+	for s, l := range lens {
+		if l != 0 {
+			sorted[offs[l]] = uint16(s)
+			offs[l]++
+		}
+	}
+
+	rem := count // codes of each length not placed yet
+	code := 0    // canonical code, most significant bit first
+	i := 0
+	used := rootSize // next free entry for a second-level table
+	prefix := -1     // root index of the current second-level table
+	subOff, subBits := 0, uint(0)
+	for l := 1; l <= maxLen; l++ {
+		for range count[l] {
+			s := sorted[i]
+			i++
+			e := payload[s] | uint32(l)
+			// Deflate sends codes starting with the most significant bit
+			// and the reader takes bits from the least significant end.
+			rev := int(bits.Reverse16(uint16(code)) >> (16 - l))
+			code++
+			if uint(l) <= root {
+				for j := rev; j < rootSize; j += 1 << l {
+					t[j] = e
+				}
+				rem[l]--
+				continue
+			}
+			if p := rev & (rootSize - 1); p != prefix {
+				// A new second-level table, as wide as the longest code
+				// sharing this prefix.
+				sb := uint(l) - root
+				room := 1 << sb
+				for sb+root < uint(maxLen) {
+					room -= rem[sb+root]
+					if room <= 0 {
+						break
+					}
+					sb++
+					room <<= 1
+				}
+				if used+1<<sb > len(t) || used > 0xffff {
+					return false
+				}
+				prefix, subOff, subBits = p, used, sb
+				t[p] = kindLink | uint32(used)<<16 | uint32(sb)<<4
+				// A complete code fills the table; clearing it makes
+				// sure that no entry of an earlier block survives.
+				clear(t[used : used+1<<sb])
+				used += 1 << sb
+			}
+			for j := rev >> root; j < 1<<subBits; j += 1 << (uint(l) - root) {
+				t[subOff+j] = e
+			}
+			rem[l]--
+		}
+		code <<= 1
+	}
+	return true
+}
+
+// bitReader reads deflate bits, least significant first, from a byte
+// slice. Past the end it supplies zero bytes, counted in pos, so that the
+// hot loop needs no bounds test; overrun reports whether bits past the end
+// were consumed.
+type bitReader struct {
+	in  []byte
+	pos int    // next byte to load; may exceed len(in)
+	b   uint64 // bits not yet consumed; any bits above nb are either zero or the next input bits
+	nb  uint   // valid bits in b
+}
+
+// refill makes at least 56 bits valid and reports false if bits past the
+// end of the input have been consumed.
+func (r *bitReader) refill() bool {
+	if r.pos+8 <= len(r.in) {
+		r.b |= binary.LittleEndian.Uint64(r.in[r.pos:]) << r.nb
+		r.pos += int((63 - r.nb) >> 3)
+		r.nb |= 56
+		return true
+	}
+	for r.nb <= 56 {
+		if r.pos < len(r.in) {
+			r.b |= uint64(r.in[r.pos]) << r.nb
+		}
+		r.pos++
+		r.nb += 8
+	}
+	return !r.overrun()
+}
+
+func (r *bitReader) overrun() bool {
+	return 8*r.pos-int(r.nb) > 8*len(r.in)
+}
+
+// need makes at least n (≤ 56) bits valid.
+func (r *bitReader) need(n uint) bool {
+	if r.nb >= n {
+		return true
+	}
+	return r.refill()
+}
+
+// take consumes n valid bits.
+func (r *bitReader) take(n uint) uint32 {
+	v := uint32(r.b & (1<<n - 1))
+	r.b >>= n
+	r.nb -= n
+	return v
+}
+
+// alignedPos drops the bits up to the next byte boundary, empties the
+// buffer and returns the position of the next unread byte.
+func (r *bitReader) alignedPos() int {
+	p := r.pos - int(r.nb/8)
+	r.pos, r.b, r.nb = p, 0, 0
+	return p
+}
+
+// gunzip appends to dst the contents of the gzip members making up src and
+// reports whether it could (see inflater). Output beyond limit bytes
+// reports false. The returned slice is dst, grown if needed, also when it
+// reports false.
+func (f *inflater) gunzip(dst, src []byte, limit int) ([]byte, bool) {
+	// The trailer's ISIZE of the last member sizes the output (a hint,
+	// bounded by the limit and by deflate's largest ratio, 1032:1).
+	if len(src) >= 18 {
+		hint := int(binary.LittleEndian.Uint32(src[len(src)-4:]))
+		if hint <= limit && hint <= 1032*len(src) && cap(dst)-len(dst) < hint {
+			dst = append(dst[:len(dst):len(dst)], make([]byte, hint)...)[:len(dst)]
+		}
+	}
+	p := 0
+	for {
+		q, ok := gzipHeader(src, p)
+		if !ok {
+			return dst, false
+		}
+		start := len(dst)
+		r := bitReader{in: src, pos: q}
+		if dst, ok = f.inflate(&r, dst, limit); !ok || r.overrun() {
+			return dst, false
+		}
+		t := r.alignedPos()
+		if len(src)-t < 8 ||
+			binary.LittleEndian.Uint32(src[t:]) != crc32.ChecksumIEEE(dst[start:]) ||
+			binary.LittleEndian.Uint32(src[t+4:]) != uint32(len(dst)-start) {
+			return dst, false
+		}
+		p = t + 8
+		if p == len(src) {
+			return dst, true
+		}
+	}
+}
+
+// gzipHeader parses the member header at src[p:] as compress/gzip does and
+// returns the position of the deflate data.
+func gzipHeader(src []byte, p int) (int, bool) {
+	const (
+		flagHdrCrc  = 1 << 1
+		flagExtra   = 1 << 2
+		flagName    = 1 << 3
+		flagComment = 1 << 4
+	)
+	h := p
+	if len(src)-p < 10 || src[p] != 0x1f || src[p+1] != 0x8b || src[p+2] != 8 {
+		return 0, false
+	}
+	flg := src[p+3]
+	p += 10
+	if flg&flagExtra != 0 {
+		if len(src)-p < 2 {
+			return 0, false
+		}
+		n := int(binary.LittleEndian.Uint16(src[p:]))
+		p += 2
+		if len(src)-p < n {
+			return 0, false
+		}
+		p += n
+	}
+	for _, fl := range [2]byte{flagName, flagComment} {
+		if flg&fl != 0 {
+			// compress/gzip reads at most 512 bytes, the NUL included.
+			i := bytes.IndexByte(src[p:min(len(src), p+512)], 0)
+			if i < 0 {
+				return 0, false
+			}
+			p += i + 1
+		}
+	}
+	if flg&flagHdrCrc != 0 {
+		if len(src)-p < 2 || binary.LittleEndian.Uint16(src[p:]) != uint16(crc32.ChecksumIEEE(src[h:p])) {
+			return 0, false
+		}
+		p += 2
+	}
+	return p, true
+}
+
+// inflate appends one deflate stream from r to dst; back-references may
+// reach back to len(dst) at entry.
+func (f *inflater) inflate(r *bitReader, dst []byte, limit int) ([]byte, bool) {
+	start := len(dst)
+	for {
+		if !r.need(3) {
+			return dst, false
+		}
+		final := r.take(1) == 1
+		var ok bool
+		switch r.take(2) {
+		case 0:
+			dst, ok = stored(r, dst, limit)
+		case 1:
+			dst, ok = codes(r, dst, start, limit, &fixedLitTab, &fixedDstTab)
+		case 2:
+			if !f.dynamic(r) {
+				return dst, false
+			}
+			dst, ok = codes(r, dst, start, limit, &f.lit, &f.dist)
+		}
+		if !ok {
+			return dst, false
+		}
+		if final {
+			return dst, true
+		}
+	}
+}
+
+// stored copies a stored block.
+func stored(r *bitReader, dst []byte, limit int) ([]byte, bool) {
+	if r.overrun() {
+		return dst, false
+	}
+	p := r.alignedPos()
+	in := r.in
+	if len(in)-p < 4 {
+		return dst, false
+	}
+	n := int(binary.LittleEndian.Uint16(in[p:]))
+	if uint16(n) != ^binary.LittleEndian.Uint16(in[p+2:]) || len(in)-p-4 < n || len(dst)+n > limit {
+		return dst, false
+	}
+	r.pos = p + 4 + n
+	return append(dst, in[p+4:p+4+n]...), true
+}
+
+// codeOrder is the order of the code-length code lengths (RFC 1951 section
+// 3.2.7).
+var codeOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+// dynamic reads the code definitions of a dynamic block into f.lit and
+// f.dist.
+func (f *inflater) dynamic(r *bitReader) bool {
+	if !r.need(14) {
+		return false
+	}
+	nlit := int(r.take(5)) + 257
+	ndist := int(r.take(5)) + 1
+	nclen := int(r.take(4)) + 4
+	if nlit > maxLitSyms || ndist > maxDistSyms {
+		return false
+	}
+	var cl [19]uint8
+	for i := range nclen {
+		if !r.need(3) {
+			return false
+		}
+		cl[codeOrder[i]] = uint8(r.take(3))
+	}
+	if !buildTable(f.clen[:], clenBits, cl[:], clenPayload[:]) {
+		return false
+	}
+	lens := f.lens[:nlit+ndist]
+	for i := 0; i < len(lens); {
+		if !r.need(7 + 7) {
+			return false
+		}
+		e := f.clen[r.b&(1<<clenBits-1)]
+		if e&kindMask != kindLit {
+			return false
+		}
+		r.take(uint(e & 15))
+		sym := uint8(e >> 16)
+		if sym < 16 {
+			lens[i] = sym
+			i++
+			continue
+		}
+		var rep int
+		var v uint8
+		switch sym {
+		case 16:
+			if i == 0 {
+				return false
+			}
+			rep, v = 3+int(r.take(2)), lens[i-1]
+		case 17:
+			rep = 3 + int(r.take(3))
+		default:
+			rep = 11 + int(r.take(7))
+		}
+		if i+rep > len(lens) {
+			return false
+		}
+		for range rep {
+			lens[i] = v
+			i++
+		}
+	}
+	return buildTable(f.lit[:], litRootBits, lens[:nlit], litPayload[:]) &&
+		buildTable(f.dist[:], distRootBits, lens[nlit:], distPayload[:])
+}
+
+// codes decodes the symbols of a Huffman block up to its end of block,
+// appending to dst. Back-references may reach back to dst[start].
+func codes(r *bitReader, dst []byte, start, limit int, lit *[litTableSize]uint32, dist *[distTableSize]uint32) ([]byte, bool) {
+	const litMask, distMask = 1<<litRootBits - 1, 1<<distRootBits - 1
+	in := r.in
+	b, nb, pos := r.b, r.nb, r.pos
+	out := dst[:min(cap(dst), limit)] // len(dst) ≤ limit
+	o := len(dst)
+	for {
+		// One symbol needs at most 15+5+15+13 = 48 bits.
+		if nb < 48 {
+			if pos+8 <= len(in) {
+				b |= (uint64(in[pos]) | uint64(in[pos+1])<<8 | uint64(in[pos+2])<<16 | uint64(in[pos+3])<<24 |
+					uint64(in[pos+4])<<32 | uint64(in[pos+5])<<40 | uint64(in[pos+6])<<48 | uint64(in[pos+7])<<56) << nb
+				pos += int((63 - nb) >> 3)
+				nb |= 56
+			} else {
+				r.b, r.nb, r.pos = b, nb, pos
+				if !r.refill() {
+					return out[:o], false
+				}
+				b, nb, pos = r.b, r.nb, r.pos
+			}
+		}
+		e := lit[b&litMask]
+		if e&kindMask == kindLit && o < len(out) {
+			b >>= e & 15
+			nb -= uint(e & 15)
+			out[o] = byte(e >> 16)
+			o++
+			continue
+		}
+		if e&kindMask == kindLink {
+			e = lit[(int(e>>16)+int(b>>litRootBits)&(1<<(e>>4&15)-1))&(litTableSize-1)]
+		}
+		b >>= e & 15
+		nb -= uint(e & 15)
+		switch e & kindMask {
+		case kindLit:
+			if o >= len(out) {
+				var ok bool
+				if out, ok = grow(out, o, 1, limit); !ok {
+					return out[:o], false
+				}
+			}
+			out[o] = byte(e >> 16)
+			o++
+		case kindCopy:
+			x := e >> 4 & 15
+			length := int(e>>16) + int(b&(1<<x-1))
+			b >>= x
+			nb -= uint(x)
+			d := dist[b&distMask]
+			if d&kindMask == kindLink {
+				d = dist[(int(d>>16)+int(b>>distRootBits)&(1<<(d>>4&15)-1))&(distTableSize-1)]
+			}
+			if d&kindMask != kindCopy {
+				return out[:o], false
+			}
+			b >>= d & 15
+			nb -= uint(d & 15)
+			x = d >> 4 & 15
+			distance := int(d>>16) + int(b&(1<<x-1))
+			b >>= x
+			nb -= uint(x)
+			if distance > o-start {
+				return out[:o], false
+			}
+			if length > len(out)-o {
+				var ok bool
+				if out, ok = grow(out, o, length, limit); !ok {
+					return out[:o], false
+				}
+			}
+			o = copyBack(out, o, distance, length)
+		case kindEnd:
+			r.b, r.nb, r.pos = b, nb, pos
+			return out[:o], true
+		default:
+			return out[:o], false
+		}
+	}
+}
+
+// copyBack copies length bytes from distance bytes back in out to out[o:]
+// and returns the new end.
+func copyBack(out []byte, o, distance, length int) int {
+	from := o - distance
+	if distance >= length {
+		return o + copy(out[o:o+length], out[from:from+length])
+	}
+	// Overlapping: the source repeats every distance bytes, so copying
+	// what is already there doubles it each time.
+	for end := o + length; o < end; {
+		o += copy(out[o:end], out[from:o])
+	}
+	return o
+}
+
+// grow returns out (whose first o bytes are written) with room for n more
+// bytes, or false if that would exceed limit.
+//
+//go:noinline
+func grow(out []byte, o, n, limit int) ([]byte, bool) {
+	if o+n > limit {
+		return out, false
+	}
+	c := min(max(2*len(out), o+n, 512), limit)
+	next := make([]byte, c)
+	copy(next, out[:o])
+	return next, true
+}
