@@ -81,24 +81,50 @@ func (d *dispatcher) enqueue(ctx context.Context, it item) error {
 	}
 }
 
+// work runs one shard's items in order. The watermark advance of a handled
+// item is held back while the next item is already queued and is a
+// watermark-only one of the same conversation (the bot's own echo, most
+// often): one Advance covers both. A held advance is made before the next
+// handler runs, when the queue is empty, and before the worker exits.
 func (d *dispatcher) work(ch chan item) {
 	defer d.wg.Done()
-	var it item // one variable for the worker's life: &it escapes to handle
+	var (
+		it      item // one variable for the worker's life: &it escapes to handle
+		pendC   string
+		pendSeq int64
+	)
+	flush := func() {
+		if pendSeq > 0 {
+			d.advance(pendC, pendSeq)
+			pendC, pendSeq = "", 0
+		}
+	}
+	defer flush()
 	for {
 		select {
 		case it = <-ch:
-			if d.stopping.Load() {
+		default:
+			flush()
+			select {
+			case it = <-ch:
+			case <-d.quit:
 				return
 			}
-			if it.dispatch {
-				d.handle(&it)
-			}
-			if it.seq > 0 {
-				d.advance(it.conv, it.seq)
-			}
-		case <-d.quit:
+		}
+		if d.stopping.Load() {
 			return
 		}
+		if it.dispatch {
+			flush()
+			d.handle(&it)
+		}
+		if it.seq > 0 {
+			if pendC != it.conv {
+				flush()
+			}
+			pendC, pendSeq = it.conv, max(pendSeq, it.seq)
+		}
+		it = item{}
 	}
 }
 
