@@ -121,20 +121,27 @@ func init() {
 // single code of one bit (its other half invalid) or no code at all (every
 // entry invalid), and reports false otherwise or if t is too small.
 func buildTable(t []uint32, root uint, lens []uint8, payload []uint32) bool {
+	// Two counters per length halve the store-to-load chains of runs of
+	// equal lengths.
+	var c0, c1 [16]int
+	n := len(lens) &^ 1
+	for i := 0; i < n; i += 2 {
+		c0[lens[i]&15]++
+		c1[lens[i+1]&15]++
+	}
+	if n < len(lens) {
+		c0[lens[n]&15]++
+	}
 	var count [16]int
-	for _, l := range lens {
-		count[l&15]++
-		if l > 15 {
-			return false
+	maxLen := 0
+	for l := 1; l < 16; l++ {
+		count[l] = c0[l] + c1[l]
+		if count[l] != 0 {
+			maxLen = l
 		}
 	}
-	count[0] = 0
-	maxLen := 15
-	for maxLen > 0 && count[maxLen] == 0 {
-		maxLen--
-	}
 	rootSize := 1 << root
-	if len(t) < rootSize {
+	if len(t) < rootSize || len(lens) > 288 || root > 15 {
 		return false
 	}
 	if maxLen == 0 {
@@ -161,38 +168,44 @@ func buildTable(t []uint32, root uint, lens []uint8, payload []uint32) bool {
 		offs[l+1] = offs[l] + count[l]
 	}
 	var sorted [288]uint16
-	if len(lens) > len(sorted) {
-		return false
-	}
 	for s, l := range lens {
 		if l != 0 {
-			sorted[offs[l]] = uint16(s)
-			offs[l]++
+			sorted[offs[l&15]] = uint16(s)
+			offs[l&15]++
 		}
 	}
 
-	rem := count // codes of each length not placed yet
-	code := 0    // canonical code, most significant bit first
+	// Codes of up to root bits: the codes of length l go to the first 1<<l
+	// entries, which are then copied to the next 1<<l, and so on, so that
+	// every entry whose low l bits are a code holds it. Deflate sends codes
+	// starting with the most significant bit and the reader takes bits from
+	// the least significant end, hence the reversal.
+	code := 0 // canonical code, most significant bit first
 	i := 0
-	used := rootSize // next free entry for a second-level table
-	prefix := -1     // root index of the current second-level table
-	subOff, subBits := 0, uint(0)
-	for l := 1; l <= maxLen; l++ {
+	for l := 1; l <= int(root); l++ {
 		for range count[l] {
-			s := sorted[i]
+			rev := bits.Reverse16(uint16(code)) >> (16 - l)
+			t[rev] = payload[sorted[i]] | uint32(l)
 			i++
-			e := payload[s] | uint32(l)
-			// Deflate sends codes starting with the most significant bit
-			// and the reader takes bits from the least significant end.
+			code++
+		}
+		code <<= 1
+		if l < int(root) {
+			copy(t[1<<l:2<<l], t[:1<<l])
+		}
+	}
+
+	// Longer codes: second-level tables under a root entry.
+	rem := count // codes of each length not placed yet
+	used := rootSize
+	prefix := -1 // root index of the current second-level table
+	subOff, subBits := 0, uint(0)
+	for l := int(root) + 1; l <= maxLen; l++ {
+		for range count[l] {
+			e := payload[sorted[i]] | uint32(l)
+			i++
 			rev := int(bits.Reverse16(uint16(code)) >> (16 - l))
 			code++
-			if uint(l) <= root {
-				for j := rev; j < rootSize; j += 1 << l {
-					t[j] = e
-				}
-				rem[l]--
-				continue
-			}
 			if p := rev & (rootSize - 1); p != prefix {
 				// A new second-level table, as wide as the longest code
 				// sharing this prefix.

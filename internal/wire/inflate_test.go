@@ -551,7 +551,16 @@ func TestInflateDynamic(t *testing.T) {
 			blocks(&dw)
 			frame := gzipOf(dw.w.flush(), []byte("ababa"))
 			if name == "distance into an earlier member" {
-				frame = append(gzipOf([]byte{3, 0}, nil), frame...) // an empty member first
+				// A first member of "x": a fixed block, literal 'x', end.
+				var w bitWriter
+				w.put(1|1<<1, 3)
+				w.put(uint64(fixedLit['x'].code), uint(fixedLit['x'].len))
+				w.put(uint64(fixedLit[256].code), uint(fixedLit[256].len))
+				// The second member's trailer is what copying from the
+				// first would give, so that only the distance check
+				// rejects it.
+				second := gzipOf(dw.w.flush(), []byte("xxx"))
+				frame = append(gzipOf(w.flush(), []byte("x")), second...)
 			}
 			if _, err := refBody(frame, 0); err == nil {
 				t.Fatal("compress/gzip accepts it")
@@ -666,4 +675,31 @@ func FuzzInflate(f *testing.F) {
 				len(out), n, len(want), err, len(data)-rd.Len())
 		}
 	})
+}
+
+// BenchmarkInflate is the built-in inflater alone on the ~600-byte push
+// frame (gob), compressed by compress/gzip at BestSpeed (the default
+// sender) and by the fixed-Huffman encoder.
+func BenchmarkInflate(b *testing.B) {
+	in := inflateInputs(b)[5]
+	for _, z := range gzippers(b) {
+		if z.name != "level3" && z.name != "fixedhuffman" {
+			continue
+		}
+		b.Run(map[string]string{"level3": "bestspeed"}[z.name]+map[string]string{"fixedhuffman": "fixedhuffman"}[z.name], func(b *testing.B) {
+			frame := z.do(in)
+			var f inflater
+			out, _ := f.gunzip(nil, frame, math.MaxInt)
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				var ok bool
+				if out, ok = f.gunzip(out[:0], frame, math.MaxInt); !ok {
+					b.Fatal("not accepted")
+				}
+			}
+			cpu.report(b)
+		})
+	}
 }
