@@ -74,8 +74,8 @@ func must(tb testing.TB, err error) {
 //	256           24,821    66.2   2,256  88,530        19,316    84.5   3,080 114,820
 //
 // gzip saturates at 32 already, plain at 64 (32 is 22% below the best):
-// 64. Before the event path lost its hand-offs (commit 7979196), the same
-// rule gave 64 too.
+// 64. On the code before the event path lost two hand-offs (a747379) the
+// rule gave 64 as well (there gzip at 32 was 16% below its best).
 const pipelineWindow = 64
 
 // pipelineWindows are the windows BenchmarkPipelineWindow measures.
