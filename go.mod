@@ -3,10 +3,11 @@ module github.com/openimbot/openimbot
 go 1.26
 
 require (
-	github.com/coder/websocket v1.8.15 // indirect
-	github.com/expr-lang/expr v1.17.8 // indirect
-	go.etcd.io/bbolt v1.5.0 // indirect
-	go.yaml.in/yaml/v3 v3.0.6 // indirect
-	golang.org/x/sys v0.45.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
+	github.com/coder/websocket v1.8.15
+	github.com/expr-lang/expr v1.17.8
+	go.etcd.io/bbolt v1.5.0
+	go.yaml.in/yaml/v3 v3.0.6
+	google.golang.org/protobuf v1.36.12
 )
+
+require golang.org/x/sys v0.45.0 // indirect
