@@ -225,35 +225,9 @@ func parseStructDef(prefix []byte) (id int64, fields []wireField, ok bool) {
 		fnum += int(d)
 		switch fnum {
 		case 0: // CommonType{Name string; Id typeId}
-			cf := -1
-			for {
-				d, q, ok := readUint(m, p)
-				if !ok {
-					return 0, nil, false
-				}
-				p = q
-				if d == 0 {
-					break
-				}
-				if d > 2 {
-					return 0, nil, false
-				}
-				cf += int(d)
-				switch cf {
-				case 0:
-					s, e, ok := readLen(m, p)
-					if !ok {
-						return 0, nil, false
-					}
-					name, p = string(m[s:e]), e
-				case 1:
-					commonID, p, ok = readInt(m, p)
-					if !ok {
-						return 0, nil, false
-					}
-				default:
-					return 0, nil, false
-				}
+			name, commonID, p, ok = readNameID(m, p)
+			if !ok {
+				return 0, nil, false
 			}
 		case 1: // Field []fieldType{Name string; Id typeId}
 			n, q, ok := readUint(m, p)
@@ -264,37 +238,8 @@ func parseStructDef(prefix []byte) (id int64, fields []wireField, ok bool) {
 			fields = make([]wireField, 0, n)
 			for range n {
 				var f wireField
-				ff := -1
-				for {
-					d, q, ok := readUint(m, p)
-					if !ok {
-						return 0, nil, false
-					}
-					p = q
-					if d == 0 {
-						break
-					}
-					if d > 2 {
-						return 0, nil, false
-					}
-					ff += int(d)
-					switch ff {
-					case 0:
-						s, e, ok := readLen(m, p)
-						if !ok {
-							return 0, nil, false
-						}
-						f.name, p = string(m[s:e]), e
-					case 1:
-						f.id, p, ok = readInt(m, p)
-						if !ok {
-							return 0, nil, false
-						}
-					default:
-						return 0, nil, false
-					}
-				}
-				if f.name == "" {
+				f.name, f.id, p, ok = readNameID(m, p)
+				if !ok || f.name == "" {
 					return 0, nil, false
 				}
 				fields = append(fields, f)
@@ -311,6 +256,42 @@ func parseStructDef(prefix []byte) (id int64, fields []wireField, ok bool) {
 		return 0, nil, false
 	}
 	return id, fields, true
+}
+
+// readNameID reads, from p up to and including its terminator, a struct
+// value of the shape {Name string; Id typeId} (gob's CommonType and
+// fieldType). An absent field is left zero.
+func readNameID(m []byte, p int) (name string, id int64, next int, ok bool) {
+	f := -1
+	for {
+		d, q, ok := readUint(m, p)
+		if !ok {
+			return "", 0, 0, false
+		}
+		p = q
+		if d == 0 {
+			return name, id, p, true
+		}
+		if d > 2 {
+			return "", 0, 0, false
+		}
+		f += int(d)
+		switch f {
+		case 0:
+			s, e, ok := readLen(m, p)
+			if !ok {
+				return "", 0, 0, false
+			}
+			name, p = string(m[s:e]), e
+		case 1:
+			id, p, ok = readInt(m, p)
+			if !ok {
+				return "", 0, 0, false
+			}
+		default:
+			return "", 0, 0, false
+		}
+	}
 }
 
 // buildPlan returns the plan for prefix decoded into t, or nil when the
