@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"maps"
+
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
 )
@@ -57,10 +59,7 @@ func toContent(convID string, m *sdkws.MsgData) content.Message {
 		Ex:               m.Ex,
 	}
 	if len(m.Options) > 0 {
-		out.Options = make(map[string]bool, len(m.Options))
-		for k, v := range m.Options {
-			out.Options[k] = v
-		}
+		out.Options = maps.Clone(m.Options)
 	}
 	if p := m.OfflinePushInfo; p != nil {
 		out.OfflinePushInfo = &content.OfflinePushInfo{
@@ -102,10 +101,7 @@ func fromContent(m *content.Message) *sdkws.MsgData {
 		Ex:               m.Ex,
 	}
 	if len(m.Options) > 0 {
-		out.Options = make(map[string]bool, len(m.Options))
-		for k, v := range m.Options {
-			out.Options[k] = v
-		}
+		out.Options = maps.Clone(m.Options)
 	}
 	if p := m.OfflinePushInfo; p != nil {
 		out.OfflinePushInfo = &sdkws.OfflinePushInfo{
