@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -609,18 +610,6 @@ func seqsOf(pm *sdkws.PullMsgs) []int64 {
 	return out
 }
 
-func eqSeqs(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestConformance22_RangePullNewestNum(t *testing.T) {
 	s := newSandbox(t, sandbox.Config{})
 	for i := 0; i < 5; i++ {
@@ -640,7 +629,7 @@ func TestConformance22_RangePullNewestNum(t *testing.T) {
 	}
 	for _, tc := range cases {
 		pr := pull(t, b, sdkws.PullOrder_PullOrderAsc, &sdkws.SeqRange{ConversationID: "si_alice_bob", Begin: tc.begin, End: tc.end, Num: tc.num})
-		if got := seqsOf(pr.Msgs["si_alice_bob"]); !eqSeqs(got, tc.want) {
+		if got := seqsOf(pr.Msgs["si_alice_bob"]); !slices.Equal(got, tc.want) {
 			t.Errorf("[%d,%d] num %d: %v, want %v", tc.begin, tc.end, tc.num, got, tc.want)
 		}
 	}
@@ -684,7 +673,7 @@ func TestConformance23_DeletedPlaceholder(t *testing.T) {
 	var sr msg.GetSeqMessageResp
 	b.call(1005, &msg.GetSeqMessageReq{UserID: "bob", Conversations: []*msg.ConversationSeqs{{ConversationID: "si_alice_bob", Seqs: []int64{2, 3, 9}}}}, &sr)
 	pm := sr.Msgs["si_alice_bob"]
-	if got := seqsOf(pm); !eqSeqs(got, []int64{2, 3}) || pm.Msgs[0].Status != 4 || !pm.IsEnd || pm.EndSeq != 3 {
+	if got := seqsOf(pm); !slices.Equal(got, []int64{2, 3}) || pm.Msgs[0].Status != 4 || !pm.IsEnd || pm.EndSeq != 3 {
 		t.Fatalf("1005: %v isEnd %v endSeq %d", got, pm.GetIsEnd(), pm.GetEndSeq())
 	}
 	if n := len(s.Messages("si_alice_bob")); n != 2 {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -260,7 +261,7 @@ func TestFaultWithholdPushes(t *testing.T) {
 		t.Fatalf("first push seq %d, want 3 (gap 1-2)", md.Seq)
 	}
 	pr := pull(t, b, sdkws.PullOrder_PullOrderAsc, &sdkws.SeqRange{ConversationID: "si_alice_bob", Begin: 1, End: 2, Num: 2})
-	if got := seqsOf(pr.Msgs["si_alice_bob"]); !eqSeqs(got, []int64{1, 2}) {
+	if got := seqsOf(pr.Msgs["si_alice_bob"]); !slices.Equal(got, []int64{1, 2}) {
 		t.Fatal(got)
 	}
 }

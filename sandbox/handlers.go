@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -407,7 +408,7 @@ func (s *Server) platformsLocked(userID string) []int32 {
 // of userID if its platform set differs from before.
 func (s *Server) statusChangedLocked(userID string, before []int32) {
 	now := s.platformsLocked(userID)
-	if slicesEqual(before, now) {
+	if slices.Equal(before, now) {
 		return
 	}
 	var data []byte
@@ -420,16 +421,4 @@ func (s *Server) statusChangedLocked(userID string, before []int32) {
 		}
 		c.send(outFrame{resp: &wire.Resp{ReqIdentifier: wire.SubUserOnlineStatus, Data: data}})
 	}
-}
-
-func slicesEqual(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -159,16 +160,16 @@ func TestReviewRangePullFromZeroAndUserID(t *testing.T) {
 	b := login(t, s, "bob", rawOpts{})
 	pr := pull(t, b, sdkws.PullOrder_PullOrderAsc, &sdkws.SeqRange{ConversationID: "si_alice_bob", Begin: 0, End: 3, Num: 10},
 		&sdkws.SeqRange{ConversationID: "n_alice_bob", Begin: 0, End: 3, Num: 1})
-	if got := seqsOf(pr.Msgs["si_alice_bob"]); !eqSeqs(got, []int64{0, 1, 2, 3}) || pr.Msgs["si_alice_bob"].Msgs[0].Status != 4 ||
+	if got := seqsOf(pr.Msgs["si_alice_bob"]); !slices.Equal(got, []int64{0, 1, 2, 3}) || pr.Msgs["si_alice_bob"].Msgs[0].Status != 4 ||
 		!pr.Msgs["si_alice_bob"].IsEnd {
 		t.Fatalf("si from 0: %v", pr.Msgs["si_alice_bob"])
 	}
-	if got := seqsOf(pr.NotificationMsgs["n_alice_bob"]); !eqSeqs(got, []int64{1, 2, 3}) {
+	if got := seqsOf(pr.NotificationMsgs["n_alice_bob"]); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("n_ from 0 with num 1: %v", got)
 	}
 	// The SDK's login pull: begin 0, end maxSeq, num 1 returns the newest.
 	pr = pull(t, b, sdkws.PullOrder_PullOrderAsc, &sdkws.SeqRange{ConversationID: "si_alice_bob", End: 3, Num: 1})
-	if got := seqsOf(pr.Msgs["si_alice_bob"]); !eqSeqs(got, []int64{3}) {
+	if got := seqsOf(pr.Msgs["si_alice_bob"]); !slices.Equal(got, []int64{3}) {
 		t.Fatalf("newest: %v", got)
 	}
 	// A userID without a record for the conversation sees nothing of it,
@@ -258,7 +259,7 @@ func TestReviewSeqListAndHasRead(t *testing.T) {
 		t.Fatal(r.ErrCode)
 	}
 	pm := out.Msgs["si_alice_bob"]
-	if got := seqsOf(pm); !eqSeqs(got, []int64{3, 1}) || !pm.IsEnd || pm.EndSeq != 3 {
+	if got := seqsOf(pm); !slices.Equal(got, []int64{3, 1}) || !pm.IsEnd || pm.EndSeq != 3 {
 		t.Fatalf("si_alice_bob: %v", pm)
 	}
 	if pm, ok := out.Msgs["si_bob_carol"]; !ok || len(pm.Msgs) != 0 || !pm.IsEnd || pm.EndSeq != 0 {
@@ -267,7 +268,7 @@ func TestReviewSeqListAndHasRead(t *testing.T) {
 	out.Reset()
 	b.call(1005, &msg.GetSeqMessageReq{UserID: "bob", Order: sdkws.PullOrder_PullOrderDesc, Conversations: []*msg.ConversationSeqs{
 		{ConversationID: "si_alice_bob", Seqs: []int64{0, 2, 9}}}}, &out)
-	if pm := out.Msgs["si_alice_bob"]; !eqSeqs(seqsOf(pm), []int64{2}) || pm.IsEnd || pm.EndSeq != 0 {
+	if pm := out.Msgs["si_alice_bob"]; !slices.Equal(seqsOf(pm), []int64{2}) || pm.IsEnd || pm.EndSeq != 0 {
 		t.Fatalf("desc: %v", pm)
 	}
 
