@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -179,17 +180,17 @@ func implies(y, x Matcher, cfg *config) bool {
 		if !ok || ym.kind != xm.kind {
 			if ym, ok := y.(mentionMatcher); ok {
 				_ = ym
-				return xm.kind == aContent && containsInt(xm.ints, 106)
+				return xm.kind == aContent && slices.Contains(xm.ints, 106)
 			}
 			return false
 		}
 		for _, n := range ym.ints {
-			if !containsInt(xm.ints, n) {
+			if !slices.Contains(xm.ints, n) {
 				return false
 			}
 		}
 		for _, s := range ym.strs {
-			if !containsStr(xm.strs, s) {
+			if !slices.Contains(xm.strs, s) {
 				return false
 			}
 		}
@@ -296,24 +297,6 @@ func factImplies(fk guardKind, s string, xk textKind, v string) bool {
 	return false
 }
 
-func containsInt(xs []int64, n int64) bool {
-	for _, x := range xs {
-		if x == n {
-			return true
-		}
-	}
-	return false
-}
-
-func containsStr(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // never returns why m can match no message, or "" when it may match. It is
 // conservative: "" when unsure.
 func never(m Matcher, cfg *config) string {
@@ -348,10 +331,10 @@ func never(m Matcher, cfg *config) string {
 				}
 				meet := false
 				for _, n := range a.ints {
-					meet = meet || containsInt(b.ints, n)
+					meet = meet || slices.Contains(b.ints, n)
 				}
 				for _, s := range a.strs {
-					meet = meet || containsStr(b.strs, s)
+					meet = meet || slices.Contains(b.strs, s)
 				}
 				if !meet {
 					return a.String() + " and " + b.String() + " exclude each other"
@@ -371,7 +354,7 @@ func never(m Matcher, cfg *config) string {
 				}
 				meet := false
 				for _, v := range a.vals {
-					meet = meet || containsStr(b.vals, v)
+					meet = meet || slices.Contains(b.vals, v)
 				}
 				if !meet {
 					return a.String() + " and " + b.String() + " exclude each other"
