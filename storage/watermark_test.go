@@ -195,16 +195,16 @@ func TestConcurrentAdvance(t *testing.T) {
 	}
 	for c, seq := range want {
 		// The maximum seq given to each conversation.
-		var max int64
+		var top int64
 		for g := range goroutines {
 			for i := range per {
 				if fmt.Sprintf("c%d", (g+i)%convs) == c {
-					max = maxI(max, int64(i*goroutines+g))
+					top = max(top, int64(i*goroutines+g))
 				}
 			}
 		}
-		if seq != max {
-			t.Fatalf("%s = %d, want %d", c, seq, max)
+		if seq != top {
+			t.Fatalf("%s = %d, want %d", c, seq, top)
 		}
 	}
 	if err := db.Close(); err != nil {
@@ -214,13 +214,6 @@ func TestConcurrentAdvance(t *testing.T) {
 	if got := db2.Watermarks(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("after reopen %v, want %v", got, want)
 	}
-}
-
-func maxI(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 func TestBackpressure(t *testing.T) {
