@@ -35,6 +35,20 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// waitReady waits for the command whose exit code goes to done to call
+// onReady (closing ready); it fails the test if the command exits first
+// (showing its stderr) or is not ready within 10 s.
+func waitReady(t *testing.T, ready <-chan struct{}, done <-chan int, errOut *syncBuffer) {
+	t.Helper()
+	select {
+	case <-ready:
+	case code := <-done:
+		t.Fatalf("exit %d before ready: %s", code, errOut.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("bot not ready")
+	}
+}
+
 // waitFor polls until out contains want n times.
 func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
 	t.Helper()
@@ -158,13 +172,7 @@ func TestReload(t *testing.T) {
 		onReload: func(err error) { reloaded <- err }, onReady: func() { close(ready) }}
 	done := make(chan int, 1)
 	go func() { done <- c.main([]string{"run", "-config", path}) }()
-	select {
-	case <-ready:
-	case code := <-done:
-		t.Fatalf("exit %d before ready: %s", code, errOut.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("bot not ready")
-	}
+	waitReady(t, ready, done, &errOut)
 	say := func(line string) {
 		if _, err := io.WriteString(stdinW, line+"\n"); err != nil {
 			t.Fatal(err)
@@ -313,13 +321,7 @@ rules:
 				onReady: func() { close(ready) }}
 			done := make(chan int, 1)
 			go func() { done <- c.main([]string{"run", "-config", p}) }()
-			select {
-			case <-ready:
-			case code := <-done:
-				t.Fatalf("exit %d before ready: %s", code, errOut.String())
-			case <-time.After(10 * time.Second):
-				t.Fatal("bot not ready")
-			}
+			waitReady(t, ready, done, &errOut)
 			replies, unsub := s.Subscribe(16)
 			defer unsub()
 			if _, err := s.SendText("carol", "bot1", "ping"); err != nil {
@@ -375,11 +377,7 @@ rules:
 		onReady: func() { close(ready) }, onReload: func(err error) { reloaded <- err }}
 	done := make(chan int, 1)
 	go func() { done <- c.main([]string{"run", "-config", p, "-log-level", "warn"}) }()
-	select {
-	case <-ready:
-	case code := <-done:
-		t.Fatalf("exit %d before ready: %s", code, errOut.String())
-	}
+	waitReady(t, ready, done, &errOut)
 	replies, unsub := s.Subscribe(users * perUser)
 	defer unsub()
 
