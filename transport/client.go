@@ -386,7 +386,9 @@ func (c *Client) supervise(ctx context.Context) error {
 			c.stop(ErrClosed)
 			c.emit(Event{Kind: EventDisconnected, Conn: gen, Err: cause})
 			return nil
-		case ctx.Err() != nil:
+		case ctx.Err() != nil || c.isClosing():
+			// Close kills the connection before the watcher cancels ctx:
+			// either way this is a requested stop, not a lost connection.
 			c.emit(Event{Kind: EventDisconnected, Conn: gen, Err: ErrClosed})
 			return nil
 		}
@@ -436,6 +438,16 @@ func (c *Client) Close() error {
 		<-c.dispDone
 	})
 	return nil
+}
+
+// isClosing reports whether Close has been called.
+func (c *Client) isClosing() bool {
+	select {
+	case <-c.closing:
+		return true
+	default:
+		return false
+	}
 }
 
 // waitConn returns the established connection, waiting for one until ctx
