@@ -148,10 +148,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	db := b.cfg.db
 	if db == nil {
 		var err error
-		db, err = storage.Open(b.cfg.storagePath, storage.Options{
-			LockTimeout: DefaultLockTimeout,
-			Logger:      b.log,
-		})
+		db, err = storage.Open(b.cfg.storagePath, StorageOptions(b.log))
 		if err != nil {
 			return fmt.Errorf("bot: open storage: %w", err)
 		}

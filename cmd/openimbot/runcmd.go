@@ -122,7 +122,7 @@ func (r *runner) run() error {
 		defer os.RemoveAll(dir)
 		dbPath = filepath.Join(dir, "bot.db")
 	}
-	db, err := storage.Open(dbPath, storage.Options{Logger: r.log.With("component", "storage")})
+	db, err := storage.Open(dbPath, bot.StorageOptions(r.log.With("component", "storage")))
 	if err != nil {
 		return err
 	}
