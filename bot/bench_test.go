@@ -65,17 +65,17 @@ func must(tb testing.TB, err error) {
 // machine) of the best window's median, in both codecs. Larger windows add
 // queueing latency and no throughput. BenchmarkPipelineWindow on the
 // project machine (2 cores, sandbox in the same process, -benchtime 30000x
-// -count 5, medians) gave:
+// -count 5, medians, storage commits paced at bot.DefaultCommitDelay) gave:
 //
 //	window   plain msgs/s  cpu-µs  p50-µs  p99-µs   gzip msgs/s  cpu-µs  p50-µs  p99-µs
-//	32            21,379    74.0   1,183   5,182        18,672    85.9   1,435   5,156
-//	64            24,546    65.9   1,836   9,977        18,946    87.3   2,385  12,936
-//	128           27,321    61.1   1,934  36,254        19,938    84.0   2,539  46,902
-//	256           24,821    66.2   2,256  88,530        19,316    84.5   3,080 114,820
+//	32            24,782    68.6   1,013   4,702        19,941    82.7   1,263   4,862
+//	64            28,582    61.9   1,594   8,134        24,449    71.0   1,903   9,479
+//	128           28,883    62.0   1,741  31,338        21,053    83.0   2,390  47,511
+//	256           28,140    63.2   1,864  74,271        24,785    72.1   2,182  84,833
 //
-// gzip saturates at 32 already, plain at 64 (32 is 22% below the best):
-// 64. On the code before the event path lost two hand-offs (a747379) the
-// rule gave 64 as well (there gzip at 32 was 16% below its best).
+// plain saturates at 32 already (14% below its best), gzip at 64 (32 is
+// 20% below): 64. With the earlier 1ms commit pacing the rule gave 64 as
+// well.
 const pipelineWindow = 64
 
 // pipelineWindows are the windows BenchmarkPipelineWindow measures.
