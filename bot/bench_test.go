@@ -200,6 +200,7 @@ func benchPipeline(b *testing.B, gz bool, window int) {
 			b.Error(err)
 		}
 	}
+	st0, _ := bt.DB().Stats()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -216,7 +217,8 @@ func benchPipeline(b *testing.B, gz bool, window int) {
 	el := time.Since(start)
 	cpu := cpuTime() - cpu0
 	b.StopTimer()
-	b.Logf("N=%d: %+v", b.N, bt.Stats())
+	st1, _ := bt.DB().Stats()
+	b.Logf("N=%d: %+v commits=%d", b.N, bt.Stats(), st1.Commits-st0.Commits)
 	slices.Sort(lat)
 	pct := func(p float64) float64 {
 		if len(lat) == 0 {
