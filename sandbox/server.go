@@ -3,10 +3,10 @@ package sandbox
 import (
 	"context"
 	"crypto/md5"
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -642,13 +642,15 @@ func textContent(text string) []byte {
 	return b
 }
 
-// newID returns a 32-hex-digit ID like OpenIM's md5 based ones.
+// newID returns a 32-hex-digit message ID like OpenIM's md5 based ones
+// (WIRE.md §7.6). IDs need to be unique, not secret: the random part comes
+// from math/rand/v2, which costs no system call.
 func newID(salt string) string {
-	var r [16]byte
-	rand.Read(r[:])
 	var buf [96]byte // on the stack unless salt is long
 	b := strconv.AppendInt(buf[:0], time.Now().UnixNano(), 10)
-	b = append(append(b, salt...), r[:]...)
+	b = append(append(b, salt...), '-')
+	b = strconv.AppendUint(b, rand.Uint64(), 16)
+	b = strconv.AppendUint(b, rand.Uint64(), 16)
 	h := md5.Sum(b)
 	var out [32]byte
 	hex.Encode(out[:], h[:])
