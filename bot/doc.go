@@ -43,8 +43,9 @@
 //     longer returns, and the bot's own messages advance the watermark
 //     without being dispatched (see WithDispatchSelf).
 //   - A conversation's watermark advances only after its handler returned,
-//     in order. Storage writes it with group commit; Shutdown and Close
-//     flush it.
+//     in order. Storage writes it with group commit, one commit at most
+//     every DefaultCommitDelay; Shutdown and Close flush it. After a crash
+//     the messages handled since the last commit are delivered again.
 //   - On the first start of a database, WithBacklog says what happens to
 //     history: skip it (the default), handle all of it, or the last N
 //     messages per conversation. Conversations that appear later are always
