@@ -310,7 +310,8 @@ func WithStorage(path string) Option {
 }
 
 // WithDB uses an open database. The bot flushes it when it stops but does
-// not close it: the caller does.
+// not close it: the caller does. StorageOptions gives the options the bot
+// itself would open it with.
 func WithDB(db *storage.DB) Option {
 	return func(c *config) error {
 		if db == nil {
