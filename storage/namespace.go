@@ -132,6 +132,10 @@ func (db *DB) write(o op) error {
 		return ErrClosed
 	}
 	b := db.enqueueLocked(o)
+	// The caller blocks until the commit: do not pace it (writes queued
+	// meanwhile still share the commit).
+	b.waited = true
+	db.hurryLocked()
 	db.mu.Unlock()
 	<-b.done
 	return b.err

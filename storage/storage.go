@@ -85,10 +85,12 @@ type Options struct {
 	// CommitDelay paces group commit: after a commit, the writer waits until
 	// CommitDelay has passed before starting the next one, so writes arriving
 	// meanwhile share one fsync instead of each paying for their own. The
-	// wait is cut short by Flush, Close, a full batch (MaxBatch) and
-	// backpressure (MaxPending); a write arriving after an idle spell is
-	// committed at once. It adds at most CommitDelay to the durable-ack
-	// latency. Zero means the default, 1ms; negative disables pacing.
+	// wait is cut short by Flush, Close, a namespace write (its caller
+	// blocks until the commit), a full batch (MaxBatch) and backpressure
+	// (MaxPending); a write arriving after an idle spell is committed at
+	// once. It adds at most CommitDelay to the durable-ack latency of
+	// Advance and SeenOrMark. Zero means the default, 1ms; negative disables
+	// pacing.
 	CommitDelay time.Duration
 }
 

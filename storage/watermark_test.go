@@ -342,3 +342,40 @@ func TestCommitDelayPacesAndFlushCutsItShort(t *testing.T) {
 		t.Fatalf("a full batch waited %v, want no pacing", el)
 	}
 }
+
+func TestNamespaceWriteCutsPacingShort(t *testing.T) {
+	const delay = time.Hour
+	db := mustOpen(t, dbPath(t), Options{CommitDelay: delay})
+	if err := db.Advance("si_a_b", 1).Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	commits := db.commits.Load()
+	// A watermark write right after a commit waits for the pacing delay...
+	a := db.Advance("si_a_b", 2)
+	select {
+	case <-a.Done():
+		t.Fatal("a watermark write right after a commit was committed without pacing")
+	case <-time.After(100 * time.Millisecond):
+	}
+	// ...but a namespace write's caller blocks on the commit: it is not
+	// paced, and the queued watermark write shares its commit.
+	done := make(chan error, 1)
+	go func() { done <- db.Namespace("plugin").Put("k", []byte("v")) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("namespace Put still waiting after 10s: it was paced")
+	}
+	if err := a.Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.commits.Load() - commits; n != 1 {
+		t.Fatalf("%d commits for the paced watermark and the Put, want 1", n)
+	}
+	if v, ok, err := db.Namespace("plugin").Get("k"); err != nil || !ok || string(v) != "v" {
+		t.Fatalf("Get = %q, %v, %v", v, ok, err)
+	}
+}

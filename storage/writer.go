@@ -63,6 +63,7 @@ type batch struct {
 	ops    []op
 	n      int  // writes counted against MaxBatch
 	sealed bool // Flush waits on it: later writes go to a new batch
+	waited bool // a namespace write's caller blocks on it: commit without pacing
 	done   chan struct{}
 	err    error
 	doneAt time.Time // when done was closed (benchmarks)
@@ -118,14 +119,14 @@ func (db *DB) hurryLocked() {
 }
 
 // hurriedLocked reports whether the next commit should start without
-// pacing: a Flush waits, a batch is full, writers wait for room, or the DB
-// is closing. db.mu must be held.
+// pacing: a Flush or a namespace write waits, a batch is full, writers wait
+// for room, or the DB is closing. db.mu must be held.
 func (db *DB) hurriedLocked() bool {
 	if db.closing || len(db.queue) > 1 {
 		return true
 	}
 	if len(db.queue) == 1 {
-		if b := db.queue[0]; b.sealed || b.n >= db.opts.MaxBatch {
+		if b := db.queue[0]; b.sealed || b.waited || b.n >= db.opts.MaxBatch {
 			return true
 		}
 	}
