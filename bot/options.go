@@ -83,15 +83,19 @@ const (
 	DefaultAdminUserID     = "imAdmin"
 	DefaultLockTimeout     = 2 * time.Second
 	// DefaultCommitDelay paces the bot's storage commits (see
-	// storage.Options.CommitDelay): watermarks and dedup entries of the
-	// messages handled within about 5ms share one fsync. Nothing on the
-	// reply path waits for these commits; a crash only repeats the messages
-	// handled since the last one (delivery is at least once). A shorter
-	// pace costs throughput on small machines: a goroutine blocked in
-	// fsync keeps its scheduler slot (P) for the whole call, so on 2 cores
-	// the 1ms storage default left one core idle about a third of the time
-	// under load (BenchmarkPipeline plain: ~26k msgs/s at 1ms, ~31k at 5ms).
-	DefaultCommitDelay = 5 * time.Millisecond
+	// storage.Options.CommitDelay): under load, the watermarks and dedup
+	// entries of the messages handled within 20ms share one commit; a
+	// message after a quiet spell is committed at once, and plugin
+	// namespace writes are never paced. Nothing on the reply path waits for
+	// these commits; a crash only repeats the messages handled since the
+	// last one (delivery is at least once). A shorter pace costs throughput
+	// on small machines: each commit makes two fsyncs, and a goroutine
+	// blocked in fsync keeps its scheduler slot (P) for the whole call, so
+	// on 2 cores the 1ms storage default left one core idle about a third
+	// of the time under load. On that machine BenchmarkPipeline plain went
+	// from a median of ~26k msgs/s at 1ms to ~30k at 5ms, and 20ms added
+	// another ~8% (16 interleaved runs each).
+	DefaultCommitDelay = 20 * time.Millisecond
 )
 
 // StorageOptions returns the options the bot opens its database with when
