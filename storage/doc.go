@@ -14,7 +14,8 @@
 // transaction, and the next commit starts no sooner than Options.CommitDelay
 // (default 1ms) after the last one ended, unless Flush, Close, a namespace
 // write, a full batch or backpressure asks for it; a write after an idle
-// spell is committed at once. Durability therefore costs one fsync per batch, not one per message.
+// spell is committed at once. Durability therefore costs one fsync per
+// batch, not one per message.
 //
 // Advance and SeenOrMark update memory at once and return without waiting for
 // the disk; the Ack returned by Advance completes when the commit holding the
