@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/openimbot/openimbot/internal/config"
+	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/router"
 	"github.com/openimbot/openimbot/storage"
 )

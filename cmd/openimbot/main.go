@@ -7,10 +7,16 @@
 //	openimbot db stats|dump -db FILE  inspect a bot database
 //
 // Exit codes: 0 success, 1 runtime error, 2 usage or configuration error.
+// The commands live in package cli, so that a program of a few lines can
+// build its own openimbot with extra plugins: see cli.Main.
 package main
 
-import "os"
+import (
+	"os"
+
+	"github.com/openimbot/openimbot/cli"
+)
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(cli.Main(os.Args[1:]))
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/bot/bottest"
 	"github.com/openimbot/openimbot/content"
-	"github.com/openimbot/openimbot/internal/config"
+	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/plugins"
 	"github.com/openimbot/openimbot/plugins/autoreply"
 	"github.com/openimbot/openimbot/router"

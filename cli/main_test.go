@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -93,7 +93,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"db"}, exitUsage, "want stats or dump"},
 		{[]string{"db", "stats"}, exitUsage, "-db FILE is required"},
 		{[]string{"run", "-config", "/nonexistent/x.yaml"}, exitUsage, "no such file"},
-		{[]string{"run", "-config", "../../config.example.yaml", "-log-level", "loud"}, exitUsage, "-log-level: want debug, info, warn or error"},
+		{[]string{"run", "-config", "../config.example.yaml", "-log-level", "loud"}, exitUsage, "-log-level: want debug, info, warn or error"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCLI(t, "", tt.args...)
@@ -132,7 +132,7 @@ func TestConfigErrors(t *testing.T) {
 // TestConsole runs the example configuration as the README does:
 // lines in, replies out, exit 0 at the end of input.
 func TestConsole(t *testing.T) {
-	code, out, stderr := runCLI(t, "hi\n\n/help\n/weather Paris\n/echo  two  words\n", "run", "-config", "../../config.example.yaml", "-log-level", "warn")
+	code, out, stderr := runCLI(t, "hi\n\n/help\n/weather Paris\n/echo  two  words\n", "run", "-config", "../config.example.yaml", "-log-level", "warn")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -243,7 +243,7 @@ rules:
 		}
 	}
 	// The example configuration checks clean.
-	if code, out, stderr := runCLI(t, "", "check", "-config", "../../config.example.yaml"); code != exitOK || !strings.Contains(out, "ok") {
+	if code, out, stderr := runCLI(t, "", "check", "-config", "../config.example.yaml"); code != exitOK || !strings.Contains(out, "ok") {
 		t.Errorf("example: exit %d\n%s%s", code, out, stderr)
 	}
 }

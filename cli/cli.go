@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -11,7 +11,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/openimbot/openimbot/internal/config"
+	"github.com/openimbot/openimbot/config"
+	"github.com/openimbot/openimbot/plugins"
 )
 
 // Exit codes.
@@ -46,14 +47,28 @@ type cli struct {
 	onReload func(error)
 	// onReady, if set, is called once the bot is connected and synced (tests).
 	onReady func()
+	// extra are the plugins given to Main besides the built-in ones.
+	extra []plugins.Plugin
 }
 
-// run is main without the process: tests call it directly.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Main runs the openimbot command line with args (without the program
+// name) on the process's standard streams and signals, and returns the
+// exit code: 0 success, 1 runtime error, 2 usage or configuration error.
+// extra plugins are offered next to the built-in ones: a configuration
+// enables them by name in its plugins section, and their sections are
+// checked and reloaded like the built-in ones. A custom openimbot is
+//
+//	func main() { os.Exit(cli.Main(os.Args[1:], myplugin.New())) }
+func Main(args []string, extra ...plugins.Plugin) int {
+	return run(args, os.Stdin, os.Stdout, os.Stderr, extra...)
+}
+
+// run is Main with its streams given: tests call it directly.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, extra ...plugins.Plugin) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, signals: sigs}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, signals: sigs, extra: extra}
 	return c.main(args)
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/openimbot/openimbot/internal/config"
+	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/router"
 )
 
@@ -26,7 +26,7 @@ func (c *cli) checkCmd(args []string) int {
 		c.errorf("%v", err)
 		return exitUsage
 	}
-	r, err := buildRouter(cfg, nil, slog.New(slog.DiscardHandler))
+	r, err := c.buildRouter(cfg, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		c.errorf("%v", err)
 		return exitUsage

@@ -1,11 +1,11 @@
-package main
+package cli
 
 import (
 	"context"
 	"fmt"
 	"syscall"
 
-	"github.com/openimbot/openimbot/internal/config"
+	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/sandbox"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/openimbot/openimbot/internal/config"
+	"github.com/openimbot/openimbot/config"
 )
 
 func ExampleParse() {

@@ -1,9 +1,9 @@
-package main
+package cli
 
 import (
 	"log/slog"
 
-	"github.com/openimbot/openimbot/internal/config"
+	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/plugins"
 	"github.com/openimbot/openimbot/plugins/autoreply"
 	"github.com/openimbot/openimbot/plugins/echo"
@@ -13,15 +13,17 @@ import (
 	"github.com/openimbot/openimbot/storage"
 )
 
-// available lists the plugins this program offers. There is no registry:
-// adding a plugin means adding it here.
-func available(cfg *config.Config) []plugins.Plugin {
-	return []plugins.Plugin{
+// available lists the plugins this program offers: the built-in ones, then
+// the extra ones given to Main. There is no registry: a program adds a
+// plugin by passing it to Main.
+func available(cfg *config.Config, extra []plugins.Plugin) []plugins.Plugin {
+	ps := []plugins.Plugin{
 		autoreply.New(cfg.Rules),
 		echo.New(),
 		help.New(),
 		ratelimit.New(),
 	}
+	return append(ps, extra...)
 }
 
 // enabled returns the plugins the configuration turns on: its plugins
@@ -37,9 +39,9 @@ func enabled(cfg *config.Config) config.Plugins {
 // buildRouter builds the routing table the configuration defines. db may be
 // nil (check). The router is fully built: any registration error is
 // returned here, not on the first message.
-func buildRouter(cfg *config.Config, db *storage.DB, logger *slog.Logger) (*router.Router, error) {
+func (c *cli) buildRouter(cfg *config.Config, db *storage.DB, logger *slog.Logger) (*router.Router, error) {
 	r := router.New(router.WithLogger(logger))
-	if err := plugins.Setup(r, db, enabled(cfg), available(cfg), logger); err != nil {
+	if err := plugins.Setup(r, db, enabled(cfg), available(cfg, c.extra), logger); err != nil {
 		return nil, err
 	}
 	if err := r.Build(); err != nil {

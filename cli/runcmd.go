@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/openimbot/openimbot/bot"
+	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/content"
-	"github.com/openimbot/openimbot/internal/config"
 	"github.com/openimbot/openimbot/router"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/storage"
@@ -54,7 +54,7 @@ func (c *cli) runCmd(args []string) int {
 		return exitUsage
 	}
 	// Build once before any I/O so that rule errors exit 2 at once.
-	if _, err := buildRouter(cfg, nil, logger); err != nil {
+	if _, err := c.buildRouter(cfg, nil, logger); err != nil {
 		c.errorf("%v", err)
 		return exitUsage
 	}
@@ -129,7 +129,7 @@ func (r *runner) run() error {
 	defer db.Close()
 	r.db = db
 
-	rt, err := buildRouter(r.cfg, db, r.log)
+	rt, err := r.cli.buildRouter(r.cfg, db, r.log)
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (r *runner) reload() error {
 	if cfg.OpenIM != r.cfg.OpenIM || cfg.Storage != r.cfg.Storage || cfg.Console != r.cfg.Console || cfg.Sync != r.cfg.Sync || cfg.Send != r.cfg.Send {
 		r.log.Warn("reload: changes outside plugins and rules apply after a restart")
 	}
-	rt, err := buildRouter(cfg, r.db, r.log)
+	rt, err := r.cli.buildRouter(cfg, r.db, r.log)
 	if err != nil {
 		return err
 	}
