@@ -383,19 +383,36 @@ func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResul
 			if err := b.sync.onPush(ctx, ev.Messages); err != nil {
 				b.syncFailed(ctx, err)
 			}
+		case transport.EventPushesDropped:
+			// The loop was busy (a catch-up, full shards) while pushes
+			// arrived: the transport dropped the ones over its cap. Pull
+			// what they carried, as after a reconnect.
+			b.log.Warn("bot: pushes dropped while the pipeline was busy; re-syncing by seq", "dropped", ev.Dropped)
+			if err := b.sync.onConnected(ctx); err != nil {
+				b.syncFailed(ctx, err)
+			}
 		}
 	}
 }
 
+// eventQueueCap is the transport's Config.EventQueueCap for a bot (unless
+// WithTransportConfig sets another): the pushed messages that may wait
+// while the event loop is busy (a catch-up, full shards). Beyond it pushes
+// are dropped and pulled by seq instead, so memory does not grow with the
+// load; a pull carries up to 100 messages per frame, so recovering them
+// that way costs less than the pushes did.
+const eventQueueCap = 4096
+
 func (b *Bot) transportConfig() transport.Config {
 	cfg := transport.Config{
-		WSAddr:      b.cfg.wsAddr,
-		UserID:      b.cfg.userID,
-		Token:       b.token,
-		PlatformID:  b.cfg.platformID,
-		Compression: b.cfg.compression,
-		Logger:      b.log,
-		API:         b.api,
+		WSAddr:        b.cfg.wsAddr,
+		UserID:        b.cfg.userID,
+		Token:         b.token,
+		PlatformID:    b.cfg.platformID,
+		Compression:   b.cfg.compression,
+		Logger:        b.log,
+		API:           b.api,
+		EventQueueCap: eventQueueCap,
 	}
 	if b.cfg.transport != nil {
 		b.cfg.transport(&cfg)

@@ -53,6 +53,14 @@ const (
 	EventKicked                             // the server sent 2002; the client stops
 	EventTokenInvalid                       // the handshake failed with 1501–1507; the client stops; Err is *APIError
 	EventPush                               // Messages arrived in a 2001 push
+	// EventPushesDropped: pushes were dropped because more than
+	// Config.EventQueueCap messages were waiting for the consumer; Dropped
+	// counts their messages and Err is ErrEventQueueFull. The connection
+	// stays up. The consumer recovers the dropped messages that have a seq
+	// by seq (GetNewestSeq, then PullRange from its watermarks); dropped
+	// online-only messages (seq 0) are lost, as pushes missed while
+	// disconnected are.
+	EventPushesDropped
 )
 
 // Event is one item of the Client's ordered event stream.
@@ -62,6 +70,7 @@ type Event struct {
 	Attempt  int               // EventConnecting, EventConnectFailed
 	Err      error             // EventConnectFailed, EventDisconnected, EventTokenInvalid
 	Messages []content.Message // EventPush: chat and notification messages, each with ConversationID set
+	Dropped  int               // EventPushesDropped: messages dropped since the previous such event
 }
 
 // Config configures a Client. Zero values mean the documented defaults.
@@ -93,9 +102,10 @@ type Config struct {
 	// as the reference Go SDK.
 	MsgResp bool
 	// EventQueueCap bounds the messages queued between the read loop and
-	// the Events channel; when a push would exceed it the connection is
-	// dropped (ErrEventQueueFull) and the consumer re-syncs by seq after the
-	// reconnect. Default 100000; negative means unbounded.
+	// the Events channel; a push that would exceed it is dropped and
+	// reported by an EventPushesDropped event (the connection stays up),
+	// after which the consumer re-syncs by seq. Default 100000; negative
+	// means unbounded.
 	EventQueueCap int
 	// API, when set, is used with Token to fetch the bot's own profile
 	// (/user/get_users_info) to fill senderNickname and senderFaceURL on

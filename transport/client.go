@@ -247,7 +247,8 @@ func (c *Client) dispatch() {
 	}
 }
 
-func (c *Client) emit(e Event) bool { return c.queue.put(e) }
+// emit queues e; see eventQueue.put.
+func (c *Client) emit(e Event) (dropped, first bool) { return c.queue.put(e) }
 
 func (c *Client) setStatus(s Status) {
 	c.mu.Lock()
@@ -395,13 +396,6 @@ func (c *Client) supervise(ctx context.Context) error {
 		c.log.Warn("disconnected", "conn", gen, "err", cause)
 		c.setStatus(StatusDisconnected)
 		c.emit(Event{Kind: EventDisconnected, Conn: gen, Err: cause})
-		if errors.Is(cause, ErrEventQueueFull) {
-			// Redial only once the consumer has caught up to half the cap,
-			// or the next connection would overflow at once.
-			if !c.queue.waitLow(ctx.Done()) {
-				return nil
-			}
-		}
 		if !wait(c.cfg.Backoff(1)) {
 			return nil
 		}

@@ -919,9 +919,10 @@ func TestPushDecodedIntoMessages(t *testing.T) {
 }
 
 // The read loop never waits for the consumer: with nobody reading Events,
-// pushes beyond EventQueueCap drop the connection (not messages), and every
-// pushed message is still delivered once the consumer reads.
-func TestEventQueueCapDropsConnectionNotMessages(t *testing.T) {
+// pushes beyond EventQueueCap are dropped (the connection stays up), one
+// EventPushesDropped in order after the queued pushes reports how many
+// messages were dropped, and pushes flow again once the consumer reads.
+func TestEventQueueCapDropsPushesNotConnection(t *testing.T) {
 	gw := newFakeGW(t)
 	cfg := testConfig(gw)
 	cfg.EventQueueCap = 50
@@ -937,45 +938,70 @@ func TestEventQueueCapDropsConnectionNotMessages(t *testing.T) {
 	for i := 1; i <= 200; i++ {
 		fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", int64(i), "m")))
 	}
-	// The read loop kept working although nobody reads the events: the
-	// connection dies of the overflow...
-	select {
-	case <-fc.closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the connection was not dropped")
-	}
-	// ...and no new one is dialed until the consumer catches up.
-	select {
-	case <-gw.conns:
-		t.Fatal("redialed while the event queue is still full")
-	case <-time.After(100 * time.Millisecond):
-	}
-	var seqs []int64
-	var disconnect error
-	timeout := time.After(10 * time.Second)
-	for disconnect == nil || len(seqs) < 51 {
-		select {
-		case e := <-c.Events():
-			switch e.Kind {
-			case EventPush:
-				for _, m := range e.Messages {
-					seqs = append(seqs, m.Seq)
-				}
-			case EventDisconnected:
-				disconnect = e.Err
-			}
-		case <-timeout:
-			t.Fatalf("got %d messages, disconnect %v", len(seqs), disconnect)
+	// The read loop kept working although nobody reads the events.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		c.queue.mu.Lock()
+		lost := c.queue.lost
+		c.queue.mu.Unlock()
+		if lost == 150 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages dropped, want 150", lost)
 		}
 	}
-	if !errors.Is(disconnect, ErrEventQueueFull) {
-		t.Fatalf("Disconnected.Err = %v", disconnect)
+	var seqs []int64
+	dropped := -1
+	next := func() Event {
+		select {
+		case e := <-c.Events():
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no event; got %d messages, dropped %d", len(seqs), dropped)
+		}
+		return Event{}
 	}
-	gw.accept(t) // redialed once the queue drained
+	for dropped < 0 {
+		switch e := next(); e.Kind {
+		case EventPush:
+			for _, m := range e.Messages {
+				seqs = append(seqs, m.Seq)
+			}
+		case EventPushesDropped:
+			if !errors.Is(e.Err, ErrEventQueueFull) {
+				t.Errorf("EventPushesDropped.Err = %v", e.Err)
+			}
+			dropped = e.Dropped
+		case EventDisconnected:
+			t.Fatalf("disconnected: %v", e.Err)
+		}
+	}
+	if len(seqs) != 50 || dropped != 150 {
+		t.Fatalf("%d messages queued and %d dropped, want 50 and 150", len(seqs), dropped)
+	}
 	for i, s := range seqs {
 		if s != int64(i+1) {
 			t.Fatalf("message %d has seq %d: queued messages lost or reordered", i, s)
 		}
+	}
+	// The same connection delivers the next push.
+	fc.push(t, pushOf("si_alice_bot", textMsg("alice", "bot", 201, "m")))
+	for {
+		e := next()
+		if e.Kind == EventDisconnected {
+			t.Fatalf("disconnected: %v", e.Err)
+		}
+		if e.Kind == EventPush {
+			if e.Messages[0].Seq != 201 || e.Conn != 1 {
+				t.Fatalf("next push %+v on connection %d", e.Messages[0].Seq, e.Conn)
+			}
+			break
+		}
+	}
+	select {
+	case <-fc.closed:
+		t.Fatal("the connection was closed")
+	default:
 	}
 }
 

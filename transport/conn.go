@@ -367,8 +367,9 @@ func (cn *conn) handleResp(r *wire.Resp) error {
 		if len(msgs) == 0 {
 			return nil
 		}
-		if cn.c.emit(Event{Kind: EventPush, Conn: cn.gen, Messages: msgs}) {
-			return fmt.Errorf("%w: %d messages queued, cap %d", ErrEventQueueFull, cn.c.queue.queued(), cn.c.cfg.EventQueueCap)
+		if _, first := cn.c.emit(Event{Kind: EventPush, Conn: cn.gen, Messages: msgs}); first {
+			cn.c.log.Warn("event queue full: dropping pushes until the consumer catches up; it re-syncs by seq",
+				"conn", cn.gen, "queued", cn.c.queue.queued(), "cap", cn.c.cfg.EventQueueCap)
 		}
 		return nil
 	case wire.KickOnlineMsg:

@@ -51,15 +51,16 @@
 // puts events into an internal queue, and one dispatcher goroutine feeds the
 // Events channel in order (or the consumer takes them from the queue itself
 // with NextEvent, which spares that goroutine's hand-off). The queue is bounded by Config.EventQueueCap
-// messages (default 100000). When a push would exceed the cap the push is
-// still queued but the connection is dropped with ErrEventQueueFull (an
-// EventDisconnected), and the client redials only once the consumer has
-// taken the queue down to half the cap. Memory stays bounded and no message
-// is silently lost: the consumer re-syncs after the reconnect by
-// pulling [synced+1, maxSeq] (GetNewestSeq then PullRange), which is what
-// it does after every reconnect anyway. Online-only messages (seq 0) pushed
-// while the connection is down are not recoverable, as with any OpenIM
-// client.
+// messages (default 100000). A push that would exceed the cap is dropped,
+// and one EventPushesDropped event (Err ErrEventQueueFull, Dropped the
+// count) is queued in order after the waiting events. The connection stays
+// up and the redial never waits for the consumer, so a consumer that is
+// blocked (for example on handlers that wait to send) cannot stall the
+// connection. Memory stays bounded and no stored message is silently
+// lost: on EventPushesDropped the consumer re-syncs by pulling
+// [synced+1, maxSeq] (GetNewestSeq then PullRange), as after every
+// reconnect. Online-only messages (seq 0) that were dropped are not
+// recoverable, as with any OpenIM client that misses a push.
 //
 // # Compression
 //

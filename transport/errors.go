@@ -35,11 +35,11 @@ var (
 	// not allow (an unexpected text frame, an undecodable envelope, an
 	// unknown request identifier).
 	ErrProtocol = errors.New("transport: protocol error")
-	// ErrEventQueueFull ends a connection whose events the consumer of
-	// Events did not take fast enough (more than Config.EventQueueCap
-	// messages queued). No message is dropped: the queued ones are still
-	// delivered, and the ones the server would have pushed afterwards are
-	// recovered by a seq pull after the reconnect.
+	// ErrEventQueueFull is the Err of an EventPushesDropped event: the
+	// consumer of Events did not take them fast enough (more than
+	// Config.EventQueueCap messages queued), so later pushes were dropped
+	// until it caught up. The queued ones are still delivered; the dropped
+	// ones that have a seq are recovered by a seq pull.
 	ErrEventQueueFull = errors.New("transport: event queue full")
 	// ErrFrameTooLarge is returned for a request whose frame would exceed
 	// the gateway's 51200-byte inbound limit; nothing is sent.
