@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Conversation ID prefixes (WIRE.md section 7.1).
+// Conversation ID prefixes (docs/protocol.md section 7.1).
 const (
 	prefixSingle       = "si_"
 	prefixGroup        = "sg_"

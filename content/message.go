@@ -13,7 +13,7 @@ type OfflinePushInfo struct {
 // AtAllTag in an at-user list mentions everyone in the group.
 const AtAllTag = "AtAllTag"
 
-// Message is one OpenIM message (MsgData, WIRE.md section 6) with its decoded
+// Message is one OpenIM message (MsgData, docs/protocol.md section 6) with its decoded
 // element. A Message is a plain value: it is safe to read from many
 // goroutines as long as nobody writes it.
 type Message struct {

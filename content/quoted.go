@@ -1,7 +1,7 @@
 package content
 
 // QuotedMessage is a message in the official SDK's client JSON form
-// (MsgStruct, WIRE.md section 7.3): the quoteMessage of Quote and AtText and
+// (MsgStruct, docs/protocol.md section 7.3): the quoteMessage of Quote and AtText and
 // the multiMessage entries of Merge. Exactly one of the element fields is
 // normally set, matching ContentType; Elem returns it.
 //

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Bounds of the notification range (WIRE.md section 7.2): every content type
+// Bounds of the notification range (docs/protocol.md section 7.2): every content type
 // from NotificationBegin to NotificationEnd inclusive is a notification whose
 // content is {"detail":"<tips JSON>"}.
 const (

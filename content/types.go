@@ -3,7 +3,7 @@ package content
 import "strconv"
 
 // ContentType is MsgData.contentType: what kind of element a message carries
-// (WIRE.md section 7.2).
+// (docs/protocol.md section 7.2).
 type ContentType int32
 
 // Content types. User content is 101–199; notifications are 1000–5000.
@@ -82,7 +82,7 @@ const (
 	TypeHasReadReceipt            ContentType = 2200
 )
 
-// SessionType is MsgData.sessionType (WIRE.md section 7.2).
+// SessionType is MsgData.sessionType (docs/protocol.md section 7.2).
 type SessionType int32
 
 // Session types.

@@ -34,7 +34,7 @@ func emptyOK(data any) apiRoute {
 	return apiRoute{h: func(*Server, apiCaller, []byte) (any, *CodeError) { return data, nil }}
 }
 
-// apiRoutes returns the HTTP API (WIRE.md 8). Paths not listed answer 404.
+// apiRoutes returns the HTTP API (docs/protocol.md §8). Paths not listed answer 404.
 func apiRoutes() map[string]apiRoute {
 	return map[string]apiRoute{
 		"/auth/get_admin_token": {noToken: true, h: apiGetAdminToken},
@@ -95,7 +95,7 @@ func incremental() map[string]any {
 	return map[string]any{"version": 0, "versionID": "", "full": false, "delete": []string{}, "insert": []any{}, "update": []any{}, "sortVersion": 0}
 }
 
-// serveAPI handles one HTTP API call (WIRE.md 8).
+// serveAPI handles one HTTP API call (docs/protocol.md §8).
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// OpenIM's API answers every request with permissive CORS headers and
 	// every preflight with 200, so browser clients (the JS SDK) can call it.

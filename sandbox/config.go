@@ -28,14 +28,14 @@ type Config struct {
 	// TokenTTL is the lifetime of issued tokens; default 90 days.
 	TokenTTL time.Duration
 	// ReadTimeout closes a connection that sent no frame and no Ping for
-	// this long; default 30s (WIRE.md 4.1). Server Pings to Web (platform
+	// this long; default 30s (docs/protocol.md §4.1). Server Pings to Web (platform
 	// 5) connections go out every 0.9 × ReadTimeout.
 	ReadTimeout time.Duration
 	// MaxConnections is the connection count at which handshakes fail with
 	// 1601; default 100000.
 	MaxConnections int
 	// SendQueue is the per-connection outbound queue length; a connection
-	// whose queue overflows is closed (WIRE.md 2.6). Default 256.
+	// whose queue overflows is closed (docs/protocol.md §2.6). Default 256.
 	SendQueue int
 	// Logger receives one line per connection, request and HTTP call;
 	// default discards. Tokens and the secret are never logged.
@@ -130,7 +130,7 @@ func (e *CodeError) Error() string {
 // Unwrap returns the sentinel this error corresponds to, if any.
 func (e *CodeError) Unwrap() error { return e.base }
 
-// OpenIM error codes used by the sandbox (WIRE.md 5.3).
+// OpenIM error codes used by the sandbox (docs/protocol.md §5.3).
 const (
 	CodeServerInternal    = 500
 	CodeArgs              = 1001

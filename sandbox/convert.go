@@ -7,7 +7,7 @@ import (
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
 )
 
-// conversationID computes the conversation a message belongs to (WIRE.md
+// conversationID computes the conversation a message belongs to (docs/protocol.md
 // 7.1), as content.ConversationIDOf does for a content.Message.
 func conversationID(sessionType int32, sendID, recvID, groupID string, opts map[string]bool) string {
 	var id string
@@ -27,7 +27,7 @@ func conversationID(sessionType int32, sendID, recvID, groupID string, opts map[
 	return id
 }
 
-// option reports an options-map key, absent meaning true (WIRE.md 7.8).
+// option reports an options-map key, absent meaning true (docs/protocol.md §7.8).
 func option(opts map[string]bool, key string) bool {
 	v, ok := opts[key]
 	return !ok || v

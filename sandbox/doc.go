@@ -1,10 +1,10 @@
 // Package sandbox is an in-process OpenIM-compatible message gateway and HTTP
-// API subset (OpenIM v3.8, patch.16 profile, as specified in WIRE.md), for
+// API subset (OpenIM v3.8, patch.16 profile, as described in docs/protocol.md), for
 // developing and testing bots without a real OpenIM deployment.
 //
 // Start listens on two loopback addresses (Config.WSAddr for the websocket
 // gateway, Config.APIAddr for the HTTP API) and serves in the background until
-// Close. The gateway implements the handshake checks and errors of WIRE.md
+// Close. The gateway implements the handshake checks and errors of docs/protocol.md
 // section 1, gob and JSON envelopes with optional gzip (section 2), the request
 // codes 1001, 1002, 1003, 1005, 1006, 1007, 2003, 2004 and 2005 (section 3),
 // heartbeats (section 4), kicks under multi-login policy 1 (section 5) and the

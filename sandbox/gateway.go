@@ -19,7 +19,7 @@ import (
 	"github.com/openimbot/openimbot/internal/wire"
 )
 
-// handshake holds the parsed query parameters (WIRE.md 1.2).
+// handshake holds the parsed query parameters (docs/protocol.md §1.2).
 type handshake struct {
 	sendID      string
 	token       string
@@ -32,7 +32,7 @@ type handshake struct {
 }
 
 // parseHandshake validates the query in the order of OpenIM patch.16
-// (WIRE.md 1.3 step 2): platformID must be an integer, isMsgResp a bool if
+// (docs/protocol.md §1.3 step 2): platformID must be an integer, isMsgResp a bool if
 // present, isBackground a bool (else 500), then operationID, token and
 // sendID must be non-empty, platformID known and sdkType valid. msgResp is
 // known (best effort) even when an error is returned.
@@ -120,7 +120,7 @@ func parseV(v string) (h handshake, cerr *CodeError) {
 	return h, checkHandshake(&h, int64(a.PlatformID), a.SDKType)
 }
 
-// apiBody is the handshake result body (WIRE.md 1.5).
+// apiBody is the handshake result body (docs/protocol.md §1.5).
 func apiBody(code int, msg, detail string) []byte {
 	b, _ := json.Marshal(struct {
 		ErrCode int    `json:"errCode"`
@@ -133,7 +133,7 @@ func apiBody(code int, msg, detail string) []byte {
 // acceptOptions are the upgrade options; onPing, if set, sees every Ping.
 func acceptOptions(onPing func()) *websocket.AcceptOptions {
 	o := &websocket.AcceptOptions{
-		InsecureSkipVerify: true, // any Origin (WIRE.md 1.1)
+		InsecureSkipVerify: true, // any Origin (docs/protocol.md §1.1)
 		CompressionMode:    websocket.CompressionDisabled,
 	}
 	if onPing != nil {
@@ -239,7 +239,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.run()
 }
 
-// checkTokenLocked is WIRE.md 1.3 steps 3 and 4.
+// checkTokenLocked is docs/protocol.md §1.3 steps 3 and 4.
 func (s *Server) checkTokenLocked(h handshake) *CodeError {
 	cl, cerr := parseToken(s.cfg.Secret, h.token, time.Now())
 	if cerr != nil {
@@ -389,7 +389,7 @@ func (c *conn) isDropped() bool {
 	}
 }
 
-// send queues f; a full queue closes the connection (WIRE.md 2.6).
+// send queues f; a full queue closes the connection (docs/protocol.md §2.6).
 func (c *conn) send(f outFrame) {
 	select {
 	case <-c.done:
@@ -483,7 +483,7 @@ func (c *conn) readLoop() string {
 	}
 }
 
-// handleText answers the application ping (WIRE.md 4.1).
+// handleText answers the application ping (docs/protocol.md §4.1).
 func (c *conn) handleText(data []byte) string {
 	var p struct {
 		Type string          `json:"type"`
@@ -584,7 +584,7 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// pingLoop sends ws Pings to a Web connection (WIRE.md 4.1).
+// pingLoop sends ws Pings to a Web connection (docs/protocol.md §4.1).
 func (c *conn) pingLoop(period time.Duration) {
 	t := time.NewTicker(period)
 	defer t.Stop()

@@ -18,7 +18,7 @@ import (
 	"github.com/openimbot/openimbot/internal/wire"
 )
 
-// handle serves one request envelope (WIRE.md 3). It returns a non-empty
+// handle serves one request envelope (docs/protocol.md §3). It returns a non-empty
 // reason when the connection must close.
 func (c *conn) handle(req *wire.Req) string {
 	s := c.s
@@ -120,7 +120,7 @@ func (c *conn) getNewestSeq(data []byte) (proto.Message, *CodeError) {
 	return out, nil
 }
 
-// pullByRange is 1002 (WIRE.md 7.4) as OpenIM patch.16 does it: the
+// pullByRange is 1002 (docs/protocol.md §7.4) as OpenIM patch.16 does it: the
 // request's userID (not checked against the caller) decides which
 // conversations are visible; a chat conversation needs a conversation
 // record, an n_ stream does not. The lowest visible seq is 0, as in a
@@ -283,7 +283,7 @@ func (c *conn) lastMessages(data []byte) (proto.Message, *CodeError) {
 	return out, nil
 }
 
-// sendMsg is 1003 (WIRE.md 7.7).
+// sendMsg is 1003 (docs/protocol.md §7.7).
 func (c *conn) sendMsg(data []byte, operationID string) (proto.Message, *CodeError) {
 	var md sdkws.MsgData
 	if cerr := decodeReq(data, &md); cerr != nil {
@@ -312,7 +312,7 @@ func (c *conn) sendMsg(data []byte, operationID string) (proto.Message, *CodeErr
 }
 
 // pushLocked sends one 2001 frame with md to every recipient connection
-// (WIRE.md 7.5).
+// (docs/protocol.md §7.5).
 func (s *Server) pushLocked(convID string, md *sdkws.MsgData, operationID string) {
 	var users []string
 	senderSync := option(md.Options, "senderSync")
@@ -370,7 +370,7 @@ func marshalPush(convID string, md *sdkws.MsgData) ([]byte, error) {
 	return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(b, md)
 }
 
-// subOnlineStatus is 2005 (WIRE.md 7.9).
+// subOnlineStatus is 2005 (docs/protocol.md §7.9).
 func (c *conn) subOnlineStatus(data []byte) (proto.Message, *CodeError) {
 	var in sdkws.SubUserOnlineStatus
 	if cerr := decodeReq(data, &in); cerr != nil {

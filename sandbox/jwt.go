@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// claims are OpenIM's token claims (WIRE.md 5.2).
+// claims are OpenIM's token claims (docs/protocol.md §5.2).
 type claims struct {
 	UserID     string `json:"UserID"`
 	PlatformID int32  `json:"PlatformID"`
@@ -30,7 +30,7 @@ func signToken(secret string, c claims) string {
 	return msg + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// parseToken checks a JWT as OpenIM does with golang-jwt v4 (WIRE.md 1.3
+// parseToken checks a JWT as OpenIM does with golang-jwt v4 (docs/protocol.md §1.3
 // step 3, without the state check) and returns its claims or a 150x error:
 // a token that does not parse is malformed (1503); otherwise an expired
 // token is 1501 even with a bad signature, a future nbf 1504, a bad

@@ -2,7 +2,7 @@ package sandbox_test
 
 // A raw OpenIM client written directly on coder/websocket, encoding/gob,
 // encoding/json, compress/gzip and protobuf, independent of internal/wire and
-// transport, so the sandbox is checked against WIRE.md on its own.
+// transport, so the sandbox is checked against docs/protocol.md on its own.
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ import (
 )
 
 // GeneralWsReq mirrors the SDK's request envelope: int code, other field
-// order than the server's Req (WIRE.md 13 item 11).
+// order than the server's Req (docs/protocol.md §13 item 11).
 type GeneralWsReq struct {
 	MsgIncr       string `json:"msgIncr"`
 	ReqIdentifier int    `json:"reqIdentifier"`
@@ -269,7 +269,7 @@ func handshakeError(t *testing.T, s *sandbox.Server, rawURL string) (status int,
 	return resp.StatusCode, body
 }
 
-// signJWT builds an HS256 token as OpenIM does (WIRE.md 5.2).
+// signJWT builds an HS256 token as OpenIM does (docs/protocol.md §5.2).
 func signJWT(secret, user string, platform int32, exp, iat int64) string {
 	enc := base64.RawURLEncoding
 	h := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))

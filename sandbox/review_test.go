@@ -1,7 +1,7 @@
 package sandbox_test
 
 // Tests added by an independent review against OpenIM v3.8.3-patch.16's
-// behaviour (WIRE.md), each driving the sandbox with the raw client.
+// behaviour (docs/protocol.md), each driving the sandbox with the raw client.
 
 import (
 	"bytes"

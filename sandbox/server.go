@@ -500,7 +500,7 @@ func (s *Server) Inject(m content.Message) (content.Message, error) {
 	return toContent(convID, md), nil
 }
 
-// validateMsg applies the 1003 field checks (WIRE.md 7.7).
+// validateMsg applies the 1003 field checks (docs/protocol.md §7.7).
 func validateMsg(md *sdkws.MsgData) *CodeError {
 	switch {
 	case md.SendID == "":
@@ -643,7 +643,7 @@ func textContent(text string) []byte {
 }
 
 // newID returns a 32-hex-digit message ID like OpenIM's md5 based ones
-// (WIRE.md §7.6). IDs need to be unique, not secret: the random part comes
+// (docs/protocol.md §7.6). IDs need to be unique, not secret: the random part comes
 // from math/rand/v2, which costs no system call.
 func newID(salt string) string {
 	var buf [96]byte // on the stack unless salt is long

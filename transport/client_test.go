@@ -49,7 +49,7 @@ func TestHandshakeURL(t *testing.T) {
 }
 
 // The client always sends isBackground and the reference SDK's parameters
-// (WIRE.md §13 item 3, client side).
+// (docs/protocol.md §13 item 3, client side).
 func TestHandshakeQueryOnTheWire(t *testing.T) {
 	gw := newFakeGW(t)
 	r := start(t, testConfig(gw))
@@ -1173,7 +1173,7 @@ func TestProtocolErrorsDropConnection(t *testing.T) {
 }
 
 // A 106 message carries its mentions in MsgData.atUserIDList (the field the
-// server uses, WIRE.md §7.3), and an Elem without Content is encoded as its
+// server uses, docs/protocol.md §7.3), and an Elem without Content is encoded as its
 // content JSON (an *Unknown as its raw bytes), whether Elem or raw Content
 // holds the mentions.
 func TestSendMsgAtTextFillsAtUserIDList(t *testing.T) {
@@ -1519,7 +1519,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 }
 
 // Fields the server assigns (serverMsgID, seq, sendTime, status, isRead)
-// are not carried over when a received message is sent again (WIRE.md
+// are not carried over when a received message is sent again (docs/protocol.md
 // §7.7): status goes out as 1, the others empty.
 func TestSendMsgClearsServerFields(t *testing.T) {
 	gw := newFakeGW(t)

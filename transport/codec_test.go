@@ -99,7 +99,7 @@ func TestDecodeRandomMsgDataMatchesProto(t *testing.T) {
 	}
 }
 
-// appendMsgData matches WIRE.md's golden bytes of a MsgData.
+// appendMsgData matches the golden bytes of a MsgData in docs/protocol.md §6.
 func TestAppendMsgDataGolden(t *testing.T) {
 	m := &content.Message{SendID: "bot", RecvID: "alice", ClientMsgID: "c1", SenderPlatformID: 7, SessionType: 1,
 		MsgFrom: 100, ContentType: 101, Content: []byte(`{"content":"hi"}`), CreateTime: 1700000000000}

@@ -1,8 +1,8 @@
 // Package transport is the OpenIM gateway client of openimbot: a Client that
-// dials the msg_gateway websocket (WIRE.md §1), keeps the connection alive
+// dials the msg_gateway websocket (docs/protocol.md §1), keeps the connection alive
 // and reconnects, correlates pipelined requests by MsgIncr, and turns 2001
 // pushes into content.Message values; and API, a client of the HTTP API
-// calls a bot needs (WIRE.md §8). Protobuf types never appear in its
+// calls a bot needs (docs/protocol.md §8). Protobuf types never appear in its
 // exported API.
 //
 // # Connections and the supervisor

@@ -17,7 +17,7 @@ import (
 	"github.com/openimbot/openimbot/content"
 )
 
-// API is a client of the OpenIM HTTP API (WIRE.md §8): the calls a bot
+// API is a client of the OpenIM HTTP API (docs/protocol.md §8): the calls a bot
 // needs. It is safe for concurrent use. Tokens and secrets are sent in
 // headers and bodies only and never appear in its errors or logs.
 type API struct {

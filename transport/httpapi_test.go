@@ -180,7 +180,7 @@ func TestSendMsgUsesProfileCache(t *testing.T) {
 	}
 }
 
-// The /msg/send_msg body has exactly the server's keys (WIRE.md §8), with
+// The /msg/send_msg body has exactly the server's keys (docs/protocol.md §8), with
 // content a JSON object, int64 as numbers and offlinePushInfo in proto JSON
 // keys; a content that is not a JSON object is refused before sending.
 func TestAPISendMsgBodyKeys(t *testing.T) {

@@ -93,7 +93,7 @@ type pullChunk struct {
 
 // PullRange pulls every message of each range with 1002, ascending. Ranges
 // are cut into chunks of at most 100 seqs with num = the chunk length (so
-// the server returns the whole window, WIRE.md §7.4), chunks are packed into
+// the server returns the whole window, docs/protocol.md §7.4), chunks are packed into
 // requests of at most 100 messages, and the requests are pipelined. The
 // result maps each conversation that returned messages to its messages in
 // ascending seq order, without duplicates; IsEnd is true when the server
@@ -289,7 +289,7 @@ func NewClientMsgID(sendID string) string {
 	return string(out[:])
 }
 
-// prepareSend fills the fields of m that a 1003 send must carry (WIRE.md
+// prepareSend fills the fields of m that a 1003 send must carry (docs/protocol.md
 // §7.7) and returns the MsgData payload appended to buf.
 func (c *Client) prepareSend(m *content.Message, buf []byte) ([]byte, error) {
 	if m.RecvID == "" && m.GroupID == "" {
@@ -317,7 +317,7 @@ func (c *Client) prepareSend(m *content.Message, buf []byte) ([]byte, error) {
 	}
 	if m.ContentType == content.TypeAtText && len(m.AtUserIDList) == 0 {
 		// The server takes mentions from MsgData.atUserIDList, not from
-		// the content JSON (WIRE.md §7.3).
+		// the content JSON (docs/protocol.md §7.3).
 		m.AtUserIDList = atUserIDs(m)
 	}
 	m.SendID = c.cfg.UserID

@@ -1,6 +1,6 @@
 // Package pb holds the protobuf code generated from the project's own .proto
 // subset of the OpenIM protocol (package names, message names, field names,
-// numbers and types as OpenIM v3.8 defines them; see WIRE.md section 6).
+// numbers and types as OpenIM v3.8 defines them; see docs/protocol.md section 6).
 //
 // The generated packages are sdkws, msg and push. Regenerate them with
 //

@@ -9,7 +9,7 @@ import (
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
 )
 
-// The golden bytes of WIRE.md section 6: the generated code must produce
+// The golden bytes of docs/protocol.md section 6: the generated code must produce
 // exactly these encodings, and decode them back to the same values.
 func TestGoldenBytes(t *testing.T) {
 	text := &sdkws.MsgData{

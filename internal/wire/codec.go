@@ -16,7 +16,7 @@ import (
 // BenchmarkGzipLevel (a ~600-byte push frame, stdlib compress/gzip with a
 // reused Writer) measured BestSpeed at about half the cost of
 // DefaultCompression for the same size within a few bytes, so outgoing
-// frames use BestSpeed. Receivers accept any level (WIRE.md section 2.5).
+// frames use BestSpeed. Receivers accept any level (docs/protocol.md section 2.5).
 const gzipLevel = gzip.BestSpeed
 
 // Encoder encodes envelopes into frames. It is not safe for concurrent use;

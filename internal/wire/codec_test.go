@@ -78,7 +78,7 @@ func TestGzipFrameIsGzipMember(t *testing.T) {
 	}
 }
 
-// WIRE.md section 2.4 examples, exactly.
+// docs/protocol.md section 2.4 examples, exactly.
 func TestJSONExactText(t *testing.T) {
 	enc := NewEncoder(Options{Encoding: JSON})
 	f, err := enc.EncodeReq(&Req{ReqIdentifier: 1001, SendID: "u1", OperationID: "op1", MsgIncr: "u1_1", Data: []byte{0x0a, 0x02, 0x75, 0x31}})

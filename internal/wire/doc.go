@@ -1,6 +1,6 @@
 // Package wire is the OpenIM gateway envelope codec: the gob (sdkType=go) or
 // JSON (sdkType=js) Req/Resp envelopes, optionally gzip-compressed, with
-// frame size limits (WIRE.md section 2).
+// frame size limits (docs/protocol.md section 2).
 //
 // # Concurrency
 //
@@ -12,7 +12,7 @@
 // # Gob
 //
 // On the wire every gob frame is an independent gob stream: the type
-// definition of the struct, then one value (WIRE.md section 2.3). Creating a
+// definition of the struct, then one value (docs/protocol.md section 2.3). Creating a
 // gob.Decoder per frame costs about 12 µs and 175 allocations, three quarters
 // of it re-reading the same type definition, so the Decoder instead caches
 // the type-definition bytes of the frames it sees and parses the value by
@@ -62,7 +62,7 @@
 // # Limits and errors
 //
 // Options.MaxFrame bounds a frame after compression; ClientOptions and
-// ServerOptions set WIRE.md's limits (51200 bytes into the gateway, 1 MiB
+// ServerOptions set the limits of docs/protocol.md §2.1 (51200 bytes into the gateway, 1 MiB
 // into a client). Decode errors wrap ErrBadFrame or ErrFrameTooLarge; size
 // errors are *SizeError. Nothing panics on bad input.
 package wire

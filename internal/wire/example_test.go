@@ -41,7 +41,7 @@ func Example() {
 	// true
 }
 
-// The JSON envelope (sdkType=js) of WIRE.md section 2.4.
+// The JSON envelope (sdkType=js) of docs/protocol.md section 2.4.
 func ExampleEncoder_EncodeResp_json() {
 	enc := wire.NewEncoder(wire.Options{Encoding: wire.JSON})
 	frame, _ := enc.EncodeResp(&wire.Resp{ReqIdentifier: wire.KickOnlineMsg})

@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// primedDecoder knows the descriptors of our envelopes, of WIRE.md's golden
-// frames and of the SDK-style declarations, so that fuzzed frames sharing
+// primedDecoder knows the descriptors of our envelopes, of the golden
+// frames (docs/protocol.md §2.3) and of the SDK-style declarations, so that fuzzed frames sharing
 // one of them reach the hand parser.
 func primedDecoder(tb testing.TB) *Decoder {
 	d := NewDecoder(Options{})

@@ -103,7 +103,7 @@ func TestGobEncodeMatchesFreshEncoder(t *testing.T) {
 	}
 }
 
-// WIRE.md section 2.3: the golden frames decode, the second time through the
+// docs/protocol.md section 2.3: the golden frames decode, the second time through the
 // hand parser.
 func TestDecodeGoldenWIRE(t *testing.T) {
 	d := NewDecoder(Options{MaxFrame: MaxClientInbound})
@@ -135,7 +135,7 @@ func TestDecodeGoldenWIRE(t *testing.T) {
 	}
 }
 
-// The SDK's and the server's declarations (WIRE.md section 13 item 11):
+// The SDK's and the server's declarations (docs/protocol.md section 13 item 11):
 // other type names, other field order, int instead of int32.
 type GeneralWsReq struct {
 	Data          []byte

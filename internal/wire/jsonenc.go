@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// The JSON envelopes of WIRE.md section 2.4, written by hand: all six keys
+// The JSON envelopes of docs/protocol.md section 2.4, written by hand: all six keys
 // in the server's order, "data" base64 or null when empty, strings escaped
 // exactly as encoding/json escapes them (HTML-safe).
 

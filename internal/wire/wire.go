@@ -6,7 +6,7 @@ import (
 	"log/slog"
 )
 
-// Request identifiers (WIRE.md section 3).
+// Request identifiers (docs/protocol.md section 3).
 const (
 	GetNewestSeq        int32 = 1001
 	PullMsgByRange      int32 = 1002
@@ -22,7 +22,7 @@ const (
 	SubUserOnlineStatus int32 = 2005
 )
 
-// Frame size limits (WIRE.md section 2.1).
+// Frame size limits (docs/protocol.md section 2.1).
 const (
 	// MaxServerInbound is the largest frame the gateway accepts: the most a
 	// client may send, measured after compression. A client's Encoder uses
