@@ -52,8 +52,8 @@ func BenchmarkEncode(b *testing.B) {
 }
 
 // BenchmarkTextStdlib is the baseline the text fast path is measured
-// against: the same payload through encoding/json (perf-limits.md stage 3,
-// JSONText/std_v1_struct). Compare the two from one run, as absolute
+// against: the same payload through encoding/json (docs/performance.md
+// stage 3). Compare the two from one run, as absolute
 // figures move with machine load.
 func BenchmarkTextStdlib(b *testing.B) {
 	raw := []byte(`{"content":"hello, how is the build going today?"}`)

@@ -11,7 +11,7 @@ import (
 )
 
 // benchText is a 63-byte chat line that matches no benchmark rule, so a
-// linear scan visits every rule (perf-limits stage 4).
+// linear scan visits every rule (docs/performance.md stage 4).
 const benchText = "hey folks, anyone up for lunch at noon? the usual place is fine"
 
 func benchRule(kind string, i int) Matcher {

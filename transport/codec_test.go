@@ -159,7 +159,7 @@ func FuzzDecodePush(f *testing.F) {
 }
 
 // benchMsgData is a realistic group text message like the fixture of
-// perf-limits.md: 20 of 23 fields set, with options, offlinePushInfo,
+// docs/performance.md: 20 of 23 fields set, with options, offlinePushInfo,
 // atUserIDList and attachedInfo; its plain push frame is 616 bytes.
 func benchMsgData() *sdkws.MsgData {
 	return &sdkws.MsgData{
@@ -252,8 +252,8 @@ func BenchmarkEncodeSend(b *testing.B) {
 }
 
 // BenchmarkDecodePushStages splits BenchmarkDecodePush into its stages and
-// runs the generated-code decoder (proto.Unmarshal, perf-limits.md: 4.0 µs
-// per push) as a yardstick, so ratios within one run hold on a busy machine.
+// runs the generated-code decoder (proto.Unmarshal, docs/performance.md
+// stage 2) as a yardstick, so ratios within one run hold on a busy machine.
 func BenchmarkDecodePushStages(b *testing.B) {
 	payload, err := proto.Marshal(pushOf("sg_group_45c48cce2e2d7fbd", benchMsgData()))
 	if err != nil {

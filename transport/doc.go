@@ -68,14 +68,12 @@
 // BenchmarkEncodeSend, which run the client's real paths (frame → envelope
 // → PushMessages → []content.Message, and content.Message → MsgData →
 // frame) on a realistic group text push of 616 bytes (523 gzipped: only 15%
-// smaller). On the 2-core project machine, busy with other work (the
-// proto.Unmarshal yardstick in BenchmarkDecodePushStages ran 2.3–2.5×
-// slower than in perf-limits.md), in CPU time per message: decoding a push
-// costs ≈ 4 µs plain and ≈ 20 µs gzipped, encoding a send ≈ 2 µs plain and
-// ≈ 25–30 µs gzipped. Inflating a small frame alone costs ≈ 14 µs of
-// Huffman table setup whatever its size, against 0.3 µs for the plain
-// envelope. perf-limits.md measured the same end to end (33 → 9.5 µs per
-// message without gzip). Use CompressGzip only on slow or metered links.
+// smaller). In CPU time per message, gzip makes decoding a push about five
+// times as costly and encoding a send more than ten times: inflating a
+// small frame is dominated by Huffman table setup whatever its size, while
+// the plain envelope costs a fraction of a microsecond (docs/performance.md,
+// stage 1 and the end-to-end figures). Use CompressGzip only on slow or
+// metered links.
 // The gateway's 51200-byte frame limit counts compressed bytes, so with
 // CompressGzip a larger but compressible message can still be sent.
 //

@@ -7,7 +7,7 @@ import (
 )
 
 // The fixture is a ~600-byte gob push frame: PushMessages with one group
-// text MsgData (perf-limits.md stage 1), envelope only. Besides ns/op the
+// text MsgData (the fixture of docs/performance.md), envelope only. Besides ns/op the
 // benchmarks report cpu-ns/op (process CPU time per op), which stays
 // meaningful when other processes load the shared cores.
 

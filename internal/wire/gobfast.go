@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// This file holds the gob fast paths (perf-limits.md stage 1).
+// This file holds the gob fast paths (docs/performance.md stage 1).
 //
 // Decode: a gob frame is a sequence of messages, each [uint count][int type
 // id][payload]. The first messages carry type definitions (negative ids),

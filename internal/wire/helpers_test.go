@@ -12,7 +12,7 @@ import (
 )
 
 // pushPayload is a realistic 2001 payload: PushMessages with one group text
-// MsgData with most fields set (perf-limits.md fixture).
+// MsgData with most fields set (the fixture of docs/performance.md).
 func pushPayload(tb testing.TB) []byte {
 	tb.Helper()
 	md := &sdkws.MsgData{
