@@ -27,6 +27,7 @@ type Bot struct {
 	cfg    config
 	log    *slog.Logger
 	rl     *limiter
+	guard  *loopGuard // nil when off
 	client atomic.Pointer[transport.Client]
 	dbp    atomic.Pointer[storage.DB]
 
@@ -80,6 +81,9 @@ func New(opts ...Option) (*Bot, error) {
 	}
 	if cfg.rate > 0 {
 		b.rl = newLimiter(cfg.rate, cfg.burst)
+	}
+	if cfg.loopGuard > 0 {
+		b.guard = newLoopGuard(cfg.loopGuard, b.log)
 	}
 	if cfg.apiAddr != "" {
 		api, err := transport.NewAPI(cfg.apiAddr, transport.WithAPILogger(b.log))
@@ -148,7 +152,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	db := b.cfg.db
 	if db == nil {
 		var err error
-		db, err = storage.Open(b.cfg.storagePath, StorageOptions(b.log))
+		db, err = storage.Open(b.cfg.storagePath, b.storageOptions())
 		if err != nil {
 			return fmt.Errorf("bot: open storage: %w", err)
 		}
@@ -165,6 +169,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		return nil
 	}, st, b.disp.enqueue, b.cfg.userID, b.cfg.dispatchSelf, b.cfg.backlog, b.log, b.reportErr)
+	sy.obs = b.cfg.observer
 	b.mu.Lock()
 	b.sync = sy
 	b.mu.Unlock()
@@ -499,7 +504,9 @@ func (b *Bot) handle(it *item) {
 		bot:     b,
 		start:   time.Now(),
 	}
+	b.observeReceived(c)
 	err := b.call(c)
+	b.observeHandled(c, err)
 	if err != nil {
 		b.reportErr(err)
 	}

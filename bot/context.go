@@ -24,6 +24,10 @@ type Context struct {
 	logger  *slog.Logger
 	bot     *Bot // nil for NewContext
 
+	route   string // SetRoute
+	sends   int    // sends through the Context
+	sendErr error  // the last failed one
+
 	params map[string]string
 	args   []string
 }
@@ -175,7 +179,8 @@ func (c *Context) reply(elem content.Element) error {
 	if !(t.UserID != "" && strings.HasPrefix(conv, "si_") || t.GroupID != "" && strings.HasPrefix(conv, "sg_")) {
 		conv = ""
 	}
-	_, err := c.bot.send(c.Context(), t, conv, elem)
+	_, err := c.bot.sendFor(c.Context(), c.msg, t, conv, elem)
+	c.noteSend(err)
 	return err
 }
 
@@ -199,7 +204,8 @@ func (c *Context) Send(to Target, elem content.Element) error {
 	if c.bot == nil {
 		return ErrNoSender
 	}
-	_, err := c.bot.Send(c.Context(), to, elem)
+	_, err := c.bot.sendFor(c.Context(), c.msg, to, "", elem)
+	c.noteSend(err)
 	return err
 }
 

@@ -58,7 +58,10 @@ func (b *Bot) Send(ctx context.Context, to Target, elem content.Element) (transp
 
 // send sends elem to to, whose conversation ID is conv if known ("" to
 // compute it).
-func (b *Bot) send(ctx context.Context, to Target, conv string, elem content.Element) (transport.SendResult, error) {
+func (b *Bot) send(ctx context.Context, to Target, conv string, elem content.Element) (_ transport.SendResult, err error) {
+	if b.cfg.observer != nil {
+		defer b.observeSend(to, time.Now(), &err)
+	}
 	switch {
 	case to.GroupID != "" && to.UserID == "":
 		if conv == "" {
@@ -89,6 +92,7 @@ func (b *Bot) send(ctx context.Context, to Target, conv string, elem content.Ele
 		m.RecvID, m.SessionType = to.UserID, content.SingleChat
 	}
 	m.SenderNickname = b.cfg.nickname
+	m.Ex = botMarkerEx // see loopGuard
 	res, err := client.SendMsg(ctx, m)
 	if err != nil {
 		return res, fmt.Errorf("bot: send to %s: %w", to, err)

@@ -53,6 +53,8 @@ type syncer struct {
 	progress time.Duration // progress log period for catch-ups
 
 	delivered map[string]int64
+	obs       Observer // nil: none
+	lagMax    int64    // largest gap of the current catch-up, for obs
 
 	pushed, pulled, duplicates, skipped, gaps, syncs atomic.Int64
 }
@@ -143,11 +145,13 @@ func (s *syncer) onConnected(ctx context.Context) error {
 	if total > 0 {
 		s.log.Info("bot: sync: catching up", "conversations", len(gaps), "messages", total)
 	}
+	s.observeLag(gaps)
 	start := time.Now()
 	if err := s.fill(ctx, gw, gaps, total); err != nil {
 		return err
 	}
 	s.syncs.Add(1)
+	s.observeLag(nil)
 	if total > 0 {
 		el := time.Since(start)
 		s.log.Info("bot: sync: caught up", "conversations", len(gaps), "messages", total,
@@ -300,6 +304,7 @@ func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int
 			}
 			done += n
 		}
+		s.observeProgress(total - done)
 		if total > 1000 && time.Since(lastLog) >= s.progress {
 			lastLog = time.Now()
 			s.log.Info("bot: sync: progress", "delivered", done, "remaining", max(total-done, 0),

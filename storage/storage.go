@@ -92,6 +92,11 @@ type Options struct {
 	// Advance and SeenOrMark. Zero means the default, 1ms; negative disables
 	// pacing.
 	CommitDelay time.Duration
+	// OnCommit, if set, is called by the writer goroutine after every
+	// commit attempt with how long the transaction (and its fsync) took,
+	// the writes it carried and its error. It must return quickly: the
+	// next commit waits for it. Default: none.
+	OnCommit func(d time.Duration, writes int, err error)
 }
 
 func (o Options) normalized() Options {

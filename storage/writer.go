@@ -212,7 +212,11 @@ func (db *DB) run() {
 		if db.hooks.beforeCommit != nil {
 			db.hooks.beforeCommit()
 		}
+		t0 := time.Now()
 		err := db.commit(b)
+		if db.opts.OnCommit != nil {
+			db.opts.OnCommit(time.Since(t0), b.n, err)
+		}
 
 		db.mu.Lock()
 		db.inflight = nil
