@@ -36,7 +36,8 @@ func emptyOK(data any) apiRoute {
 
 // apiRoutes returns the HTTP API (docs/protocol.md §8). Paths not listed answer 404.
 func apiRoutes() map[string]apiRoute {
-	return map[string]apiRoute{
+	routes := messageRoutes() // httpmsg.go
+	for k, v := range map[string]apiRoute{
 		"/auth/get_admin_token": {noToken: true, h: apiGetAdminToken},
 		"/auth/parse_token":     {noToken: true, h: apiParseToken},
 		"/auth/get_user_token":  {adminOnly: true, h: apiGetUserToken},
@@ -52,12 +53,10 @@ func apiRoutes() map[string]apiRoute {
 
 		// Login-time calls of the official SDK: empty successes.
 		"/friend/get_incremental_friends":               emptyOK(incremental()),
-		"/group/get_incremental_join_groups":            emptyOK(incremental()),
 		"/conversation/get_incremental_conversations":   emptyOK(incremental()),
 		"/group/get_incremental_group_members_batch":    emptyOK(map[string]any{"resp": map[string]any{}}),
 		"/friend/get_black_list":                        emptyOK(map[string]any{"blacks": []any{}, "total": 0}),
 		"/friend/get_full_friend_user_ids":              emptyOK(map[string]any{"version": 0, "versionID": "", "equal": false, "userIDs": []string{}}),
-		"/group/get_full_join_group_ids":                emptyOK(map[string]any{"version": 0, "versionID": "", "equal": false, "groupIDs": []string{}}),
 		"/conversation/get_full_conversation_ids":       {h: apiConversations(true)},
 		"/conversation/get_owner_conversation":          {h: apiConversations(false)},
 		"/conversation/get_all_conversations":           {h: apiConversations(false)},
@@ -88,7 +87,10 @@ func apiRoutes() map[string]apiRoute {
 		"/third/set_app_badge":                          emptyOK(nil),
 		"/user/update_user_info":                        emptyOK(nil),
 		"/user/update_user_info_ex":                     emptyOK(nil),
+	} {
+		routes[k] = v
 	}
+	return routes
 }
 
 func incremental() map[string]any {
@@ -568,6 +570,9 @@ func apiCreateGroup(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 	}
 	g := &groupRec{GroupID: id, Name: in.GroupInfo.GroupName, Owner: owner, Members: members}
 	if err := s.createGroupLocked(g); err != nil {
+		return nil, asCodeErr(err)
+	}
+	if err := s.groupCreatedLocked(g, who.userID, who.operationID); err != nil {
 		return nil, asCodeErr(err)
 	}
 	return map[string]any{"groupInfo": groupInfo(g)}, nil

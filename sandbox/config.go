@@ -37,6 +37,9 @@ type Config struct {
 	// SendQueue is the per-connection outbound queue length; a connection
 	// whose queue overflows is closed (docs/protocol.md §2.6). Default 256.
 	SendQueue int
+	// Webhook, when its URL is set, posts OpenIM's afterSendSingleMsg and
+	// afterSendGroupMsg callbacks (see WebhookConfig); default off.
+	Webhook WebhookConfig
 	// Logger receives one line per connection, request and HTTP call;
 	// default discards. Tokens and the secret are never logged.
 	Logger *slog.Logger

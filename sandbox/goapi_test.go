@@ -401,7 +401,7 @@ func TestHTTPCreateGroupAndGroupChat(t *testing.T) {
 	}
 	b := login(t, s, "bob", rawOpts{})
 	s.SendGroupText("alice", "team", "hi team")
-	if conv, md := onlyPush(t, b.next()); conv != "sg_team" || md.Seq != 1 {
+	if conv, md := onlyPush(t, b.next()); conv != "sg_team" || md.Seq != 2 { // seq 1 is the group-created notification
 		t.Fatal(conv, md.Seq)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -46,6 +47,9 @@ type Server struct {
 	withhold   bool
 	delay      atomic.Int64 // time.Duration of DelayFrames
 
+	hooks    *webhooker       // after-send callbacks (webhook.go), nil when off
+	lastSend map[string]int64 // last sendTime per conversation (httpmsg.go)
+
 	serveWG sync.WaitGroup // http.Server.Serve goroutines
 	connWG  sync.WaitGroup // connection goroutines
 
@@ -81,10 +85,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.stats.requests = map[int32]int64{}
 	s.routes = apiRoutes()
+	maps.Copy(s.routes, groupRoutes())
 	if err := s.listen(ctx); err != nil {
 		st.close()
 		return nil, err
 	}
+	s.SetWebhook(cfg.Webhook)
 	s.log.Info("sandbox listening", "ws", s.WSURL(), "api", s.APIURL(), "store", cfg.StorePath)
 	return s, nil
 }
@@ -201,6 +207,7 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.stopWebhook()
 	s.stopServing()
 	s.mu.Lock()
 	for sub := range s.subs {
@@ -540,9 +547,6 @@ func validateMsg(md *sdkws.MsgData) *CodeError {
 // not be changed afterwards. s.mu is held.
 func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (string, error) {
 	md.ServerMsgID = newID(md.SendID)
-	if md.SendTime == 0 {
-		md.SendTime = time.Now().UnixMilli()
-	}
 	if md.Status == int32(content.StatusSending) {
 		// OpenIM turns "sending" into "sent" and keeps any other status.
 		md.Status = int32(content.StatusSent)
@@ -558,6 +562,8 @@ func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (string, er
 		}
 	}
 	convID := conversationID(md.SessionType, md.SendID, md.RecvID, md.GroupID, md.Options)
+	md.SendTime = s.sendTimeLocked(convID, md.SendTime)
+	s.webhookLocked(md, operationID)
 	if option(md.Options, "history") {
 		if err := s.st.addMsg(convID, md); err != nil {
 			return "", err
