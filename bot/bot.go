@@ -27,7 +27,6 @@ type Bot struct {
 	cfg    config
 	log    *slog.Logger
 	rl     *limiter
-	guard  *loopGuard // nil when off
 	client atomic.Pointer[transport.Client]
 	dbp    atomic.Pointer[storage.DB]
 
@@ -81,9 +80,6 @@ func New(opts ...Option) (*Bot, error) {
 	}
 	if cfg.rate > 0 {
 		b.rl = newLimiter(cfg.rate, cfg.burst)
-	}
-	if cfg.loopGuard > 0 {
-		b.guard = newLoopGuard(cfg.loopGuard, b.log)
 	}
 	if cfg.apiAddr != "" {
 		api, err := transport.NewAPI(cfg.apiAddr, transport.WithAPILogger(b.log))

@@ -179,7 +179,7 @@ func (c *Context) reply(elem content.Element) error {
 	if !(t.UserID != "" && strings.HasPrefix(conv, "si_") || t.GroupID != "" && strings.HasPrefix(conv, "sg_")) {
 		conv = ""
 	}
-	_, err := c.bot.sendFor(c.Context(), c.msg, t, conv, elem)
+	_, err := c.bot.send(c.Context(), t, conv, elem)
 	c.noteSend(err)
 	return err
 }
@@ -204,7 +204,7 @@ func (c *Context) Send(to Target, elem content.Element) error {
 	if c.bot == nil {
 		return ErrNoSender
 	}
-	_, err := c.bot.sendFor(c.Context(), c.msg, to, "", elem)
+	_, err := c.bot.Send(c.Context(), to, elem)
 	c.noteSend(err)
 	return err
 }
