@@ -475,6 +475,7 @@ func (t *table) dispatch(c *bot.Context, tr *Trace, run bool) error {
 		} else {
 			c.SetArgs(nil)
 		}
+		c.SetRoute(cr.info.metricName())
 		err := cr.h.Handle(c)
 		ran = true
 		cont := !cr.rt.blocking
