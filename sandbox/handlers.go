@@ -304,6 +304,9 @@ func (c *conn) sendMsg(data []byte, operationID string) (proto.Message, *CodeErr
 		if _, ok := s.st.userGroups[md.SendID][md.GroupID]; !ok && md.SendID != s.cfg.AdminUserID && !notification {
 			return nil, codeErr(CodeNotInGroupYet, md.SendID+" is not in group "+md.GroupID)
 		}
+		if cerr := s.groupSendCheckLocked(&md); cerr != nil {
+			return nil, cerr
+		}
 	}
 	if _, err := s.acceptLocked(&md, operationID); err != nil {
 		return nil, codeErr(CodeServerInternal, err.Error())

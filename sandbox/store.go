@@ -35,6 +35,13 @@ type groupRec struct {
 	Owner      string   `json:"ownerUserID"`
 	Members    []string `json:"members"`
 	CreateTime int64    `json:"createTime"`
+
+	// Kept by the group endpoints (api_group.go).
+	Admins    []string          `json:"admins,omitempty"`
+	Muted     map[string]int64  `json:"muted,omitempty"`     // user -> mute end, ms
+	Nicknames map[string]string `json:"nicknames,omitempty"` // user -> group nickname
+	Joined    map[string]int64  `json:"joined,omitempty"`    // user -> join time of later members, ms
+	Status    int32             `json:"status,omitempty"`    // 2 dismissed
 }
 
 // tokenRec is the server-side state of an issued token (OpenIM keeps it in
@@ -66,7 +73,7 @@ func (c *conv) get(seq int64) *sdkws.MsgData {
 
 // record is one line of the store file.
 type record struct {
-	K     string    `json:"k"` // user, group, msg, del, token, read
+	K     string    `json:"k"` // user, group, msg, del, token, read, revoke
 	User  *userRec  `json:"user,omitempty"`
 	Group *groupRec `json:"group,omitempty"`
 	Token *tokenRec `json:"token,omitempty"`
@@ -178,6 +185,11 @@ func (s *store) apply(rec *record) error {
 		}
 		g := *rec.Group
 		g.Members = append([]string(nil), g.Members...)
+		if old := s.groups[g.GroupID]; old != nil {
+			for _, m := range old.Members {
+				delete(s.userGroups[m], g.GroupID)
+			}
+		}
 		s.groups[g.GroupID] = &g
 		for _, m := range g.Members {
 			addSet(s.userGroups, m, g.GroupID)
@@ -207,6 +219,12 @@ func (s *store) apply(rec *record) error {
 			return errors.New("read record without conversation or user")
 		}
 		s.setRead(rec.User2, rec.Conv, rec.Seq)
+	case "revoke":
+		if c := s.convs[rec.Conv]; c != nil && rec.Seq >= 1 && rec.Seq <= c.maxSeq() && c.msgs[rec.Seq-1] != nil {
+			m := proto.Clone(c.msgs[rec.Seq-1]).(*sdkws.MsgData)
+			m.ContentType, m.Content = 2101, rec.Msg
+			c.msgs[rec.Seq-1] = m
+		}
 	case "del":
 		if c := s.convs[rec.Conv]; c != nil && rec.Seq >= 1 && rec.Seq <= c.maxSeq() {
 			c.msgs[rec.Seq-1] = nil

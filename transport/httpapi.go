@@ -98,7 +98,9 @@ func (a *API) post(ctx context.Context, path, token string, body, out any, secre
 		return redact(fmt.Errorf("transport: API %s: read response: %w", path, err), secrets...)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("transport: API %s: HTTP status %d", path, resp.StatusCode)
+		// A proxy or a server without the endpoint: an *APIError whose
+		// Code is the HTTP status.
+		return fmt.Errorf("transport: API %s: %w", path, &APIError{Code: resp.StatusCode, Msg: "HTTP " + resp.Status})
 	}
 	var env apiEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
