@@ -480,8 +480,19 @@ func (c *conn) readLoop() string {
 		if why := c.handle(&req); why != "" {
 			return why
 		}
+		// Nothing of a handled frame stays referenced while the
+		// connection waits for the next one: req.Data may alias a large
+		// inflate buffer, and buf grew to the frame's size.
+		req = wire.Req{}
+		if buf.Cap() > idleReadBuf {
+			buf = bytes.Buffer{}
+		}
 	}
 }
+
+// idleReadBuf is the largest frame buffer a connection keeps between
+// frames.
+const idleReadBuf = 16 << 10
 
 // handleText answers the application ping (docs/protocol.md §4.1).
 func (c *conn) handleText(data []byte) string {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"sync"
 )
 
 // gzipLevel is the compression level of outgoing gzip frames.
@@ -132,24 +133,28 @@ func (e *Encoder) finish(out []byte, what string) ([]byte, error) {
 // the value by hand; a new prefix is checked against encoding/gob first, and
 // anything the hand parser does not handle goes through a fresh
 // gob.Decoder, so results are always those of encoding/gob. Gzip frames are
-// inflated by a built-in whole-frame inflater whose tables and output buffer
-// are reused; a frame it does not accept goes through compress/gzip (one
-// gzip.Reader and one buffer, reused), so results and errors are always
-// those of compress/gzip.
+// inflated by a built-in whole-frame inflater; a frame it does not accept
+// goes through compress/gzip, so results and errors are always those of
+// compress/gzip.
+//
+// Inflate memory is bounded per frame by Options.MaxInflated (the output
+// grows as it is produced, up to the limit, never sized in advance from
+// what the frame claims) and across Decoders by Options.InflateBudget. A
+// Decoder keeps an output buffer of at most 16 KiB between frames; larger
+// ones, the inflater's tables and compress/gzip's reader go back to the
+// garbage collector or to shared pools after each frame, so an idle
+// connection holds no inflate buffer beyond that.
 type Decoder struct {
-	opts Options
-	log  *slog.Logger
-	inf  *inflater // nil until the first gzip frame
-	zout []byte    // inf's output
-	zr   *gzip.Reader
-	rd   bytes.Reader
-	lr   io.LimitedReader
-	buf  bytes.Buffer
-	req  descCache
-	resp descCache
-	v    vals
-	sb   strings.Builder
-	jbuf []byte // decoded JSON data
+	opts   Options
+	log    *slog.Logger
+	budget *InflateBudget
+	zout   []byte // output buffer kept for the next frame, cap <= keepInflate
+	rd     bytes.Reader
+	req    descCache
+	resp   descCache
+	v      vals
+	sb     strings.Builder
+	jbuf   []byte // decoded JSON data
 }
 
 // NewDecoder returns a Decoder for opts.
@@ -158,8 +163,20 @@ func NewDecoder(opts Options) *Decoder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Decoder{opts: opts, log: log}
+	budget := opts.InflateBudget
+	if budget == nil {
+		budget = defaultBudget
+	}
+	return &Decoder{opts: opts, log: log, budget: budget}
 }
+
+// Pools of what inflating needs only while a frame is inflated: the
+// inflater's tables (about 9 KB) and compress/gzip's reader (about 45 KB
+// with its window).
+var (
+	inflaterPool = sync.Pool{New: func() any { return new(inflater) }}
+	gzipPool     = sync.Pool{New: func() any { return new(gzip.Reader) }}
+)
 
 // DecodeResp decodes a frame into r, which is zeroed first. r.Data may alias
 // the frame or an internal buffer and is valid until the next call (and
@@ -215,48 +232,80 @@ func (d *Decoder) body(frame []byte, what string) ([]byte, error) {
 	if limit == 0 {
 		limit = DefaultMaxInflated
 	}
-	if d.inf == nil {
-		d.inf = new(inflater)
-	}
+	f := inflaterPool.Get().(*inflater)
+	f.budget, f.over = d.budget, false
+	defer func() {
+		f.release()
+		f.budget = nil
+		inflaterPool.Put(f)
+	}()
 	fast := limit
 	if fast < 0 {
 		fast = math.MaxInt
 	}
-	out, ok := d.inf.gunzip(d.zout[:0], frame, fast)
-	d.zout = out
-	if ok {
+	out, ok := f.gunzip(d.zout[:0], frame, fast)
+	d.keep(out)
+	switch {
+	case ok:
 		return out, nil
+	case f.over:
+		// The bytes up to the limit were valid: compress/gzip would
+		// have read one more and stopped with this error.
+		return nil, &SizeError{Op: "decode " + what, Size: limit + 1, Limit: limit, Inflated: true}
 	}
-	return d.gunzipStd(frame, what, limit)
+	return d.gunzipStd(f, frame, what, limit)
 }
 
-// gunzipStd inflates frame with compress/gzip (multistream) into d.buf,
-// bounded by limit (negative: none).
-func (d *Decoder) gunzipStd(frame []byte, what string, limit int) ([]byte, error) {
+// keep keeps out as the next frame's output buffer if it is small (the
+// buffer it replaced is free again: out's bytes were copied from it).
+func (d *Decoder) keep(out []byte) {
+	if cap(out) <= keepInflate {
+		d.zout = out[:0]
+	}
+}
+
+// gunzipStd inflates frame with compress/gzip (multistream), bounded by
+// limit (negative: none), growing its output as the inflater does, under
+// f's budget.
+func (d *Decoder) gunzipStd(f *inflater, frame []byte, what string, limit int) ([]byte, error) {
 	d.rd.Reset(frame)
-	var err error
-	if d.zr == nil {
-		d.zr, err = gzip.NewReader(&d.rd)
-	} else {
-		err = d.zr.Reset(&d.rd)
-	}
-	if err != nil {
+	zr := gzipPool.Get().(*gzip.Reader)
+	defer gzipPool.Put(zr)
+	if err := zr.Reset(&d.rd); err != nil {
 		return nil, fmt.Errorf("%w: decode %s: gunzip: %w", ErrBadFrame, what, err)
 	}
-	d.buf.Reset()
-	var src io.Reader = d.zr
-	if limit > 0 {
-		d.lr = io.LimitedReader{R: d.zr, N: int64(limit) + 1}
-		src = &d.lr
+	most := limit
+	if limit < 0 {
+		most = math.MaxInt
 	}
-	n, err := d.buf.ReadFrom(src)
-	if err != nil {
-		return nil, fmt.Errorf("%w: decode %s: gunzip: %w", ErrBadFrame, what, err)
+	out := d.zout[:0]
+	defer func() { d.keep(out) }()
+	for {
+		if len(out) == min(cap(out), most) {
+			if len(out) == most {
+				// Full: one byte more is over the limit.
+				var one [1]byte
+				n, err := io.ReadFull(zr, one[:])
+				switch {
+				case n == 1:
+					return nil, &SizeError{Op: "decode " + what, Size: most + 1, Limit: limit, Inflated: true}
+				case err == io.EOF:
+					return out, nil
+				}
+				return nil, fmt.Errorf("%w: decode %s: gunzip: %w", ErrBadFrame, what, err)
+			}
+			next, _ := f.grow(out[:cap(out)], len(out), 1, most)
+			out = next[:len(out)]
+		}
+		n, err := zr.Read(out[len(out):min(cap(out), most)])
+		out = out[:len(out)+n]
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: decode %s: gunzip: %w", ErrBadFrame, what, err)
+		}
 	}
-	if limit > 0 && n > int64(limit) {
-		return nil, &SizeError{Op: "decode " + what, Size: int(n), Limit: limit, Inflated: true}
-	}
-	return d.buf.Bytes(), nil
 }
 
 func decodeJSON(body []byte, v any, what string) error {

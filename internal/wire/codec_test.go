@@ -283,6 +283,7 @@ func TestFrameLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bomb = bytes.Clone(bomb) // the encoder's buffer is reused below
 	if len(bomb) > MaxClientInbound {
 		t.Fatalf("bomb is %d bytes", len(bomb))
 	}
@@ -291,9 +292,20 @@ func TestFrameLimits(t *testing.T) {
 	if err := d.DecodeResp(bomb, &r); !errors.Is(err, ErrFrameTooLarge) || !errors.As(err, &se) || !se.Inflated {
 		t.Fatalf("bomb: %v", err)
 	}
-	// Within the default inflate bound it decodes.
-	if err := NewDecoder(Options{Gzip: true, MaxFrame: MaxClientInbound}).DecodeResp(bomb, &r); err != nil || len(r.Data) != 4<<20 {
+	// The default bound is the largest frame a peer accepts, 1 MiB.
+	if err := NewDecoder(Options{Gzip: true, MaxFrame: MaxClientInbound}).DecodeResp(bomb, &r); !errors.As(err, &se) || !se.Inflated || se.Limit != MaxClientInbound {
 		t.Fatalf("default bound: %v", err)
+	}
+	fits, err := gzEnc.EncodeResp(&Resp{ReqIdentifier: PushMsg, Data: make([]byte, MaxClientInbound-1000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NewDecoder(Options{Gzip: true, MaxFrame: MaxClientInbound}).DecodeResp(fits, &r); err != nil || len(r.Data) != MaxClientInbound-1000 {
+		t.Fatalf("within the default bound: %v", err)
+	}
+	// Within a larger bound the bomb decodes.
+	if err := NewDecoder(Options{Gzip: true, MaxFrame: MaxClientInbound, MaxInflated: 8 << 20}).DecodeResp(bomb, &r); err != nil || len(r.Data) != 4<<20 {
+		t.Fatalf("larger bound: %v", err)
 	}
 }
 

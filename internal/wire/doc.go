@@ -46,9 +46,9 @@
 // compress/gzip on a ~600-byte push (BenchmarkInflate,
 // BenchmarkGunzipLevel). It accepts a strict subset of what compress/gzip
 // accepts, with the same bytes; any frame it does not accept (corrupt,
-// truncated, over Options.MaxInflated, or merely unusual) is read again by
-// compress/gzip (one gzip.Reader reused), so results and errors are
-// exactly compress/gzip's, as FuzzInflate checks.
+// truncated, or merely unusual) is read again by compress/gzip (readers
+// from a shared pool), so results and errors are exactly compress/gzip's,
+// as FuzzInflate checks.
 // Outgoing frames use gzip.BestSpeed by default: on a ~600-byte frame it
 // costs about half of DefaultCompression for about 10 % more bytes
 // (BenchmarkGzipLevel). Options.GzipLevel picks another level, or
@@ -56,8 +56,19 @@
 // greedy LZ77) that needs about 5 µs instead of about 40 for such a frame,
 // for about 5 % more bytes, and whose frames inflate faster
 // (BenchmarkGunzipLevel). Both the sandbox and the transport client use it.
+//
+// # Inflate memory
+//
 // Inflated envelopes are bounded by Options.MaxInflated (default
-// DefaultMaxInflated).
+// DefaultMaxInflated, 1 MiB: the largest frame a peer accepts). Output
+// buffers grow with the output, never sized in advance from what a frame
+// claims, so a bomb costs at most about twice the limit before it is
+// refused (TestInflateBombAllocs). Across Decoders an InflateBudget
+// (Options.InflateBudget; by default one of DefaultInflateBudget bytes per
+// process) bounds how many large frames inflate at once, so many
+// connections sending bombs together cannot add up. A Decoder keeps an
+// output buffer of at most 16 KiB between frames; nothing larger stays
+// with an idle connection.
 //
 // # Limits and errors
 //

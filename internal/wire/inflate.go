@@ -18,15 +18,45 @@ import (
 // It accepts a strict subset of what compress/gzip accepts, with the same
 // result: whenever gunzip reports true, compress/gzip (multistream, as the
 // Decoder uses it) would return the same bytes without error. Anything
-// else (corrupt or truncated input, a Huffman table larger than expected,
-// output over the limit) reports false, and the Decoder runs compress/gzip
-// on the frame for the exact result and error. It is not safe for
-// concurrent use; a Decoder owns one.
+// else (corrupt or truncated input, a Huffman table larger than expected)
+// reports false, and the Decoder runs compress/gzip on the frame for the
+// exact result and error. Output over the limit also reports false and
+// sets over: compress/gzip would have produced the same bytes up to the
+// limit and then one more, so the Decoder reports the size error itself.
+//
+// Output grows as it is produced (doubling, never beyond the limit); an
+// output buffer larger than keepInflate takes a share of budget first
+// (see InflateBudget), given back by release. It is not safe for
+// concurrent use; Decoders take one from a pool for each frame.
 type inflater struct {
 	lit  [litTableSize]uint32  // literal/length table of the current dynamic block
 	dist [distTableSize]uint32 // distance table of the current dynamic block
 	clen [1 << clenBits]uint32 // code-length code table
 	lens [maxLitSyms + maxDistSyms]uint8
+
+	budget *InflateBudget // nil: none
+	held   int            // bytes of budget held
+	over   bool           // output went over the limit
+}
+
+// keepInflate is the largest inflate output buffer a Decoder keeps for
+// the next frame, and the size up to which output needs no budget.
+const keepInflate = 16 << 10
+
+// reserve takes a share of the budget before the output buffer grows to
+// c bytes, if c is over keepInflate and no share is held yet.
+func (f *inflater) reserve(c, limit int) {
+	if c > keepInflate && f.budget != nil && f.held == 0 {
+		f.held = f.budget.acquire(limit)
+	}
+}
+
+// release gives back the share of the budget, if one is held.
+func (f *inflater) release() {
+	if f.held > 0 {
+		f.budget.release(f.held)
+		f.held = 0
+	}
 }
 
 const (
@@ -303,10 +333,12 @@ func (r *bitReader) alignedPos() int {
 // reports false.
 func (f *inflater) gunzip(dst, src []byte, limit int) ([]byte, bool) {
 	// The trailer's ISIZE of the last member sizes the output (a hint,
-	// bounded by the limit and by deflate's largest ratio, 1032:1).
+	// bounded by the limit and by deflate's largest ratio, 1032:1; a large
+	// one takes its share of the budget first, as growing would).
 	if len(src) >= 18 {
 		hint := int(binary.LittleEndian.Uint32(src[len(src)-4:]))
-		if hint <= limit && hint <= 1032*len(src) && cap(dst)-len(dst) < hint {
+		if hint <= limit-len(dst) && hint <= 1032*len(src) && cap(dst)-len(dst) < hint {
+			f.reserve(len(dst)+hint, limit)
 			dst = append(dst[:len(dst):len(dst)], make([]byte, hint)...)[:len(dst)]
 		}
 	}
@@ -391,14 +423,14 @@ func (f *inflater) inflate(r *bitReader, dst []byte, limit int) ([]byte, bool) {
 		var ok bool
 		switch r.take(2) {
 		case 0:
-			dst, ok = stored(r, dst, limit)
+			dst, ok = f.stored(r, dst, limit)
 		case 1:
-			dst, ok = codes(r, dst, start, limit, &fixedLitTab, &fixedDstTab)
+			dst, ok = f.codes(r, dst, start, limit, &fixedLitTab, &fixedDstTab)
 		case 2:
 			if !f.dynamic(r) {
 				return dst, false
 			}
-			dst, ok = codes(r, dst, start, limit, &f.lit, &f.dist)
+			dst, ok = f.codes(r, dst, start, limit, &f.lit, &f.dist)
 		}
 		if !ok {
 			return dst, false
@@ -410,7 +442,7 @@ func (f *inflater) inflate(r *bitReader, dst []byte, limit int) ([]byte, bool) {
 }
 
 // stored copies a stored block.
-func stored(r *bitReader, dst []byte, limit int) ([]byte, bool) {
+func (f *inflater) stored(r *bitReader, dst []byte, limit int) ([]byte, bool) {
 	if r.overrun() {
 		return dst, false
 	}
@@ -420,8 +452,19 @@ func stored(r *bitReader, dst []byte, limit int) ([]byte, bool) {
 		return dst, false
 	}
 	n := int(binary.LittleEndian.Uint16(in[p:]))
-	if uint16(n) != ^binary.LittleEndian.Uint16(in[p+2:]) || len(in)-p-4 < n || len(dst)+n > limit {
+	if uint16(n) != ^binary.LittleEndian.Uint16(in[p+2:]) || len(in)-p-4 < n {
 		return dst, false
+	}
+	if len(dst)+n > limit {
+		f.over = true
+		return dst, false
+	}
+	if cap(dst)-len(dst) < n {
+		out, ok := f.grow(dst[:cap(dst)], len(dst), n, limit)
+		if !ok {
+			return dst, false
+		}
+		dst = out[:len(dst)]
 	}
 	r.pos = p + 4 + n
 	return append(dst, in[p+4:p+4+n]...), true
@@ -496,7 +539,7 @@ func (f *inflater) dynamic(r *bitReader) bool {
 
 // codes decodes the symbols of a Huffman block up to its end of block,
 // appending to dst. Back-references may reach back to dst[start].
-func codes(r *bitReader, dst []byte, start, limit int, lit *[litTableSize]uint32, dist *[distTableSize]uint32) ([]byte, bool) {
+func (f *inflater) codes(r *bitReader, dst []byte, start, limit int, lit *[litTableSize]uint32, dist *[distTableSize]uint32) ([]byte, bool) {
 	const litMask, distMask = 1<<litRootBits - 1, 1<<distRootBits - 1
 	in := r.in
 	b, nb, pos := r.b, r.nb, r.pos
@@ -535,7 +578,7 @@ func codes(r *bitReader, dst []byte, start, limit int, lit *[litTableSize]uint32
 		case kindLit:
 			if o >= len(out) {
 				var ok bool
-				if out, ok = grow(out, o, 1, limit); !ok {
+				if out, ok = f.grow(out, o, 1, limit); !ok {
 					return out[:o], false
 				}
 			}
@@ -564,7 +607,7 @@ func codes(r *bitReader, dst []byte, start, limit int, lit *[litTableSize]uint32
 			}
 			if length > len(out)-o {
 				var ok bool
-				if out, ok = grow(out, o, length, limit); !ok {
+				if out, ok = f.grow(out, o, length, limit); !ok {
 					return out[:o], false
 				}
 			}
@@ -594,14 +637,18 @@ func copyBack(out []byte, o, distance, length int) int {
 }
 
 // grow returns out (whose first o bytes are written) with room for n more
-// bytes, or false if that would exceed limit.
+// bytes, or false (setting over) if that would exceed limit. The buffer
+// doubles, up to the limit; one over keepInflate takes a share of the
+// budget first.
 //
 //go:noinline
-func grow(out []byte, o, n, limit int) ([]byte, bool) {
+func (f *inflater) grow(out []byte, o, n, limit int) ([]byte, bool) {
 	if o+n > limit {
+		f.over = true
 		return out, false
 	}
 	c := min(max(2*len(out), o+n, 512), limit)
+	f.reserve(c, limit)
 	next := make([]byte, c)
 	copy(next, out[:o])
 	return next, true

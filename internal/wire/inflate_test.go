@@ -114,7 +114,7 @@ func refBody(frame []byte, limit int) ([]byte, error) {
 	if l == 0 {
 		l = DefaultMaxInflated
 	}
-	return d.gunzipStd(frame, "resp", l)
+	return d.gunzipStd(new(inflater), frame, "resp", l)
 }
 
 // checkBody asserts that the Decoder's gunzip (built-in inflater with

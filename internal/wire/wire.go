@@ -33,8 +33,15 @@ const (
 	// MaxFrame.
 	MaxClientInbound = 1 << 20
 	// DefaultMaxInflated bounds a gunzipped frame when Options.MaxInflated
-	// is 0, so that a small frame cannot expand without limit.
-	DefaultMaxInflated = 16 << 20
+	// is 0, so that a small frame cannot expand without limit: the largest
+	// frame any peer accepts (MaxClientInbound). A gzip frame under the
+	// gateway's 51200-byte limit may thus carry a compressible envelope
+	// larger than 51200 bytes, up to 1 MiB.
+	DefaultMaxInflated = MaxClientInbound
+	// DefaultInflateBudget is the size of the process-wide InflateBudget
+	// that Decoders share when Options.InflateBudget is nil: eight frames
+	// of DefaultMaxInflated inflating at once.
+	DefaultInflateBudget = 8 * DefaultMaxInflated
 )
 
 // Req is the client-to-server envelope (the SDK's GeneralWsReq).
@@ -80,7 +87,8 @@ func (e Encoding) String() string {
 }
 
 // Options configures an Encoder or a Decoder. The zero value is gob, no
-// gzip, no frame limit, DefaultMaxInflated.
+// gzip, no frame limit, DefaultMaxInflated, the process-wide inflate
+// budget.
 type Options struct {
 	Encoding Encoding
 	Gzip     bool // every binary frame is one gzip member
@@ -92,6 +100,10 @@ type Options struct {
 	// MaxInflated is the largest envelope a gzip frame may inflate to on
 	// decode. 0 means DefaultMaxInflated; negative means no limit.
 	MaxInflated int
+	// InflateBudget bounds the memory of large inflates across every
+	// Decoder sharing it (see InflateBudget). nil means one budget of
+	// DefaultInflateBudget bytes shared by the whole process.
+	InflateBudget *InflateBudget
 	// GzipLevel selects how the Encoder compresses gzip frames: 0 means
 	// the default, compress/gzip's BestSpeed; GzipFixedHuffman selects the
 	// built-in encoder; any other value is a compress/gzip level
