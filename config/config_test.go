@@ -152,8 +152,8 @@ func TestErrors(t *testing.T) {
 		kind       error
 		want       string // substring of the message, with the position
 	}{
-		{"syntax", "openim:\n  user_id: [a\n", nil, ErrSyntax, "f.yaml:1: did not find expected ',' or ']'"},
-		{"syntax indent", "openim:\n  user_id: a\n    b: c\n", nil, ErrSyntax, "f.yaml:3: mapping values are not allowed"},
+		{"syntax", "openim:\n  user_id: [a\n", nil, ErrSyntax, "f.yaml:2:12: did not find expected ',' or ']'"},
+		{"syntax indent", "openim:\n  user_id: a\n    b: c\n", nil, ErrSyntax, "f.yaml:3:6: mapping values are not allowed"},
 		{"tab syntax", "openim:\n\tuser_id: a\n", nil, ErrSyntax, "f.yaml:2"},
 		{"two documents", "log: {}\n---\nlog: {}\n", nil, ErrSyntax, "more than one YAML document"},
 		{"top not mapping", "- a\n", nil, ErrType, "f.yaml:1:1: expected a mapping at the top"},
