@@ -315,7 +315,7 @@ func Parse(file string, data []byte, lookup LookupFunc) (*Config, error) {
 	if len(data) > MaxFileSize {
 		return nil, Errors{{Pos: Pos{File: file}, Kind: ErrValue, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}}
 	}
-	root, err := parseYAML(file, data)
+	root, err := parseYAMLAt(file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -462,9 +462,7 @@ func (c *Config) validate(d *decoder) {
 	} else if c.Console.User == o.UserID {
 		bad("console.user", "must differ from openim.user_id")
 	}
-	for i := range c.Rules {
-		c.Rules[i].validate(d, i)
-	}
+	validateRules(d, c.Rules)
 }
 
 // checkURL accepts host:port (the first scheme is implied) or a URL with one
