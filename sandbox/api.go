@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -124,6 +126,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.stats.http++
 	s.mu.Unlock()
 	opID := r.Header.Get("operationID")
+	r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
 	data, cerr := s.callAPI(route, r, opID)
 	body := map[string]any{"errCode": 0, "errMsg": "", "errDlt": ""}
 	if cerr != nil {
@@ -147,11 +150,21 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
+// maxAPIBody is the largest request body the API reads. A larger one is
+// refused with ArgsError (1001) naming the limit, in an HTTP 200 envelope
+// like every API error, and the connection is closed after the answer.
+// (OpenIM's API sets no limit of its own; a body it cannot bind is an
+// ArgsError too.)
+const maxAPIBody = 1 << 20
+
 func (s *Server) callAPI(route apiRoute, r *http.Request, opID string) (any, *CodeError) {
 	if opID == "" {
 		return nil, codeErr(CodeArgs, "header must have operationID")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := io.ReadAll(r.Body)
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return nil, codeErr(CodeArgs, fmt.Sprintf("request body is over the limit of %d bytes", mbe.Limit))
+	}
 	if err != nil {
 		return nil, codeErr(CodeArgs, "read body: "+err.Error())
 	}
