@@ -36,6 +36,10 @@ type Config struct {
 	// Rules are the auto-reply rules (see Rule), in the order of the file.
 	Rules []Rule `yaml:"rules"`
 
+	// Schedules are the scheduled messages (see Schedule), in the order of
+	// the file.
+	Schedules []Schedule `yaml:"schedules"`
+
 	pos map[string]Pos
 }
 
@@ -463,6 +467,7 @@ func (c *Config) validate(d *decoder) {
 		bad("console.user", "must differ from openim.user_id")
 	}
 	validateRules(d, c.Rules)
+	c.validateSchedules(d)
 }
 
 // checkURL accepts host:port (the first scheme is implied) or a URL with one
