@@ -93,7 +93,7 @@ func TestObserverAndDebugLog(t *testing.T) {
 	})
 	hs := bottest.Start(t, h, bottest.WithBotOptions(bot.WithObserver(obs), bot.WithLogger(log)))
 	hs.Say("alice", "hi")
-	if got := hs.WaitReplyText(5 * time.Second); got != "hello" {
+	if got := hs.NextReplyText(); got != "hello" {
 		t.Fatalf("reply %q", got)
 	}
 	hs.Say("alice", "boom")

@@ -163,7 +163,7 @@ func TestPanicDoesNotStopNextMessage(t *testing.T) {
 	m := h.Say("alice", "boom")
 	h.Say("alice", "fail")
 	h.Say("alice", "next")
-	if got := h.WaitReplyText(10 * time.Second); got != "ok next" {
+	if got := h.NextReplyText(); got != "ok next" {
 		t.Fatalf("reply %q", got)
 	}
 	err := <-errs
@@ -219,7 +219,7 @@ func TestShutdownDrainsAndWatermarkIsDurable(t *testing.T) {
 	if err := <-replyErr; err != nil {
 		t.Fatalf("reply while draining: %v", err)
 	}
-	if got := h.WaitReplyText(10 * time.Second); got != "done" {
+	if got := h.NextReplyText(); got != "done" {
 		t.Fatalf("reply %q", got)
 	}
 	db, err := storage.Open(h.StoragePath(), storage.Options{})
@@ -425,7 +425,7 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 		t.Fatal("the expired token was not reported")
 	}
 	h.Say("alice", "ping")
-	if got := h.WaitReplyText(10 * time.Second); got != "pong" {
+	if got := h.NextReplyText(); got != "pong" {
 		t.Fatalf("reply %q", got)
 	}
 	if connects.Load() < 2 {

@@ -61,15 +61,15 @@ rules:
   - {command: "/weather {city}", description: tell the weather, reply: sunny}
 `, &clock{})
 	h.Say("alice", "/echo  hello   world ")
-	if got := h.WaitReplyText(0); got != "hello   world" {
+	if got := h.NextReplyText(); got != "hello   world" {
 		t.Fatalf("echo: %q", got)
 	}
 	h.Say("alice", "/echo")
-	if got := h.WaitReplyText(0); got != "usage: /echo TEXT" {
+	if got := h.NextReplyText(); got != "usage: /echo TEXT" {
 		t.Fatalf("echo usage: %q", got)
 	}
 	h.Say("alice", "/help")
-	got := h.WaitReplyText(0)
+	got := h.NextReplyText()
 	for _, want := range []string{"I know:", "/echo - repeat the text", "/help - list the commands", "/weather {city} - tell the weather", "bye"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("help text %q lacks %q", got, want)
@@ -86,23 +86,23 @@ plugins:
 `, clk)
 	for _, want := range []string{"1", "2"} {
 		h.Say("alice", "/echo "+want)
-		if got := h.WaitReplyText(0); got != want {
+		if got := h.NextReplyText(); got != want {
 			t.Fatalf("reply %q, want %q", got, want)
 		}
 	}
 	h.Say("alice", "/echo 3")       // limited: the message is replied once
 	m4 := h.Say("alice", "/echo 4") // still limited: dropped silently
-	if got := h.WaitReplyText(0); got != "slow down" {
+	if got := h.NextReplyText(); got != "slow down" {
 		t.Fatalf("reply %q, want slow down", got)
 	}
 	waitHandled(t, h, m4.ConversationID, m4.Seq)
 	h.Say("bob", "/echo b") // other senders have their own bucket
-	if got := h.WaitReplyText(0); got != "b" {
+	if got := h.NextReplyText(); got != "b" {
 		t.Fatalf("bob: reply %q", got)
 	}
 	clk.add(30 * time.Second) // one token back
 	h.Say("alice", "/echo 5")
-	if got := h.WaitReplyText(0); got != "5" {
+	if got := h.NextReplyText(); got != "5" {
 		t.Fatalf("after refill: reply %q", got)
 	}
 }

@@ -78,7 +78,7 @@ func TestCronFiresOnFakeClock(t *testing.T) {
 	}
 	clk.Advance(59 * time.Second)
 	h.Say("alice", "marker") // nothing may have been sent before 09:00
-	if got := h.WaitReplyText(0); got != "echo marker" {
+	if got := h.NextReplyText(); got != "echo marker" {
 		t.Fatalf("before 09:00 the bot sent %q", got)
 	}
 	clk.Advance(time.Second)
@@ -89,7 +89,7 @@ func TestCronFiresOnFakeClock(t *testing.T) {
 	// Friday's run is followed by Monday's: no weekend runs.
 	clk.WaitTimers(1)
 	clk.Set(time.Date(2026, 1, 9, 9, 0, 0, 0, time.UTC))
-	if got := h.WaitReplyText(0); got != "stand-up 2026-01-09 09:00 Friday" {
+	if got := h.NextReplyText(); got != "stand-up 2026-01-09 09:00 Friday" {
 		t.Fatalf("got %q", got) // the runs of Tuesday to Thursday were passed in one step: one run
 	}
 	clk.WaitTimers(1)
@@ -114,7 +114,7 @@ func TestTimezone(t *testing.T) {
 		t.Fatalf("next run at %v, want 2026-01-06 08:00 UTC", next)
 	}
 	clk.Advance(24 * time.Hour)
-	if got := h.WaitReplyText(0); got != "stand-up 2026-01-06 09:00 Tuesday" {
+	if got := h.NextReplyText(); got != "stand-up 2026-01-06 09:00 Tuesday" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -144,12 +144,12 @@ func TestMissedRunOnceAfterRestart(t *testing.T) {
 			clk.WaitTimers(1)
 			stop() // waits for the runs in progress
 			h.Say("alice", "marker")
-			got := h.WaitReplyText(0)
+			got := h.NextReplyText()
 			if !skip {
 				if got != "stand-up 2026-01-07 09:00 Wednesday (missed)" {
 					t.Fatalf("first message after the restart: %q", got)
 				}
-				got = h.WaitReplyText(0)
+				got = h.NextReplyText()
 			}
 			if got != "echo marker" {
 				t.Fatalf("got %q, want only the marker now", got)
@@ -163,7 +163,7 @@ func TestMissedRunOnceAfterRestart(t *testing.T) {
 			}
 			stop()
 			h.Say("alice", "marker 2")
-			if got := h.WaitReplyText(0); got != "echo marker 2" {
+			if got := h.NextReplyText(); got != "echo marker 2" {
 				t.Fatalf("got %q, want the marker", got)
 			}
 		})
@@ -183,14 +183,14 @@ func TestEveryKeepsItsGrid(t *testing.T) {
 	stop := runScheduler(t, newScheduler(t, h, clk, j))
 	clk.WaitTimers(1)
 	clk.Advance(time.Hour)
-	if got := h.WaitReplyText(0); got != "tick 09:59" {
+	if got := h.NextReplyText(); got != "tick 09:59" {
 		t.Fatalf("got %q", got)
 	}
 	clk.WaitTimers(1)
 	stop()
 	clk.Advance(90 * time.Minute) // 11:29: the 10:59 run was missed
 	runScheduler(t, newScheduler(t, h, clk, j))
-	if got := h.WaitReplyText(0); got != "tick 10:59" {
+	if got := h.NextReplyText(); got != "tick 10:59" {
 		t.Fatalf("got %q", got)
 	}
 	clk.WaitTimers(1)
@@ -227,7 +227,7 @@ func TestGoFunc(t *testing.T) {
 	}
 	clk.WaitTimers(1)
 	clk.Advance(time.Minute)
-	if got := h.WaitReplyText(0); got != "run go" {
+	if got := h.NextReplyText(); got != "run go" {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -17,8 +17,8 @@ import (
 // DefaultBotID is the bot's user ID unless WithBotID says otherwise.
 const DefaultBotID = "bot"
 
-// DefaultTimeout bounds Start's wait for the bot to connect and WaitReply
-// when its ctx has no deadline.
+// DefaultTimeout bounds Start's wait for the bot to connect, and NextReply's
+// wait for a reply.
 const DefaultTimeout = 10 * time.Second
 
 // Option configures Start.
@@ -308,10 +308,31 @@ func (h *Harness) SayInGroup(group, user, text string) content.Message {
 	return m
 }
 
-// WaitReply returns the next message the bot sent that no earlier
-// WaitReply returned, waiting at most timeout (0 means DefaultTimeout). It
-// fails the test on timeout. It waits on the sandbox's message stream,
+// NextReply returns the next message the bot sent that no earlier
+// NextReply, WaitReply or Replies returned, waiting at most DefaultTimeout.
+// It fails the test on timeout. It waits on the sandbox's message stream,
 // never by sleeping.
+func (h *Harness) NextReply() content.Message {
+	h.t.Helper()
+	return h.WaitReply(DefaultTimeout)
+}
+
+// NextReplyText is NextReply returning the reply's text ("" for a reply
+// without text).
+func (h *Harness) NextReplyText() string {
+	h.t.Helper()
+	m := h.WaitReply(DefaultTimeout)
+	return m.Text()
+}
+
+// NextReplies returns the next n replies, as NextReply.
+func (h *Harness) NextReplies(n int) []content.Message {
+	h.t.Helper()
+	return h.WaitReplies(n, DefaultTimeout)
+}
+
+// WaitReply is NextReply waiting at most timeout; a timeout of 0 or less
+// means DefaultTimeout.
 func (h *Harness) WaitReply(timeout time.Duration) content.Message {
 	h.t.Helper()
 	ms, err := h.waitReplies(context.Background(), timeout, 1)
@@ -332,7 +353,8 @@ func (h *Harness) WaitReplyContext(ctx context.Context) content.Message {
 	return ms[0]
 }
 
-// WaitReplies waits for the next n replies, as WaitReply.
+// WaitReplies waits for the next n replies, as WaitReply (timeout 0 means
+// DefaultTimeout).
 func (h *Harness) WaitReplies(n int, timeout time.Duration) []content.Message {
 	h.t.Helper()
 	ms, err := h.waitReplies(context.Background(), timeout, n)
@@ -343,6 +365,9 @@ func (h *Harness) WaitReplies(n int, timeout time.Duration) []content.Message {
 }
 
 // WaitReplyText is WaitReply returning the reply's text.
+//
+// Deprecated: WaitReplyText(0) reads like an index; use NextReplyText, or
+// WaitReply(timeout) and its Text for another timeout.
 func (h *Harness) WaitReplyText(timeout time.Duration) string {
 	h.t.Helper()
 	m := h.WaitReply(timeout)

@@ -20,7 +20,7 @@ import (
 //	... start the scheduler with clk ...
 //	clk.WaitTimers(1)         // the scheduler is waiting for its next run
 //	clk.Advance(time.Minute)  // 09:00: the job runs
-//	h.WaitReply(0)
+//	h.NextReply()
 //
 // WaitTimers is what makes this free of races: it waits (on a condition
 // variable, not by polling) until the code under test has armed its timer,

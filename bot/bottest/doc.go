@@ -10,7 +10,7 @@
 //
 //	h := bottest.Start(t, myHandler)
 //	h.Say("alice", "/help")
-//	if got := h.WaitReplyText(0); got != "..." {
+//	if got := h.NextReplyText(); got != "..." {
 //		t.Fatal(got)
 //	}
 //

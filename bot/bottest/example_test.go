@@ -14,11 +14,11 @@ func TestEchoBot(t *testing.T) {
 		return c.Reply("you said: " + c.Text())
 	}))
 	h.Say("alice", "hello")
-	if got := h.WaitReplyText(0); got != "you said: hello" {
+	if got := h.NextReplyText(); got != "you said: hello" {
 		t.Fatalf("reply %q", got)
 	}
 	h.SayInGroup("team", "bob", "hi all")
-	if r := h.WaitReply(0); r.GroupID != "team" || r.Text() != "you said: hi all" {
+	if r := h.NextReply(); r.GroupID != "team" || r.Text() != "you said: hi all" {
 		t.Fatalf("group reply %+v", r)
 	}
 	if n := len(h.Sent()); n != 2 {

@@ -15,11 +15,11 @@ import (
 func TestEcho(t *testing.T) {
 	h := bottest.Start(t, bot.HandlerFunc(echo))
 	h.Say("alice", "hello there")
-	if got := h.WaitReplyText(0); got != "hello there" {
+	if got := h.NextReplyText(); got != "hello there" {
 		t.Fatalf("reply %q", got)
 	}
 	h.SayInGroup("g1", "bob", "in a group")
-	if m := h.WaitReply(0); m.Text() != "in a group" || m.GroupID != "g1" {
+	if m := h.NextReply(); m.Text() != "in a group" || m.GroupID != "g1" {
 		t.Fatalf("group reply %q to %q", m.Text(), m.GroupID)
 	}
 }

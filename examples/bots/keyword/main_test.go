@@ -20,13 +20,13 @@ func TestKeyword(t *testing.T) {
 		{"What is entropy?", "ENTROPY: no idea, but it sounds important."},
 	} {
 		h.Say("alice", tt.say)
-		if got := h.WaitReplyText(0); got != tt.want {
+		if got := h.NextReplyText(); got != tt.want {
 			t.Errorf("%q: reply %q, want %q", tt.say, got, tt.want)
 		}
 	}
 	// An @-mention in a group gets an @-reply.
 	h.SayInGroup("g1", "alice", "hello all") // creates the group
-	h.WaitReply(0)
+	h.NextReply()
 	at, err := content.NewMessage(content.NewAtText("@bot are you there", h.BotID()))
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func TestKeyword(t *testing.T) {
 	if _, err := h.Sandbox().Inject(*at); err != nil {
 		t.Fatal(err)
 	}
-	m := h.WaitReply(0)
+	m := h.NextReply()
 	if m.Text() != "@alice you called?" || !m.Mentions("alice") {
 		t.Fatalf("mention reply %q %v", m.Text(), m.AtUserIDList)
 	}
