@@ -253,22 +253,25 @@ type pullCall struct {
 // fill pulls the gaps, at most s.chunk seqs per request and s.window
 // requests in flight, and delivers the results in request order, so each
 // conversation's messages are delivered in seq order. On an error nothing
-// after the failed request is delivered.
+// after the failed request is delivered. Requests are planned as they are
+// launched, and a result is released once delivered: the memory of a
+// catch-up is bounded by the window and the dispatcher's queues, whatever
+// the backlog.
 func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int64) error {
-	calls := s.plan(gaps)
-	if len(calls) == 0 {
-		return nil
-	}
+	p := planner{gaps: gaps, limit: int64(s.chunk)}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
 		cancel()
 		wg.Wait()
 	}()
-	next := 0
+	var inflight []*pullCall // launched, not yet delivered, in request order
 	launch := func() {
-		c := calls[next]
-		next++
+		c := p.next()
+		if c == nil {
+			return
+		}
+		inflight = append(inflight, c)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -276,20 +279,21 @@ func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int
 			c.res, c.err = gw.PullRange(ctx, c.ranges)
 		}()
 	}
-	for next < len(calls) && next < s.window {
+	for range s.window {
 		launch()
 	}
 	var done int64
 	start, lastLog := time.Now(), time.Now()
-	for _, c := range calls {
+	for len(inflight) > 0 {
+		c := inflight[0]
+		inflight[0] = nil
+		inflight = inflight[1:]
 		select {
 		case <-c.done:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if next < len(calls) {
-			launch()
-		}
+		launch()
 		if c.err != nil {
 			conv := ""
 			if len(c.ranges) == 1 {
@@ -304,6 +308,9 @@ func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int
 			}
 			done += n
 		}
+		// Delivered: the queued items hold copies, so the result can go
+		// now rather than when the whole catch-up is delivered.
+		c.res = nil
 		s.observeProgress(total - done)
 		if total > 1000 && time.Since(lastLog) >= s.progress {
 			lastLog = time.Now()
@@ -327,7 +334,10 @@ func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, msgs []
 		if m.ConversationID == "" {
 			m.ConversationID = r.ConversationID
 		}
-		if err := s.accept(ctx, r.ConversationID, m, true); err != nil {
+		// A copy: a queued item must not keep the whole pull result
+		// alive.
+		cp := *m
+		if err := s.accept(ctx, r.ConversationID, &cp, true); err != nil {
 			return 0, err
 		}
 		s.pulled.Add(1)
@@ -342,31 +352,36 @@ func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, msgs []
 	return s.delivered[r.ConversationID] - before, nil
 }
 
-// plan cuts the gaps into ranges of at most s.chunk seqs and packs them into
-// requests of at most s.chunk seqs in all. A conversation's ranges stay in
-// ascending order across requests.
-func (s *syncer) plan(gaps []gap) []*pullCall {
-	var calls []*pullCall
-	var cur *pullCall
-	var curN int64
-	limit := int64(s.chunk)
-	for _, g := range gaps {
-		for b := g.begin; b <= g.end; {
-			e := min(g.end, b+limit-1)
-			if cur == nil || curN+(e-b+1) > limit {
-				// Cut at what fits in the current request, if anything.
-				if cur != nil && curN < limit {
-					e = b + (limit - curN) - 1
-				} else {
-					cur = &pullCall{done: make(chan struct{})}
-					calls = append(calls, cur)
-					curN = 0
-				}
-			}
-			cur.ranges = append(cur.ranges, transport.SeqRange{ConversationID: g.conv, Begin: b, End: e})
-			curN += e - b + 1
-			b = e + 1
+// planner cuts gaps into requests of at most limit seqs in all, one request
+// at a time: a request takes the next seqs of the gaps in order, so a
+// conversation's ranges stay in ascending order across requests.
+type planner struct {
+	gaps  []gap
+	limit int64
+	i     int   // current gap
+	b     int64 // next seq of gaps[i]; 0: its begin
+}
+
+// next returns the next request, or nil when the gaps are all planned.
+func (p *planner) next() *pullCall {
+	var c *pullCall
+	var n int64
+	for n < p.limit && p.i < len(p.gaps) {
+		g := p.gaps[p.i]
+		if p.b == 0 {
+			p.b = g.begin
 		}
+		if p.b > g.end {
+			p.i, p.b = p.i+1, 0
+			continue
+		}
+		e := min(g.end, p.b+(p.limit-n)-1)
+		if c == nil {
+			c = &pullCall{done: make(chan struct{})}
+		}
+		c.ranges = append(c.ranges, transport.SeqRange{ConversationID: g.conv, Begin: p.b, End: e})
+		n += e - p.b + 1
+		p.b = e + 1
 	}
-	return calls
+	return c
 }
