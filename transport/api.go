@@ -94,6 +94,13 @@ type Config struct {
 	// MaxReconnects bounds consecutive failed dials; default 300; negative
 	// means forever.
 	MaxReconnects int
+	// StableAfter is how long a connection must stay up before the
+	// back-off starts again from attempt 1: a connection that ends sooner
+	// counts as a failed attempt for Backoff (not for MaxReconnects), so a
+	// gateway that accepts and drops at once is redialled ever more slowly
+	// rather than about once a second. Default 20s; negative means every
+	// established connection resets the back-off.
+	StableAfter time.Duration
 
 	Logger *slog.Logger // default discards
 

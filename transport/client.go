@@ -20,6 +20,7 @@ const (
 	DefaultReadTimeout          = 30 * time.Second
 	DefaultRequestTimeout       = 10 * time.Second
 	DefaultMaxReconnects        = 300
+	DefaultStableAfter          = 20 * time.Second
 	DefaultEventQueueCap        = 100000
 	DefaultProfileTTL           = 600 * time.Second
 )
@@ -96,6 +97,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxReconnects == 0 {
 		cfg.MaxReconnects = DefaultMaxReconnects
+	}
+	if cfg.StableAfter == 0 {
+		cfg.StableAfter = DefaultStableAfter
 	}
 	if cfg.EventQueueCap == 0 {
 		cfg.EventQueueCap = DefaultEventQueueCap
@@ -308,7 +312,10 @@ func (c *Client) supervise(ctx context.Context) error {
 		cancel()
 		<-watched
 	}()
-	failures := 0
+	failures := 0 // consecutive failed dials, for MaxReconnects
+	// backoff counts the attempts since the last connection that stayed up
+	// for StableAfter: failed dials and connections that ended sooner.
+	backoff := 0
 	wait := func(d time.Duration) bool {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -332,6 +339,7 @@ func (c *Client) supervise(ctx context.Context) error {
 				return nil
 			}
 			failures++
+			backoff++
 			c.log.Warn("dial failed", "attempt", failures, "err", err)
 			c.emit(Event{Kind: EventConnectFailed, Conn: gen, Attempt: failures, Err: err})
 			if IsFatalToken(err) {
@@ -345,7 +353,7 @@ func (c *Client) supervise(ctx context.Context) error {
 				return e
 			}
 			// Still StatusConnecting: waiting to redial.
-			if !wait(c.cfg.Backoff(failures)) {
+			if !wait(c.cfg.Backoff(backoff)) {
 				return nil
 			}
 			continue
@@ -364,6 +372,7 @@ func (c *Client) supervise(ctx context.Context) error {
 		c.mu.Unlock()
 		c.log.Info("connected", "conn", gen)
 		c.emit(Event{Kind: EventConnected, Conn: gen})
+		connectedAt := time.Now()
 		cn.start()
 
 		select {
@@ -396,7 +405,13 @@ func (c *Client) supervise(ctx context.Context) error {
 		c.log.Warn("disconnected", "conn", gen, "err", cause)
 		c.setStatus(StatusDisconnected)
 		c.emit(Event{Kind: EventDisconnected, Conn: gen, Err: cause})
-		if !wait(c.cfg.Backoff(1)) {
+		if up := time.Since(connectedAt); up >= c.cfg.StableAfter {
+			backoff = 0
+		} else {
+			c.log.Info("connection ended soon after it was made; backing off", "conn", gen, "up", up)
+		}
+		backoff++
+		if !wait(c.cfg.Backoff(backoff)) {
 			return nil
 		}
 	}

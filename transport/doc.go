@@ -13,7 +13,10 @@
 // EventConnected, EventConnectFailed and EventDisconnected, and redials
 // with Config.Backoff (default 1, 2, 4, 8, 16 s cycling plus up to 20%
 // jitter) until Config.MaxReconnects consecutive dials failed (default 300;
-// negative: forever). A handshake rejected with 1501–1507 is fatal
+// negative: forever). The back-off starts again from its first step only
+// after a connection stayed up for Config.StableAfter (default 20s): a
+// gateway that accepts and drops at once is redialled ever more slowly,
+// not once a second. A handshake rejected with 1501–1507 is fatal
 // (EventTokenInvalid; Run returns the *APIError), as is a 2002 kick
 // (EventKicked; Run returns an error wrapping ErrKicked): redialing with
 // the same token cannot succeed. Handshake failures are parsed from the
