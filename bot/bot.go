@@ -29,6 +29,7 @@ type Bot struct {
 	rl     *limiter
 	client atomic.Pointer[transport.Client]
 	dbp    atomic.Pointer[storage.DB]
+	rx     receiver // source.go: the current Source and the REST sender
 
 	// handlerCtx is the parent of every handler's ctx; cancelHandlers ends
 	// it (Close, or a drain that ran out of time).
@@ -118,7 +119,7 @@ func (b *Bot) Stats() Stats {
 
 // Status returns the connection status (transport.StatusIdle before Run).
 func (b *Bot) Status() transport.Status {
-	if c := b.client.Load(); c != nil {
+	if c := b.source(); c != nil {
 		return c.Status()
 	}
 	return transport.StatusIdle
@@ -160,8 +161,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		db.Advance(conv, seq)
 	})
 	sy := newSyncer(func() syncGateway {
-		if c := b.client.Load(); c != nil {
-			return c
+		if s := b.source(); s != nil {
+			return s
 		}
 		return nil
 	}, st, b.disp.enqueue, b.cfg.userID, b.cfg.dispatchSelf, b.cfg.backlog, b.log, b.reportErr)
@@ -247,12 +248,11 @@ func (b *Bot) loop(ctx context.Context) error {
 			}
 			b.token = tok
 		}
-		client, err := transport.New(b.transportConfig())
+		client, err := b.newSource()
 		if err != nil {
 			return fmt.Errorf("bot: %w", err)
 		}
 		done := make(chan struct{})
-		b.client.Store(client)
 		b.clientDone = done
 		go func() {
 			defer close(done)
@@ -283,7 +283,7 @@ func (b *Bot) loop(ctx context.Context) error {
 
 // stopClient closes the current client and waits for its Run.
 func (b *Bot) stopClient() {
-	if c := b.client.Load(); c != nil {
+	if c := b.source(); c != nil {
 		_ = c.Close()
 		<-b.clientDone
 	}
@@ -315,7 +315,7 @@ func (res *clientResult) classify(err error) {
 
 // consume handles the client's events in order until ctx ends (stopped)
 // or the client stops (its event channel closes).
-func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResult {
+func (b *Bot) consume(ctx context.Context, client Source) clientResult {
 	var res clientResult
 	for {
 		if ctx.Err() != nil {
@@ -382,6 +382,12 @@ func (b *Bot) consume(ctx context.Context, client *transport.Client) clientResul
 			return res
 		case transport.EventPush:
 			if err := b.sync.onPush(ctx, ev.Messages); err != nil {
+				b.syncFailed(ctx, err)
+			}
+		case transport.EventSync:
+			// Messages are waiting on the server (a poll or a webhook
+			// callback saw them): pull them by seq.
+			if err := b.sync.onConnected(ctx); err != nil {
 				b.syncFailed(ctx, err)
 			}
 		case transport.EventPushesDropped:

@@ -145,6 +145,7 @@ type config struct {
 	logger    *slog.Logger
 	observer  Observer                // WithObserver; nil: none
 	transport func(*transport.Config) // test hook to adjust the client config
+	recv      receiveConfig           // source.go: receive mode and sender
 }
 
 func defaultConfig() config {
@@ -163,9 +164,10 @@ func defaultConfig() config {
 
 func (c *config) validate() error {
 	var errs []error
-	if c.wsAddr == "" {
+	if c.wsAddr == "" && c.recv.needsGateway() {
 		errs = append(errs, errors.New("no gateway address (WithGateway)"))
 	}
+	errs = append(errs, c.recv.validate(c)...)
 	if c.userID == "" {
 		errs = append(errs, errors.New("no user ID (WithUser)"))
 	}

@@ -78,7 +78,7 @@ func (b *Bot) send(ctx context.Context, to Target, conv string, elem content.Ele
 	if err != nil {
 		return transport.SendResult{}, fmt.Errorf("bot: send to %s: %w", to, err)
 	}
-	client := b.client.Load()
+	client := b.sender()
 	if client == nil {
 		return transport.SendResult{}, ErrNotConnected
 	}
