@@ -30,8 +30,9 @@ func WithClock(now func() time.Time) Option { return func(p *Plugin) { p.now = n
 
 // Plugin is the autoreply plugin. Build it with New.
 type Plugin struct {
-	rules []config.Rule
-	now   func() time.Time
+	rules      []config.Rule
+	now        func() time.Time
+	superusers []string // role.go
 }
 
 var _ plugins.Plugin = (*Plugin)(nil)
@@ -81,6 +82,10 @@ func (p *Plugin) Setup(h plugins.Host) error {
 		}
 		if r.Continue {
 			opts = append(opts, router.NonBlocking())
+		}
+		if err := p.applyRole(r, c, &opts); err != nil {
+			add(err)
+			continue
 		}
 		if err := h.Router.On(c.matcher, c, opts...); err != nil {
 			add(ruleError(r, err))
@@ -242,18 +247,36 @@ func compile(r *config.Rule, set settings, now func() time.Time) (*rule, error) 
 		fail(errAt(r, key, "%s", templateMsg(err)))
 	} else {
 		c.tmpl = tmpl
-		// A dry run with sample data catches references to unknown keys now
-		// rather than at reply time. Other execution errors (an index out
-		// of range, say) depend on the message and are left to reply time.
+		// A dry run with sample data catches now, rather than on every
+		// message, what fails whatever the message: unknown keys, calling a
+		// value that is not a function, wrong argument types. Only errors
+		// that depend on the message (an index out of range, a nil pointer
+		// the sample has and a real message may not) are left to reply time.
 		data := sampleData(sample)
-		if err := tmpl.Execute(discard{}, data); err != nil && (strings.Contains(err.Error(), "map has no entry for key") || strings.Contains(err.Error(), "can't evaluate field")) {
-			fail(errAt(r, key, "%s (known keys: %s)", templateMsg(err), strings.Join(keys(data), ", ")))
+		if err := tmpl.Execute(discard{}, data); err != nil && !dependsOnMessage(err) {
+			msg := templateMsg(err)
+			if strings.Contains(msg, "map has no entry for key") || strings.Contains(msg, "can't evaluate field") {
+				msg += " (known keys: " + strings.Join(keys(data), ", ") + ")"
+			}
+			fail(errAt(r, key, "%s", msg))
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return c, nil
+}
+
+// dependsOnMessage reports whether a template execution error of the
+// sample run may not happen with a real message.
+func dependsOnMessage(err error) bool {
+	s := err.Error()
+	for _, frag := range []string{"out of range", "error calling index", "error calling slice", "nil pointer evaluating", "nil data", "invalid memory address"} {
+		if strings.Contains(s, frag) {
+			return true
+		}
+	}
+	return false
 }
 
 // templateMsg strips the "template: name:" prefix, which repeats the rule

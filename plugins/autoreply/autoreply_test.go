@@ -114,7 +114,7 @@ func TestMatchAndReply(t *testing.T) {
 	reply := func(t *testing.T, user, text, want string) content.Message {
 		t.Helper()
 		h.Say(user, text)
-		m := h.WaitReply(0)
+		m := h.NextReply()
 		if got := m.Text(); got != want {
 			t.Fatalf("%q: reply %q, want %q", text, got, want)
 		}
@@ -123,7 +123,7 @@ func TestMatchAndReply(t *testing.T) {
 	groupReply := func(t *testing.T, group, user, text, want string) content.Message {
 		t.Helper()
 		h.SayInGroup(group, user, text)
-		m := h.WaitReply(0)
+		m := h.NextReply()
 		if got := m.Text(); got != want {
 			t.Fatalf("%q in %s: reply %q, want %q", text, group, got, want)
 		}
@@ -170,7 +170,7 @@ func TestMatchAndReply(t *testing.T) {
 		if _, err := h.Sandbox().Inject(*m); err != nil {
 			t.Fatal(err)
 		}
-		if got := h.WaitReplyText(0); got != "nice picture" {
+		if got := h.NextReplyText(); got != "nice picture" {
 			t.Fatalf("picture: reply %q", got)
 		}
 	})
@@ -198,7 +198,7 @@ func TestMatchAndReply(t *testing.T) {
 		if _, err := h.Sandbox().Inject(*at); err != nil {
 			t.Fatal(err)
 		}
-		if got := h.WaitReplyText(0); got != "all good" {
+		if got := h.NextReplyText(); got != "all good" {
 			t.Fatalf("mention: reply %q", got)
 		}
 	})
@@ -241,7 +241,7 @@ rules:
 `)
 	h.Say("alice", "order now")
 	h.Say("alice", "ping")
-	got := h.WaitReplies(3, 0)
+	got := h.NextReplies(3)
 	var texts []string
 	for _, m := range got {
 		texts = append(texts, m.Text())
@@ -277,7 +277,7 @@ rules:
 	say := func(user, text, want string) {
 		t.Helper()
 		h.Say(user, text)
-		if got := h.WaitReplyText(0); got != want {
+		if got := h.NextReplyText(); got != want {
 			t.Fatalf("%s: %q: reply %q, want %q", user, text, got, want)
 		}
 	}
@@ -296,6 +296,18 @@ rules:
 	say("alice", "dflt", "dflt")
 }
 
+// TestTemplateDryRunSparesMessageDependentErrors: a template that fails only
+// on some messages (an index out of range) loads; it fails at reply time
+// for those messages alone.
+func TestTemplateDryRunSparesMessageDependentErrors(t *testing.T) {
+	for _, src := range []string{"{{index .Args 0}}", "{{index .Match 1}}", "{{slice .Text 1}}", "{{.Message.Elem.Kind}}"} {
+		yaml := "rules:\n  - command: /say {w?}\n    reply: '" + src + "'\n"
+		if _, err := build(t, yaml); err != nil {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+}
+
 // TestLoadErrors: every bad rule is an error at load, at its file:line:col.
 func TestLoadErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
@@ -303,6 +315,8 @@ func TestLoadErrors(t *testing.T) {
 		{"template unknown key", "rules:\n  - full: a\n    reply: '{{.Nobody}}'\n", `rules.yaml:3:12: rule "rule 1": template: rule 1:1:2: executing "rule 1" at <.Nobody>: map has no entry for key "Nobody" (known keys: Args,`},
 		{"template unknown func", "rules:\n  - full: a\n    markdown: '{{shout .Text}}'\n", `rules.yaml:3:15: rule "rule 1": template: rule 1:1: function "shout" not defined`},
 		{"template bad field", "rules:\n  - full: a\n    reply: '{{.Message.Nope}}'\n", `rules.yaml:3:12: rule "rule 1": template: rule 1:1:10: executing "rule 1" at <.Message.Nope>: can't evaluate field Nope`},
+		{"template call of a string", "rules:\n  - full: a\n    reply: '{{call .Sender}}'\n", `rules.yaml:3:12: rule "rule 1": template: rule 1:1:2: executing "rule 1" at <call .Sender>: error calling call: non-function .Sender of type string`},
+		{"template wrong argument", "rules:\n  - full: a\n    reply: '{{upper .IsGroup}}'\n", `rules.yaml:3:12: rule "rule 1": template: rule 1:1:8: executing "rule 1" at <.IsGroup>: wrong type for value; expected string; got bool`},
 		{"regex", "rules:\n  - name: r\n    regex: 'a(b'\n    reply: x\n", `rules.yaml:3:12: rule "r": invalid regex "a(b"`},
 		{"expr", "rules:\n  - name: e\n    expr: 'Text ==== 1'\n    reply: x\n", `rules.yaml:3:11: rule "e": invalid expr "Text ==== 1" at 1:`},
 		{"expr not bool", "rules:\n  - name: e\n    expr: 'len(Text)'\n    reply: x\n", `rules.yaml:3:11: rule "e": invalid expr`},
@@ -345,11 +359,11 @@ rules:
 `)
 	h.Say("alice", "hi")
 	h.Say("alice", "Hi")
-	if got := h.WaitReplyText(0); got != "exact" {
+	if got := h.NextReplyText(); got != "exact" {
 		t.Fatalf("reply %q", got)
 	}
 	h.Say("alice", "ping")
-	if got := h.WaitReplyText(0); got != "pong" {
+	if got := h.NextReplyText(); got != "pong" {
 		t.Fatalf("reply %q", got)
 	}
 }
