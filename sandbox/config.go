@@ -37,6 +37,11 @@ type Config struct {
 	// SendQueue is the per-connection outbound queue length; a connection
 	// whose queue overflows is closed (docs/protocol.md §2.6). Default 256.
 	SendQueue int
+	// MaxHistory is how many messages each conversation keeps, the newest
+	// ones; default 10000, negative means all. Older messages are evicted
+	// as OpenIM clears or expires messages: the conversation's min seq
+	// rises, pulls leave out seqs below it, the max seq stays.
+	MaxHistory int
 	// Webhook, when its URL is set, posts OpenIM's afterSendSingleMsg and
 	// afterSendGroupMsg callbacks (see WebhookConfig); default off.
 	Webhook WebhookConfig
@@ -54,6 +59,7 @@ const (
 	DefaultReadTimeout    = 30 * time.Second
 	DefaultMaxConnections = 100000
 	DefaultSendQueue      = 256
+	DefaultMaxHistory     = 10000
 )
 
 func (c Config) withDefaults() (Config, error) {
@@ -92,6 +98,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SendQueue < 0 {
 		return c, fmt.Errorf("sandbox: config: SendQueue %d is negative", c.SendQueue)
+	}
+	if c.MaxHistory == 0 {
+		c.MaxHistory = DefaultMaxHistory
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

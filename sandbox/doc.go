@@ -13,7 +13,12 @@
 //
 // Messages live in memory and, when Config.StorePath is set, in an
 // append-only file that is replayed by the next Start, so history survives a
-// restart of the process.
+// restart of the process. Each conversation keeps its newest
+// Config.MaxHistory messages (default 10000): older ones are evicted as
+// OpenIM clears expired messages, raising the conversation's min seq
+// (MinSeq); pulls leave out seqs below it and the max seq stays. Gzip
+// frames inflate to at most 1 MiB, within a memory budget shared by all
+// connections, and API bodies over 1 MiB are refused with ArgsError.
 //
 // Besides the protocol, a Server has a Go API for tests: users, groups and
 // tokens; injecting messages as any user (SendText, SendGroupText, Inject);
@@ -36,9 +41,10 @@
 // 1001, 1002 and 1006 go by) exist for both users of a single chat once a
 // chat message was stored in it, for the receiver of a notification chat,
 // and for every member of a group, but never for an n_ stream; 1002 uses
-// the request's userID, not the caller's; the lowest visible seq is 0, so a
-// range pull from 0 that fits in num returns a {seq:0, status:4}
-// placeholder and a descending pull reports isEnd only for begin <= 0; a
+// the request's userID, not the caller's; the lowest visible seq is 0 until
+// messages are evicted, so a range pull from 0 that fits in num returns a
+// {seq:0, status:4} placeholder and a descending pull reports isEnd only for
+// begin <= 0 (begin <= the min seq once messages were evicted); a
 // typing message without options is stored like any other; only status 1
 // becomes 2; JSON envelopes carry "data":"" for an empty protobuf payload.
 //

@@ -33,7 +33,7 @@ func FuzzStoreLoad(f *testing.F) {
 	f.Add([]byte("{\"k\":\"msg\",\"conv\":\"x\",\"msg\":\"cP////8P\"}\n"))
 	f.Add([]byte("{\"k\":\"token\",\"token\":{\"key\":\"k\",\"userID\":\"a\"}}\ntorn"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := newStore()
+		s := newStore(3) // small, so that eviction is fuzzed too
 		s.path = "fuzz"
 		off, err := s.load(bytes.NewReader(data))
 		if err != nil {
@@ -43,9 +43,12 @@ func FuzzStoreLoad(f *testing.F) {
 			t.Fatalf("offset %d beyond %d", off, len(data))
 		}
 		for id, c := range s.convs {
+			if len(c.msgs) > 3 || c.first < 1 {
+				t.Fatalf("%s: %d messages from seq %d", id, len(c.msgs), c.first)
+			}
 			for i, m := range c.msgs {
-				if m != nil && m.Seq != int64(i+1) {
-					t.Fatalf("%s: message at %d has seq %d", id, i+1, m.Seq)
+				if m != nil && m.Seq != c.first+int64(i) {
+					t.Fatalf("%s: message at %d has seq %d", id, c.first+int64(i), m.Seq)
 				}
 			}
 		}

@@ -123,9 +123,11 @@ func (c *conn) getNewestSeq(data []byte) (proto.Message, *CodeError) {
 // pullByRange is 1002 (docs/protocol.md §7.4) as OpenIM patch.16 does it: the
 // request's userID (not checked against the caller) decides which
 // conversations are visible; a chat conversation needs a conversation
-// record, an n_ stream does not. The lowest visible seq is 0, as in a
+// record, an n_ stream does not. The lowest visible seq is the
+// conversation's min seq: 0 while it kept every message (as in a
 // conversation OpenIM never cleared, so a window from 0 that fits in num
-// returns a placeholder for seq 0.
+// returns a placeholder for seq 0), else the oldest seq it still keeps
+// (Config.MaxHistory): seqs below it are left out, not given placeholders.
 func (c *conn) pullByRange(data []byte) (proto.Message, *CodeError) {
 	var in sdkws.PullMessageBySeqsReq
 	if cerr := decodeReq(data, &in); cerr != nil {
@@ -136,18 +138,18 @@ func (c *conn) pullByRange(data []byte) (proto.Message, *CodeError) {
 	for _, r := range in.SeqRanges {
 		id := r.ConversationID
 		cv := st.convs[id]
-		maxSeq := st.maxSeq(id)
+		maxSeq, minSeq := st.maxSeq(id), st.minSeq(id)
 		notif := strings.HasPrefix(id, "n_")
 		var begin, end int64
 		if notif {
 			// Every seq of [begin, end] is looked up; num is ignored and
 			// seqs <= 0 are dropped.
-			begin, end = max(r.Begin, 1), min(r.End, maxSeq)
+			begin, end = max(r.Begin, minSeq, 1), min(r.End, maxSeq)
 		} else {
 			if !st.hasRecord(in.UserID, id) || r.End < 0 || r.Num <= 0 {
 				continue
 			}
-			begin, end = max(r.Begin, 0), min(r.End, maxSeq)
+			begin, end = max(r.Begin, minSeq), min(r.End, maxSeq)
 			if end >= begin && end-begin+1 > r.Num {
 				begin = end - r.Num + 1
 			}
@@ -160,7 +162,7 @@ func (c *conn) pullByRange(data []byte) (proto.Message, *CodeError) {
 			pm.Msgs = append(pm.Msgs, msgOrPlaceholder(cv, seq))
 		}
 		if in.Order == sdkws.PullOrder_PullOrderDesc {
-			pm.IsEnd = r.Begin <= 0
+			pm.IsEnd = r.Begin <= minSeq
 		} else {
 			pm.IsEnd = maxSeq <= r.End
 		}
@@ -184,8 +186,10 @@ func msgOrPlaceholder(cv *conv, seq int64) *sdkws.MsgData {
 
 // pullBySeqs is 1005 as OpenIM does it: every requested conversation gets
 // an entry; seqs <= 0 are dropped, seqs above the max seq are dropped and
-// (ascending order) set isEnd with endSeq = the max seq; the rest come back
-// in the requested order, placeholders for deleted ones.
+// (ascending order) set isEnd with endSeq = the max seq, seqs below the
+// conversation's min seq (evicted, Config.MaxHistory) are dropped and
+// (descending order) set isEnd with endSeq = the min seq; the rest come
+// back in the requested order, placeholders for deleted ones.
 func (c *conn) pullBySeqs(data []byte) (proto.Message, *CodeError) {
 	var in msg.GetSeqMessageReq
 	if cerr := decodeReq(data, &in); cerr != nil {
@@ -196,7 +200,7 @@ func (c *conn) pullBySeqs(data []byte) (proto.Message, *CodeError) {
 	for _, cs := range in.Conversations {
 		id := cs.ConversationID
 		cv := st.convs[id]
-		maxSeq := st.maxSeq(id)
+		maxSeq, minSeq := st.maxSeq(id), st.minSeq(id)
 		target := out.Msgs
 		if strings.HasPrefix(id, "n_") {
 			target = out.NotificationMsgs
@@ -211,6 +215,10 @@ func (c *conn) pullBySeqs(data []byte) (proto.Message, *CodeError) {
 		for _, seq := range cs.Seqs {
 			switch {
 			case seq <= 0:
+			case seq < minSeq:
+				if in.Order == sdkws.PullOrder_PullOrderDesc {
+					isEnd, endSeq = true, minSeq
+				}
 			case seq <= maxSeq:
 				pm.Msgs = append(pm.Msgs, msgOrPlaceholder(cv, seq))
 			case in.Order == sdkws.PullOrder_PullOrderAsc:
@@ -247,7 +255,7 @@ func (s *Server) hasReadAndMaxSeqLocked(in *msg.GetConversationsHasReadAndMaxSeq
 	for _, id := range ids {
 		sq := &msg.Seqs{MaxSeq: st.maxSeq(id), HasReadSeq: st.hasRead[in.UserID][id]}
 		if cv := st.convs[id]; cv != nil {
-			for seq := cv.maxSeq(); seq >= 1; seq-- {
+			for seq := cv.maxSeq(); seq >= cv.first; seq-- {
 				if m := cv.get(seq); m != nil {
 					sq.MaxSeqTime = m.SendTime
 					break
@@ -273,7 +281,7 @@ func (c *conn) lastMessages(data []byte) (proto.Message, *CodeError) {
 		if cv == nil {
 			continue
 		}
-		for seq := cv.maxSeq(); seq >= 1; seq-- {
+		for seq := cv.maxSeq(); seq >= cv.first; seq-- {
 			if m := cv.get(seq); m != nil {
 				out.Msgs[id] = m
 				break

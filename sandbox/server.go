@@ -69,7 +69,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sandbox: start: %w", err)
 	}
-	st, err := openStore(cfg.StorePath)
+	st, err := openStore(cfg.StorePath, cfg.MaxHistory)
 	if err != nil {
 		return nil, err
 	}
@@ -590,7 +590,8 @@ func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (string, er
 }
 
 // Messages returns the stored messages of a conversation in ascending seq
-// order, without deleted ones.
+// order, without deleted ones and without those evicted by
+// Config.MaxHistory.
 func (s *Server) Messages(conversationID string) []content.Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -608,6 +609,7 @@ func (s *Server) Messages(conversationID string) []content.Message {
 }
 
 // MaxSeq returns the highest seq assigned in a conversation (0 if none).
+// It is not lowered by Config.MaxHistory evictions.
 func (s *Server) MaxSeq(conversationID string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -615,6 +617,16 @@ func (s *Server) MaxSeq(conversationID string) int64 {
 		return c.maxSeq()
 	}
 	return 0
+}
+
+// MinSeq returns a conversation's min seq: 0 while it keeps every message
+// it was sent, else the oldest seq it still keeps; Config.MaxHistory
+// raises it as older messages are evicted, and pulls leave out seqs below
+// it, as OpenIM does for messages it cleared.
+func (s *Server) MinSeq(conversationID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.minSeq(conversationID)
 }
 
 // DeleteMessage deletes the message with seq from a conversation; later

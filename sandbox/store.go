@@ -54,21 +54,47 @@ type tokenRec struct {
 	Kicked     bool   `json:"kicked,omitempty"`
 }
 
-// conv is one conversation's message stream. msgs[i] has seq i+1; a nil entry
-// is a deleted message.
+// conv is one conversation's message stream: the newest messages, up to
+// the store's history cap. msgs[i] has seq first+i; a nil entry is a
+// deleted message. Seqs below first were evicted.
 type conv struct {
-	id   string
-	msgs []*sdkws.MsgData
+	id    string
+	first int64 // seq of msgs[0]; 1 until a message is evicted
+	msgs  []*sdkws.MsgData
 }
 
-func (c *conv) maxSeq() int64 { return int64(len(c.msgs)) }
+func (c *conv) maxSeq() int64 { return c.first + int64(len(c.msgs)) - 1 }
 
-// get returns the message with seq, or nil if deleted or out of range.
+// minSeq is the conversation's min seq as OpenIM keeps it: 0 while nothing
+// was removed, else the lowest seq still stored. Seqs below it are gone
+// for good: pulls leave them out.
+func (c *conv) minSeq() int64 {
+	if c.first <= 1 {
+		return 0
+	}
+	return c.first
+}
+
+// get returns the message with seq, or nil if deleted, evicted or out of
+// range.
 func (c *conv) get(seq int64) *sdkws.MsgData {
-	if seq < 1 || seq > int64(len(c.msgs)) {
+	if seq < c.first || seq > c.maxSeq() {
 		return nil
 	}
-	return c.msgs[seq-1]
+	return c.msgs[seq-c.first]
+}
+
+// add appends m (whose seq is maxSeq()+1) and evicts the oldest messages
+// beyond keep (keep <= 0: no limit).
+func (c *conv) add(m *sdkws.MsgData, keep int) {
+	c.msgs = append(c.msgs, m)
+	for keep > 0 && len(c.msgs) > keep {
+		// The array keeps its evicted head until append moves the live
+		// part to a new one, so it stays within about twice keep.
+		c.msgs[0] = nil
+		c.msgs = c.msgs[1:]
+		c.first++
+	}
 }
 
 // record is one line of the store file.
@@ -85,7 +111,13 @@ type record struct {
 
 // store is the sandbox's data: users, groups, tokens, conversations. It is
 // not safe for concurrent use; the Server's mutex guards it.
+//
+// Each conversation keeps its newest keep messages (Config.MaxHistory);
+// older ones are evicted and the conversation's min seq rises, as when
+// OpenIM clears or expires messages. The store file keeps every record;
+// loading it applies the cap again.
 type store struct {
+	keep       int // messages kept per conversation; <= 0: all
 	users      map[string]*userRec
 	groups     map[string]*groupRec
 	userGroups map[string]map[string]struct{}
@@ -99,8 +131,9 @@ type store struct {
 	w    *bufio.Writer
 }
 
-func newStore() *store {
+func newStore(keep int) *store {
 	return &store{
+		keep:       keep,
 		users:      map[string]*userRec{},
 		groups:     map[string]*groupRec{},
 		userGroups: map[string]map[string]struct{}{},
@@ -112,9 +145,10 @@ func newStore() *store {
 }
 
 // openStore loads path (if it exists) and opens it for appending. An empty
-// path gives a memory-only store.
-func openStore(path string) (*store, error) {
-	s := newStore()
+// path gives a memory-only store. Each conversation keeps its newest keep
+// messages (<= 0: all).
+func openStore(path string, keep int) (*store, error) {
+	s := newStore(keep)
 	if path == "" {
 		return s, nil
 	}
@@ -212,7 +246,7 @@ func (s *store) apply(rec *record) error {
 		if m.Seq != c.maxSeq()+1 {
 			return fmt.Errorf("message seq %d in %s, want %d", m.Seq, rec.Conv, c.maxSeq()+1)
 		}
-		c.msgs = append(c.msgs, &m)
+		c.add(&m, s.keep)
 		s.index(rec.Conv, &m)
 	case "read":
 		if rec.Conv == "" || rec.User2 == "" {
@@ -220,14 +254,14 @@ func (s *store) apply(rec *record) error {
 		}
 		s.setRead(rec.User2, rec.Conv, rec.Seq)
 	case "revoke":
-		if c := s.convs[rec.Conv]; c != nil && rec.Seq >= 1 && rec.Seq <= c.maxSeq() && c.msgs[rec.Seq-1] != nil {
-			m := proto.Clone(c.msgs[rec.Seq-1]).(*sdkws.MsgData)
+		if c := s.convs[rec.Conv]; c != nil && c.get(rec.Seq) != nil {
+			m := proto.Clone(c.get(rec.Seq)).(*sdkws.MsgData)
 			m.ContentType, m.Content = 2101, rec.Msg
-			c.msgs[rec.Seq-1] = m
+			c.msgs[rec.Seq-c.first] = m
 		}
 	case "del":
-		if c := s.convs[rec.Conv]; c != nil && rec.Seq >= 1 && rec.Seq <= c.maxSeq() {
-			c.msgs[rec.Seq-1] = nil
+		if c := s.convs[rec.Conv]; c != nil && c.get(rec.Seq) != nil {
+			c.msgs[rec.Seq-c.first] = nil
 		}
 	default:
 		return fmt.Errorf("unknown record kind %q", rec.K)
@@ -280,7 +314,7 @@ func (s *store) close() error {
 func (s *store) conv(id string) *conv {
 	c := s.convs[id]
 	if c == nil {
-		c = &conv{id: id}
+		c = &conv{id: id, first: 1}
 		s.convs[id] = c
 	}
 	return c
@@ -350,7 +384,7 @@ func (s *store) addMsg(convID string, m *sdkws.MsgData) error {
 			return err
 		}
 	}
-	c.msgs = append(c.msgs, m)
+	c.add(m, s.keep)
 	s.index(convID, m)
 	return nil
 }
@@ -387,6 +421,15 @@ func (s *store) hasRecord(user, id string) bool {
 func (s *store) maxSeq(id string) int64 {
 	if c := s.convs[id]; c != nil {
 		return c.maxSeq()
+	}
+	return 0
+}
+
+// minSeq returns the min seq of conversation id (see conv.minSeq), 0 if
+// it has none.
+func (s *store) minSeq(id string) int64 {
+	if c := s.convs[id]; c != nil {
+		return c.minSeq()
 	}
 	return 0
 }
