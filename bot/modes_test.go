@@ -14,6 +14,7 @@ import (
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/sandbox"
+	"github.com/openimbot/openimbot/transport"
 )
 
 // These tests run each receive mode end to end against the sandbox: the
@@ -239,4 +240,53 @@ func TestWebhookModeExactlyOnceWithFaults(t *testing.T) {
 		t.Errorf("webhook stats %+v: fewer drops than injected", st)
 	}
 	t.Logf("webhook: %+v", st)
+}
+
+func TestFallbackToPollAndBack(t *testing.T) {
+	s := startModeSandbox(t, sandbox.Config{})
+	users := modeUsers(t, s, 20)
+	const perUser = 150
+	rec := newRecorder(len(users) * perUser)
+	var modes sync.Map
+	b := runModeBot(t, s, rec, fastReconnect(),
+		bot.WithFallbackPoll(bot.FallbackOptions{After: 2, Retry: 200 * time.Millisecond, Interval: 10 * time.Millisecond}),
+		bot.WithHandler(bot.HandlerFunc(func(c *bot.Context) error {
+			modes.Store(c.Source(), true)
+			rec.record(c.Message())
+			return nil
+		})))
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s (source %s, handled %d)", what, b.Source(), rec.handled())
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	waitFor("the websocket", func() bool { return b.Status() == transport.StatusConnected && b.Source() == bot.ModeGateway })
+	var want map[string]int64
+	flowDone := make(chan struct{})
+	go func() {
+		defer close(flowDone)
+		want = sendFlow(t, s, users, perUser, 3*time.Millisecond) // about 0.5 s per user
+	}()
+	waitFor("some messages over the websocket", func() bool { return rec.handled() > 200 })
+	// The websocket goes away while the HTTP API keeps answering.
+	s.RefuseHandshakes(1<<30, 500)
+	s.DropAll()
+	waitFor("the switch to polling", func() bool { return b.Source() == bot.ModePoll })
+	at := rec.handled()
+	waitFor("messages while polling", func() bool { return rec.handled() > at+100 })
+	s.RefuseHandshakes(0, 0)
+	waitFor("the switch back to the websocket", func() bool { return b.Source() == bot.ModeGateway })
+	<-flowDone
+	rec.wait(t, 30*time.Second)
+	rec.checkExactlyOnce(t, want)
+	for _, m := range []string{bot.ModeGateway, bot.ModePoll} {
+		if _, ok := modes.Load(m); !ok {
+			t.Errorf("no message handled in %s mode", m)
+		}
+	}
 }
