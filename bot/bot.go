@@ -160,6 +160,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.disp = newDispatcher(b.cfg.workers, b.cfg.queueSize, b.handle, func(conv string, seq int64) {
 		db.Advance(conv, seq)
 	})
+	b.disp.rewind = func(conv string, seq int64) { db.Rewind(conv, seq) }
 	sy := newSyncer(func() syncGateway {
 		if s := b.source(); s != nil {
 			return s
@@ -167,6 +168,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		return nil
 	}, st, b.disp.enqueue, b.cfg.userID, b.cfg.dispatchSelf, b.cfg.backlog, b.log, b.reportErr)
 	sy.obs = b.cfg.observer
+	sy.seqReset = b.cfg.seqReset
 	b.mu.Lock()
 	b.sync = sy
 	b.mu.Unlock()
@@ -538,6 +540,7 @@ type dbStore struct {
 func (s *dbStore) Watermark(conv string) (int64, bool) { return s.db.Watermark(conv) }
 func (s *dbStore) SeenOrMark(id string) bool           { return s.db.SeenOrMark(id) }
 func (s *dbStore) SetStart(conv string, seq int64)     { s.db.Advance(conv, seq) }
+func (s *dbStore) Watermarks() map[string]int64        { return s.db.Watermarks() }
 
 func (s *dbStore) Initialized() bool {
 	if s.init.Load() {

@@ -16,6 +16,7 @@ type item struct {
 	seq      int64            // advance the watermark to seq afterwards; 0: none
 	offline  bool
 	dispatch bool
+	rewind   bool // set the watermark to seq, even lower (a server reset)
 }
 
 // dispatcher is the bounded worker pool: one goroutine and one bounded queue
@@ -25,6 +26,7 @@ type dispatcher struct {
 	shards  []chan item
 	handle  func(*item)                  // runs the handler for a dispatch item
 	advance func(conv string, seq int64) // records a handled seq
+	rewind  func(conv string, seq int64) // sets a watermark, even lower; nil: none
 
 	quit     chan struct{} // closed when the pool stops taking items
 	stopping atomic.Bool
@@ -113,6 +115,14 @@ func (d *dispatcher) work(ch chan item) {
 		}
 		if d.stopping.Load() {
 			return
+		}
+		if it.rewind {
+			flush()
+			if d.rewind != nil {
+				d.rewind(it.conv, it.seq)
+			}
+			it = item{}
+			continue
 		}
 		if it.dispatch {
 			flush()

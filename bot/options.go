@@ -125,6 +125,7 @@ type config struct {
 
 	handler         Handler
 	backlog         Backlog
+	seqReset        SeqResetPolicy // WithSeqReset; zero: SeqResetResync
 	workers         int
 	queueSize       int
 	handlerTimeout  time.Duration

@@ -31,6 +31,8 @@ type syncStore interface {
 	// SetStart records the start seq the backlog policy chose for a
 	// conversation that has no watermark and nothing in flight.
 	SetStart(conv string, seq int64)
+	// Watermarks returns every durable watermark (a copy).
+	Watermarks() map[string]int64
 }
 
 // syncer is the sync engine. It is driven by one goroutine (the bot's event
@@ -53,6 +55,7 @@ type syncer struct {
 	progress time.Duration // progress log period for catch-ups
 
 	delivered map[string]int64
+	seqReset  SeqResetPolicy
 	obs       Observer // nil: none
 	lagMax    int64    // largest gap of the current catch-up, for obs
 
@@ -122,6 +125,9 @@ func (s *syncer) onConnected(ctx context.Context) error {
 	if err != nil {
 		return &SyncError{Op: "newest seq", Err: err}
 	}
+	if err := s.checkReset(ctx, newest); err != nil {
+		return err
+	}
 	convs := make([]string, 0, len(newest))
 	for conv := range newest {
 		convs = append(convs, conv)
@@ -156,6 +162,42 @@ func (s *syncer) onConnected(ctx context.Context) error {
 		el := time.Since(start)
 		s.log.Info("bot: sync: caught up", "conversations", len(gaps), "messages", total,
 			"elapsed", el.Round(time.Millisecond), "rate", rate(total, el))
+	}
+	return nil
+}
+
+// checkReset finds the conversations whose newest seq on the server (0
+// when newest does not list them) is below what the bot has delivered or
+// durably handled: the server's seqs went back. Each is reported as a
+// *SeqResetError and handled by the SeqResetPolicy; a watermark that
+// changes is rewound through the conversation's shard, after the items
+// already queued for it.
+func (s *syncer) checkReset(ctx context.Context, newest map[string]int64) error {
+	known := s.st.Watermarks()
+	for conv, d := range s.delivered {
+		known[conv] = d // delivered runs ahead of the durable watermark
+	}
+	var reset []string
+	for conv, d := range known {
+		if newest[conv] < d {
+			reset = append(reset, conv)
+		}
+	}
+	slices.Sort(reset)
+	for _, conv := range reset {
+		n, d := newest[conv], known[conv]
+		s.report(&SeqResetError{ConversationID: conv, ServerSeq: n, Watermark: d, Policy: s.seqReset})
+		to := n
+		switch s.seqReset {
+		case SeqResetKeep:
+			continue
+		case SeqResetReplay:
+			to = 0
+		}
+		if err := s.deliver(ctx, item{conv: conv, seq: to, rewind: true}); err != nil {
+			return err
+		}
+		s.delivered[conv] = to
 	}
 	return nil
 }

@@ -367,6 +367,41 @@ func (db *DB) Watermarks() map[string]int64 {
 	return m
 }
 
+// Rewind sets the conversation's watermark to seq, lower than the current
+// one or not: for a server whose seqs went back (a reset, a restored
+// backup). Like Advance, memory is updated at once, the write is persisted
+// by the group-commit writer, and the Ack completes when it is durable;
+// an Advance made after Rewind returns raises the watermark from seq.
+// Errors as for Advance. Safe for concurrent use.
+func (db *DB) Rewind(conversationID string, seq int64) Ack {
+	if conversationID == "" || seq < 0 || len(conversationID) > bolt.MaxKeySize {
+		return doneAck(fmt.Errorf("%w: watermark for conversation %q seq %d", ErrInvalidKey, conversationID, seq))
+	}
+	if db.opts.ReadOnly {
+		return doneAck(ErrReadOnly)
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.waitRoomLocked()
+	if db.closing {
+		return doneAck(ErrClosed)
+	}
+	e := db.wm[conversationID]
+	if e == nil {
+		e = &wmEntry{}
+		db.wm[conversationID] = e
+	}
+	e.seq = seq
+	b := db.batchLocked()
+	if _, ok := b.wm[conversationID]; !ok {
+		b.n++
+		db.queued++
+	}
+	b.wm[conversationID] = seq
+	e.b = b
+	return Ack{b}
+}
+
 // Advance raises the conversation's watermark to seq if seq is higher; it
 // never lowers it. Memory is updated before Advance returns (Watermark sees
 // it at once); the write is persisted by the group-commit writer and the
