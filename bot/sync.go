@@ -13,6 +13,9 @@ import (
 )
 
 // syncGateway is what the sync engine needs from the connection.
+// GetNewestSeq must list every conversation that has messages (as 1001
+// does): a conversation left out while the bot holds a watermark for it
+// reads as a server whose seqs went back (see SeqResetPolicy).
 type syncGateway interface {
 	GetNewestSeq(ctx context.Context) (map[string]int64, error)
 	PullRange(ctx context.Context, ranges []transport.SeqRange) (map[string]transport.PullResult, error)
