@@ -6,6 +6,7 @@ import (
 	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/plugins"
 	"github.com/openimbot/openimbot/plugins/autoreply"
+	"github.com/openimbot/openimbot/plugins/dialog"
 	"github.com/openimbot/openimbot/plugins/echo"
 	"github.com/openimbot/openimbot/plugins/help"
 	"github.com/openimbot/openimbot/plugins/ratelimit"
@@ -19,6 +20,7 @@ import (
 func available(cfg *config.Config, extra []plugins.Plugin) []plugins.Plugin {
 	ps := []plugins.Plugin{
 		autoreply.New(cfg.Rules),
+		dialog.New(),
 		echo.New(),
 		help.New(),
 		ratelimit.New(),

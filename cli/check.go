@@ -8,6 +8,7 @@ import (
 
 	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/router"
+	"github.com/openimbot/openimbot/schedule"
 )
 
 func (c *cli) checkCmd(args []string) int {
@@ -28,6 +29,10 @@ func (c *cli) checkCmd(args []string) int {
 	}
 	r, err := c.buildRouter(cfg, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
+		c.errorf("%v", err)
+		return exitUsage
+	}
+	if _, err := schedule.FromConfig(cfg.Schedules); err != nil {
 		c.errorf("%v", err)
 		return exitUsage
 	}

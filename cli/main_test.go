@@ -115,7 +115,7 @@ func TestConfigErrors(t *testing.T) {
 		{"wrong type", "openim:\n  platform_id: seven\n", ":2:16: expected an integer"},
 		{"bad rule regex", "rules:\n  - regex: '(('\n    reply: x\n", `:2:12: rule "rule 1": invalid regex "((" at 1:1`},
 		{"bad template", "rules:\n  - full: a\n    reply: '{{.Nope}}'\n", `:3:12: rule "rule 1": template:`},
-		{"unknown plugin", "plugins:\n  weather: {}\n", `:2:3: "weather" (available: autoreply, echo, help, ratelimit)`},
+		{"unknown plugin", "plugins:\n  weather: {}\n", `:2:3: "weather" (available: autoreply, dialog, echo, help, ratelimit)`},
 		{"missing env", "openim:\n  ws_addr: ws://h:1\n  token: ${OPENIMBOT_TEST_UNSET}\n", ":3:10: environment variable OPENIMBOT_TEST_UNSET is not set"},
 	}
 	for _, tt := range tests {

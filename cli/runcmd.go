@@ -19,6 +19,7 @@ import (
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/router"
 	"github.com/openimbot/openimbot/sandbox"
+	"github.com/openimbot/openimbot/schedule"
 	"github.com/openimbot/openimbot/storage"
 )
 
@@ -55,6 +56,10 @@ func (c *cli) runCmd(args []string) int {
 	}
 	// Build once before any I/O so that rule errors exit 2 at once.
 	if _, err := c.buildRouter(cfg, nil, logger); err != nil {
+		c.errorf("%v", err)
+		return exitUsage
+	}
+	if _, err := schedule.FromConfig(cfg.Schedules); err != nil { // schedules.go
 		c.errorf("%v", err)
 		return exitUsage
 	}
@@ -165,6 +170,11 @@ func (r *runner) run() error {
 	if err != nil {
 		return err
 	}
+	sched, err := newSchedules(r.cfg, b, db, r.log) // schedules.go
+	if err != nil {
+		return err
+	}
+	defer sched.stop()
 	runErr := make(chan error, 1)
 	go func() { runErr <- b.Run(ctx) }()
 
@@ -179,6 +189,7 @@ func (r *runner) run() error {
 	started := false
 
 	stop := func() error {
+		sched.stop()
 		sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer scancel()
 		if err := b.Shutdown(sctx); err != nil {
@@ -190,6 +201,7 @@ func (r *runner) run() error {
 		select {
 		case <-ready:
 			ready = nil
+			sched.start()
 			r.log.Info("bot ready", "user", o.UserID)
 			if r.onReady != nil {
 				r.onReady()

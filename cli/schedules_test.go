@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestScheduleErrors: a bad cron expression or template in the schedules
+// list exits 2 at load, naming the file, line and column.
+func TestScheduleErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, yaml, want string }{
+		{"bad cron", "schedules:\n  - name: standup\n    cron: '0 25 * * *'\n    send: {to: 'group:team', text: hi}\n",
+			`:3:11: schedule "standup": cron "0 25 * * *": `},
+		{"bad template", "schedules:\n  - name: tick\n    every: 1h\n    send:\n      to: user:alice\n      text: '{{.Hour}}'\n",
+			`:6:13: schedule "tick": template: `},
+		{"bad target", "schedules:\n  - name: tick\n    every: 1h\n    send: {to: alice, text: hi}\n",
+			`:4:16: schedule "tick": send.to: want user:ID or group:ID`},
+	}
+	for _, tt := range tests {
+		p := writeFile(t, dir, strings.ReplaceAll(tt.name, " ", "_")+".yaml", tt.yaml)
+		for _, cmd := range []string{"run", "check"} {
+			code, _, stderr := runCLI(t, "", cmd, "-config", p)
+			if code != exitUsage || !strings.Contains(stderr, p+tt.want) {
+				t.Errorf("%s %s: exit %d, stderr %q; want 2 and %q", cmd, tt.name, code, stderr, p+tt.want)
+			}
+		}
+	}
+}
+
+// TestDialogConsole runs a dialog flow from the console.
+func TestDialogConsole(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "bot.yaml", `plugins:
+  dialog:
+    flows:
+      - name: feedback
+        command: /feedback
+        steps:
+          - {key: rating, ask: "Rate me, 1 to 5?", number: true, min: 1, max: 5}
+          - {key: comment, ask: "Anything to add?"}
+        reply: "Thanks: {{.rating}}, {{.comment}}."
+schedules:
+  - name: tick
+    every: 24h
+    send: {to: "user:alice", text: "daily"}
+`)
+	code, out, stderr := runCLI(t, "/feedback\n6\n4\nall good\n", "run", "-config", p, "-log-level", "warn")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	want := "Rate me, 1 to 5?\nThat is not a valid answer.\nRate me, 1 to 5?\nAnything to add?\nThanks: 4, all good.\n"
+	if out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}
