@@ -28,6 +28,7 @@ type Config struct {
 	Send    Send    `yaml:"send"`
 	Log     Log     `yaml:"log"`
 	Console Console `yaml:"console"`
+	Admin   Admin   `yaml:"admin"` // admin.go
 
 	// Plugins enables plugins by name, each with its own configuration, in
 	// the order of the file.
@@ -466,6 +467,7 @@ func (c *Config) validate(d *decoder) {
 	} else if c.Console.User == o.UserID {
 		bad("console.user", "must differ from openim.user_id")
 	}
+	c.validateAdmin(bad)
 	validateRules(d, c.Rules)
 	c.validateSchedules(d)
 }
