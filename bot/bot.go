@@ -27,6 +27,7 @@ type Bot struct {
 	cfg    config
 	log    *slog.Logger
 	rl     *limiter
+	guard  *loopGuard // nil when off
 	client atomic.Pointer[transport.Client]
 	dbp    atomic.Pointer[storage.DB]
 	rx     receiver // source.go: the current Source and the REST sender
@@ -81,6 +82,9 @@ func New(opts ...Option) (*Bot, error) {
 	}
 	if cfg.rate > 0 {
 		b.rl = newLimiter(cfg.rate, cfg.burst)
+	}
+	if cfg.loopGuard > 0 {
+		b.guard = newLoopGuard(cfg.loopGuard, b.log)
 	}
 	if cfg.apiAddr != "" {
 		api, err := transport.NewAPI(cfg.apiAddr, transport.WithAPILogger(b.log))
@@ -241,7 +245,7 @@ func (b *Bot) loop(ctx context.Context) error {
 	refreshes := 0
 	for {
 		if b.token == "" || refreshes > 0 {
-			tok, err := b.fetchToken(ctx)
+			tok, err := b.fetchTokenRetry(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil

@@ -179,7 +179,7 @@ func (c *Context) reply(elem content.Element) error {
 	if !(t.UserID != "" && strings.HasPrefix(conv, "si_") || t.GroupID != "" && strings.HasPrefix(conv, "sg_")) {
 		conv = ""
 	}
-	_, err := c.bot.send(c.Context(), t, conv, elem)
+	_, err := c.bot.sendFor(c.Context(), c.msg, t, conv, elem)
 	c.noteSend(err)
 	return err
 }
@@ -199,12 +199,14 @@ func (c *Context) ReplyMention(text string) error {
 
 // Send sends elem to target with the handler's ctx. Errors: ErrNoSender for
 // a Context from NewContext, an error matching ErrRateLimited when the
-// target's conversation is over the outbound limit, or the transport's.
+// target's conversation is over the outbound limit, one matching
+// ErrLoopGuard when the bot has answered bots there too often (see
+// WithLoopGuard), or the transport's.
 func (c *Context) Send(to Target, elem content.Element) error {
 	if c.bot == nil {
 		return ErrNoSender
 	}
-	_, err := c.bot.Send(c.Context(), to, elem)
+	_, err := c.bot.sendFor(c.Context(), c.msg, to, "", elem)
 	c.noteSend(err)
 	return err
 }

@@ -89,7 +89,12 @@
 // messages a second with bursts of 10) and fails at once with a
 // *RateLimitError when over it. The bot's own messages are never
 // dispatched back to it unless WithDispatchSelf(true), so a bot that
-// answers everything cannot loop on itself.
+// answers everything cannot loop on itself. Two bots answering each other
+// are stopped by the loop guard (WithLoopGuard, default 5): a handler's
+// sends into a conversation in answer to bots' messages are counted since
+// the last human message there, and those over the limit fail with a
+// *LoopGuardError; every message the bot sends carries a marker in its ex
+// field so that other bots of this framework know it for a bot's.
 //
 // Package bottest runs a bot against an in-process sandbox for tests.
 package bot

@@ -132,6 +132,7 @@ type config struct {
 	shutdownTimeout time.Duration
 	rate            float64
 	burst           int
+	loopGuard       int
 	dispatchSelf    bool
 
 	onError        []func(error)
@@ -160,6 +161,7 @@ func defaultConfig() config {
 		shutdownTimeout: DefaultShutdownTimeout,
 		rate:            DefaultRate,
 		burst:           DefaultBurst,
+		loopGuard:       DefaultLoopGuard,
 	}
 }
 
@@ -237,7 +239,11 @@ func WithToken(token string) Option {
 // apiAddr (e.g. "http://127.0.0.1:10002") with the server's admin secret,
 // registering the bot's user first if it does not exist, and fetch a new
 // token when the gateway reports the current one expired. adminUserID is the
-// administrator's user ID; omitted, it defaults to "imAdmin".
+// administrator's user ID; omitted, it defaults to "imAdmin". A server that
+// cannot be reached (a connection error, a timeout, a 5xx) is retried with
+// the websocket's back-off and attempt limit (transport Config.Backoff and
+// MaxReconnects), so a bot started before its server waits for it; a
+// rejected secret or admin user ID makes Run fail at once.
 func WithAdminSecret(apiAddr, secret string, adminUserID ...string) Option {
 	return func(c *config) error {
 		if apiAddr == "" || secret == "" {
@@ -539,6 +545,31 @@ func WithLogger(l *slog.Logger) Option {
 func WithTransportConfig(f func(*transport.Config)) Option {
 	return func(c *config) error {
 		c.transport = f
+		return nil
+	}
+}
+
+// WithLoopGuard bounds loops between bots: the bot sends at most n messages
+// into a conversation while handling other bots' messages since the last
+// human message there; a handler's send over the limit fails at once with a
+// *LoopGuardError (matching ErrLoopGuard) and the first refusal is logged at
+// WARN with the conversation. A human message in the conversation starts
+// the count afresh, and so do 10 minutes without any. Default
+// DefaultLoopGuard (5); 0 turns the guard off; it holds whatever the rate
+// limit.
+//
+// A message is a bot's when it carries the marker this framework puts in
+// the ex field of everything a bot sends ({"openimbot_bot":true}), when it
+// is the bot's own (WithDispatchSelf), or, for bots of other frameworks,
+// when its sender is the one the bot answered last in that conversation and
+// it came within a second of that answer (server times). Sends outside
+// handlers (Bot.Send) are neither counted nor refused.
+func WithLoopGuard(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return optErr("WithLoopGuard", "limit %d is negative (0 turns the guard off)", n)
+		}
+		c.loopGuard = n
 		return nil
 	}
 }

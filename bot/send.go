@@ -92,6 +92,7 @@ func (b *Bot) send(ctx context.Context, to Target, conv string, elem content.Ele
 		m.RecvID, m.SessionType = to.UserID, content.SingleChat
 	}
 	m.SenderNickname = b.cfg.nickname
+	m.Ex = botMarkerEx // see loopGuard
 	res, err := client.SendMsg(ctx, m)
 	if err != nil {
 		return res, fmt.Errorf("bot: send to %s: %w", to, err)

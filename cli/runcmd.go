@@ -151,6 +151,7 @@ func (r *runner) run() error {
 		bot.WithCompression(o.Compression == "gzip"),
 		bot.WithBacklog(backlog(r.cfg.Sync.Backlog)),
 		bot.WithRateLimit(r.cfg.Send.Rate, r.cfg.Send.Burst),
+		bot.WithLoopGuard(r.cfg.Send.LoopGuard),
 		bot.WithLogger(r.log),
 		bot.WithOnSynced(func() { readyOnce.Do(func() { close(ready) }) }),
 		bot.WithOnError(func(err error) { r.log.Error("handler failed", "err", err) }),

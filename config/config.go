@@ -103,6 +103,11 @@ type Send struct {
 	Rate float64 `yaml:"rate"`
 	// Burst is how many messages may go out at once above Rate; default 10.
 	Burst int `yaml:"burst"`
+	// LoopGuard is how many messages the bot may send into a conversation
+	// in answer to other bots since the last human message there; default
+	// 5; 0 turns the guard off. It stops two bots answering each other,
+	// whatever Rate (see bot.WithLoopGuard).
+	LoopGuard int `yaml:"loop_guard"`
 }
 
 // Log configures logging.
@@ -276,7 +281,7 @@ func Default() *Config {
 			Compression: "none",
 		},
 		Sync:    Sync{Backlog: Backlog{Mode: BacklogSkip}},
-		Send:    Send{Rate: 5, Burst: 10},
+		Send:    Send{Rate: 5, Burst: 10, LoopGuard: 5},
 		Log:     Log{Level: "info", Format: "text"},
 		Console: Console{User: "alice"},
 	}
@@ -453,6 +458,9 @@ func (c *Config) validate(d *decoder) {
 	}
 	if c.Send.Rate > 0 && c.Send.Burst < 1 {
 		bad("send.burst", "must be at least 1")
+	}
+	if c.Send.LoopGuard < 0 {
+		bad("send.loop_guard", "must not be negative (0 turns the guard off)")
 	}
 	if _, ok := ParseLevel(c.Log.Level); !ok {
 		bad("log.level", "want debug, info, warn or error, got %s", show("log.level", c.Log.Level))
