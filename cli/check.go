@@ -7,13 +7,15 @@ import (
 	"text/tabwriter"
 
 	"github.com/openimbot/openimbot/config"
+	"github.com/openimbot/openimbot/plugins/autoreply"
 	"github.com/openimbot/openimbot/router"
 	"github.com/openimbot/openimbot/schedule"
 )
 
 func (c *cli) checkCmd(args []string) int {
-	fs := c.flags("check", "-config FILE")
+	fs := c.flags("check", "-config FILE [-trace TEXT [-sender ID] [-group ID] [-mention IDS]]")
 	path := fs.String("config", "", "the configuration file (required)")
+	tf := addTraceFlags(fs) // trace.go
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -37,6 +39,9 @@ func (c *cli) checkCmd(args []string) int {
 		return exitUsage
 	}
 	printCheck(c, cfg, r)
+	if !printTrace(c, cfg, r, tf) {
+		return exitUsage
+	}
 	return exitOK
 }
 
@@ -77,12 +82,38 @@ func printCheck(c *cli, cfg *config.Config, r *router.Router) {
 	findings := r.Analyze()
 	if len(findings) == 0 {
 		fmt.Fprintln(c.stdout, "\nno overlaps or shadowed routes")
-		return
+	} else {
+		fmt.Fprintf(c.stdout, "\nfindings (%d):\n", len(findings))
+		for _, f := range findings {
+			// The message names the route with its source, which starts the
+			// line already.
+			msg := strings.Replace(f.Msg, " at "+f.Route.Source.String(), "", 1)
+			fmt.Fprintf(c.stdout, "  %s: %s: %s\n", f.Route.Source, f.Kind, msg)
+		}
 	}
-	fmt.Fprintf(c.stdout, "\nfindings (%d):\n", len(findings))
-	for _, f := range findings {
-		fmt.Fprintf(c.stdout, "  %s\n", f)
+	if notes := markdownNotes(cfg); len(notes) > 0 {
+		fmt.Fprintf(c.stdout, "\nnotes (%d):\n", len(notes))
+		for _, n := range notes {
+			fmt.Fprintf(c.stdout, "  %s\n", n)
+		}
 	}
+}
+
+// markdownNotes warns about rules that reply in markdown (content type 118):
+// clients built on the OpenIM v3.8 SDKs do not know that type and show
+// nothing, unless the autoreply plugin sends markdown as text.
+func markdownNotes(cfg *config.Config) []string {
+	if pc, ok := cfg.Plugins.Lookup(autoreply.Name); ok && autoreply.MarkdownAsText(pc.Config) {
+		return nil
+	}
+	var out []string
+	for i := range cfg.Rules {
+		r := &cfg.Rules[i]
+		if r.Markdown != "" {
+			out = append(out, fmt.Sprintf("%s: rule %q replies in markdown (content type 118), which clients on the OpenIM v3.8 SDKs do not show; plugins.autoreply.markdown_as_text: true sends it as text", r.PosOf("markdown"), r.Name))
+		}
+	}
+	return out
 }
 
 // source shows a route's origin: the YAML position for rules and plugin

@@ -236,7 +236,7 @@ rules:
 		`KeywordFold("hello")`,
 		"continue",
 		p + ":1:11", // the help plugin's route, at its name
-		p + `:4:5: shadowed: route hidden (FullFold("hello there")) at ` + p + ":4:5 never runs: route greet",
+		p + `:4:5: shadowed: route hidden (FullFold("hello there")) never runs: route greet`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)

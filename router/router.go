@@ -72,6 +72,10 @@ func WithMiddleware(mws ...bot.Middleware) RouteOption {
 // Name names the route in Routes, Trace and Analyze.
 func Name(name string) RouteOption { return func(r *route) { r.name = name } }
 
+// Description says what the route does, for people: the help plugin lists
+// commands with it (RouteInfo.Description).
+func Description(text string) RouteOption { return func(r *route) { r.desc = text } }
+
 // At sets where the route was defined, for example the file, line and column
 // of a rule in a YAML file. Findings and errors show it instead of the Go
 // call site.
@@ -86,6 +90,7 @@ type route struct {
 	priority int
 	blocking bool
 	name     string
+	desc     string
 	site     Location
 	src      Location
 }

@@ -16,6 +16,7 @@ type RouteInfo struct {
 	ID          int      // registration order, from 0
 	Rank        int      // position in precedence order, from 0
 	Name        string   // from the Name option
+	Description string   // from the Description option
 	Matcher     string   // the matcher, as Matcher.String
 	Priority    int      // from the Priority option
 	Specificity int      // computed from the matcher; higher runs first among equal priorities
@@ -84,7 +85,7 @@ func buildTable(r *Router) *table {
 	for i, rt := range r.routes {
 		cr := &croute{rt: rt, m: rt.m, h: chainFor(rt, r)}
 		cr.gs = rt.m.guards(&r.cfg)
-		cr.info = RouteInfo{ID: rt.id, Name: rt.name, Matcher: rt.m.String(), Priority: rt.priority,
+		cr.info = RouteInfo{ID: rt.id, Name: rt.name, Description: rt.desc, Matcher: rt.m.String(), Priority: rt.priority,
 			Specificity: rt.m.specificity(), Blocking: rt.blocking, Site: rt.site, Source: rt.source()}
 		for _, g := range cr.gs {
 			cr.info.Index = append(cr.info.Index, g.String())

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/openimbot/openimbot/bot"
-	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/config"
+	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/plugins"
 	"github.com/openimbot/openimbot/router"
 )
@@ -52,6 +52,18 @@ func (p *Plugin) Name() string { return Name }
 type settings struct {
 	CaseSensitive bool          `yaml:"case_sensitive"`
 	Cooldown      time.Duration `yaml:"cooldown"`
+	// MarkdownAsText sends the replies of markdown rules as plain text
+	// (content type 101): clients on the OpenIM v3.8 SDKs do not know the
+	// markdown type (118) and show nothing for it.
+	MarkdownAsText bool `yaml:"markdown_as_text"`
+}
+
+// MarkdownAsText reports whether the plugin's configuration section sends
+// markdown replies as text (markdown_as_text: true). A section that does
+// not decode gives false.
+func MarkdownAsText(section config.Node) bool {
+	var set settings
+	return section.Decode(&set) == nil && set.MarkdownAsText
 }
 
 // Setup compiles every rule and registers it on h.Router. Every invalid rule
@@ -77,7 +89,8 @@ func (p *Plugin) Setup(h plugins.Host) error {
 		}
 		opts := []router.RouteOption{
 			router.Priority(r.Priority),
-			router.Name(routeName(r)),
+			router.Name(r.Name),
+			router.Description(r.Description),
 			router.At(router.Location{File: r.Pos.File, Line: r.Pos.Line, Column: r.Pos.Col}),
 		}
 		if r.Continue {
@@ -97,21 +110,13 @@ func (p *Plugin) Setup(h plugins.Host) error {
 	return nil
 }
 
-// routeName is the route's name: the rule's description (shown by the help
-// plugin for command rules) or else its name.
-func routeName(r *config.Rule) string {
-	if r.Description != "" {
-		return r.Description
-	}
-	return r.Name
-}
-
 // rule is one compiled rule; it is the route's handler.
 type rule struct {
 	src      *config.Rule
 	matcher  router.Matcher
 	tmpl     *template.Template
 	markdown bool
+	asText   bool // send markdown as text
 	re       *regexp.Regexp
 	cooldown time.Duration
 	now      func() time.Time
@@ -153,7 +158,7 @@ func compile(r *config.Rule, set settings, now func() time.Time) (*rule, error) 
 			errs = append(errs, ce...)
 		}
 	}
-	c := &rule{src: r, cooldown: r.Cooldown, now: now, last: make(map[string]time.Time)}
+	c := &rule{src: r, cooldown: r.Cooldown, now: now, last: make(map[string]time.Time), asText: set.MarkdownAsText}
 	if !r.Has("cooldown") {
 		c.cooldown = set.Cooldown
 	}
@@ -369,7 +374,7 @@ func (c *rule) Handle(ctx *bot.Context) error {
 	}
 	var err error
 	switch {
-	case c.markdown:
+	case c.markdown && !c.asText:
 		err = ctx.Send(ctx.ReplyTarget(), content.NewMarkdown(text))
 	case c.src.Quote:
 		err = ctx.ReplyQuote(text)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/bot/bottest"
-	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/config"
+	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/plugins"
 	"github.com/openimbot/openimbot/plugins/autoreply"
 	"github.com/openimbot/openimbot/router"
@@ -294,6 +294,21 @@ rules:
 	say("alice", "cd", "cooling")
 	clk.add(11 * time.Second)
 	say("alice", "dflt", "dflt")
+}
+
+// TestMarkdownAsText: with markdown_as_text the reply of a markdown rule is
+// a text message (clients on the v3.8 SDKs do not show type 118).
+func TestMarkdownAsText(t *testing.T) {
+	h := start(t, "plugins:\n  autoreply:\n    markdown_as_text: true\nrules:\n  - full: md\n    markdown: '**bold** {{.SenderID}}'\n")
+	h.Say("alice", "md")
+	m := h.NextReply()
+	if m.ContentType != content.TypeText || m.Text() != "**bold** alice" {
+		t.Fatalf("reply %v %q, want text \"**bold** alice\"", m.ContentType, m.Text())
+	}
+	node, err := config.ParseNode("s.yaml", []byte("markdown_as_text: true\n"), nil)
+	if err != nil || !autoreply.MarkdownAsText(node) || autoreply.MarkdownAsText(config.Node{}) {
+		t.Fatalf("MarkdownAsText: %v", err)
+	}
 }
 
 // TestTemplateDryRunSparesMessageDependentErrors: a template that fails only

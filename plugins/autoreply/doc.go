@@ -36,8 +36,9 @@
 // replace. quote: true quotes the message; at_sender: true @-mentions the
 // sender in groups. A template that renders to nothing sends nothing.
 // Templates are parsed, and executed once with sample data, when the rules
-// are loaded: syntax errors and unknown keys are errors at file:line:col,
-// not at reply time.
+// are loaded: syntax errors, unknown keys and anything else that would fail
+// on every message ({{call .Sender}}) are errors at file:line:col, not at
+// reply time.
 //
 // # Precedence and cooldown
 //
@@ -48,8 +49,17 @@
 // between two replies of one rule in one conversation; a rule in its
 // cooldown behaves as if it did not match.
 //
-// The plugin's own section takes case_sensitive (default false) and
-// cooldown (the default cooldown of rules that set none, default 0).
+// The plugin's own section takes case_sensitive (default false), cooldown
+// (the default cooldown of rules that set none, default 0) and
+// markdown_as_text (default false).
+//
+// # Markdown and OpenIM v3.8 clients
+//
+// A markdown reply is a message of content type 118, which the OpenIM v3.8
+// SDKs (and so most OpenIM apps in use) do not know: they show it as an
+// empty notification, that is not at all. markdown_as_text: true sends the
+// rendered markdown as a plain text message instead; `openimbot check`
+// notes every markdown rule while it is false.
 //
 // The plugin is safe for concurrent use by the router.
 package autoreply

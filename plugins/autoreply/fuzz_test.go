@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/openimbot/openimbot/bot"
-	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/config"
+	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/plugins"
 	"github.com/openimbot/openimbot/plugins/autoreply"
 	"github.com/openimbot/openimbot/router"

@@ -50,5 +50,5 @@ func (Plugin) Setup(h plugins.Host) error {
 			text = usage
 		}
 		return c.Reply(text)
-	}, router.Name(set.Description), router.At(h.Location()))
+	}, router.Name(Name), router.Description(set.Description), router.At(h.Location()))
 }

@@ -1,6 +1,7 @@
 package help
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -43,11 +44,11 @@ func (Plugin) Setup(h plugins.Host) error {
 	r := h.Router
 	return r.OnFunc(router.Command(set.Command), func(c *bot.Context) error {
 		return c.Reply(Text(r.Routes(), set.Header, set.Footer))
-	}, router.Name(set.Description), router.At(h.Location()))
+	}, router.Name(Name), router.Description(set.Description), router.At(h.Location()))
 }
 
 // Text returns the help text for routes: header, then "/usage - description"
-// for every command route in precedence order (a command listed twice
+// (the route's Description, or else its Name) for every command route in precedence order (a command listed twice
 // appears once), then footer.
 func Text(routes []router.RouteInfo, header, footer string) string {
 	var b strings.Builder
@@ -65,8 +66,8 @@ func Text(routes []router.RouteInfo, header, footer string) string {
 			b.WriteByte('\n')
 		}
 		b.WriteString("/" + usage)
-		if ri.Name != "" {
-			b.WriteString(" - " + ri.Name)
+		if desc := cmp.Or(ri.Description, ri.Name); desc != "" {
+			b.WriteString(" - " + desc)
 		}
 	}
 	if footer != "" {

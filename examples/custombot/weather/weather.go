@@ -97,7 +97,7 @@ func (Plugin) Setup(h plugins.Host) error {
 	}
 	w := &handler{forecasts: byCity, unknown: set.Unknown, store: h.Store}
 	return h.Router.OnFunc(router.Command(set.Command+" {city?}"), w.handle,
-		router.Name("the weather in a city (remembers yours)"), router.At(h.Location()))
+		router.Name(Name), router.Description("the weather in a city (remembers yours)"), router.At(h.Location()))
 }
 
 // handler answers the command.
