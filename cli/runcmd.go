@@ -143,7 +143,6 @@ func (r *runner) run() error {
 	ready := make(chan struct{})
 	var readyOnce sync.Once
 	opts := []bot.Option{
-		bot.WithGateway(wsURL),
 		bot.WithUser(o.UserID),
 		bot.WithDB(db),
 		bot.WithHandler(r.live),
@@ -167,6 +166,7 @@ func (r *runner) run() error {
 	default:
 		opts = append(opts, bot.WithAdminSecret(apiURL, adminSecret, o.AdminUserID))
 	}
+	opts = append(opts, receiveOptions(r.cfg, sb, wsURL)...) // receive.go
 	b, err := bot.New(opts...)
 	if err != nil {
 		return err

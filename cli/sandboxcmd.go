@@ -10,13 +10,14 @@ import (
 )
 
 func (c *cli) sandboxCmd(args []string) int {
-	fs := c.flags("sandbox", "[-ws ADDR] [-api ADDR] [-secret SECRET] [-admin USER] [-db FILE]")
+	fs := c.flags("sandbox", "[-ws ADDR] [-api ADDR] [-secret SECRET] [-admin USER] [-db FILE] [-webhook URL]")
 	var cfg sandbox.Config
 	fs.StringVar(&cfg.WSAddr, "ws", "127.0.0.1:10001", "TCP address of the websocket gateway")
 	fs.StringVar(&cfg.APIAddr, "api", "127.0.0.1:10002", "TCP address of the HTTP API")
 	fs.StringVar(&cfg.Secret, "secret", sandbox.DefaultSecret, "the admin secret (OpenIM's share.secret)")
 	fs.StringVar(&cfg.AdminUserID, "admin", sandbox.DefaultAdminUserID, "the administrator user ID")
 	fs.StringVar(&cfg.StorePath, "db", "", "file keeping users, groups and messages across restarts (default: memory only)")
+	fs.StringVar(&cfg.Webhook.URL, "webhook", "", "post OpenIM's afterSendSingleMsg/afterSendGroupMsg callbacks under this base URL, e.g. http://127.0.0.1:10006/callbackExample (default: none)")
 	var lf logFlags
 	lf.add(fs)
 	if code, ok := parse(fs, args); !ok {

@@ -28,7 +28,8 @@ type Config struct {
 	Send    Send    `yaml:"send"`
 	Log     Log     `yaml:"log"`
 	Console Console `yaml:"console"`
-	Admin   Admin   `yaml:"admin"` // admin.go
+	Admin   Admin   `yaml:"admin"`   // admin.go
+	Webhook Webhook `yaml:"webhook"` // receive.go
 
 	// Plugins enables plugins by name, each with its own configuration, in
 	// the order of the file.
@@ -70,6 +71,15 @@ type OpenIM struct {
 	PlatformID int `yaml:"platform_id"`
 	// Compression is "none" (default) or "gzip".
 	Compression string `yaml:"compression"`
+	// Receive is how messages arrive: "gateway" (the websocket, default),
+	// "poll" (the HTTP API) or "webhook" (OpenIM's callbacks); see
+	// receive.go.
+	Receive string `yaml:"receive"`
+	// Fallback is "none" (default) or "poll": in gateway mode, poll the
+	// HTTP API while the websocket cannot be established.
+	Fallback string `yaml:"fallback"`
+	// Poll configures poll mode and the fallback's polling.
+	Poll Poll `yaml:"poll"`
 }
 
 // Embedded reports whether the configuration asks for the embedded sandbox:
@@ -279,7 +289,11 @@ func Default() *Config {
 			AdminUserID: "imAdmin",
 			PlatformID:  7,
 			Compression: "none",
+			Receive:     ReceiveGateway,
+			Fallback:    "none",
+			Poll:        Poll{Interval: DefaultPollInterval, MaxInterval: DefaultPollMaxInterval},
 		},
+		Webhook: Webhook{Listen: DefaultWebhookListen, Path: DefaultWebhookPath, Reconcile: DefaultWebhookReconcile},
 		Sync:    Sync{Backlog: Backlog{Mode: BacklogSkip}},
 		Send:    Send{Rate: 5, Burst: 10, LoopGuard: 5},
 		Log:     Log{Level: "info", Format: "text"},
@@ -442,7 +456,7 @@ func (c *Config) validate(d *decoder) {
 	}
 	if !o.Embedded() {
 		switch {
-		case o.WSAddr == "":
+		case o.WSAddr == "" && o.Receive == ReceiveGateway:
 			bad("openim.api_addr", "openim.ws_addr must be set too (leave both empty for the embedded sandbox)")
 		case o.Token == "" && o.AdminSecret == "":
 			bad("openim.ws_addr", "a real server needs openim.token or openim.admin_secret (use ${OPENIM_TOKEN} to keep it out of the file)")
@@ -453,6 +467,7 @@ func (c *Config) validate(d *decoder) {
 			c.Storage.Path = "openimbot.db"
 		}
 	}
+	c.validateReceive(bad)
 	if c.Send.Rate < 0 {
 		bad("send.rate", "must not be negative (0 means no limit)")
 	}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openimbot/openimbot/sandbox"
+	"github.com/openimbot/openimbot/transport"
+)
+
+// startSandboxCmd runs `openimbot sandbox` with args and returns its API URL
+// and a stop function.
+func startSandboxCmd(t *testing.T, args ...string) (string, func()) {
+	t.Helper()
+	sigs := make(chan os.Signal, 1)
+	var out, errOut syncBuffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs}
+	done := make(chan int, 1)
+	go func() {
+		done <- c.main(append([]string{"sandbox", "-ws", "127.0.0.1:0", "-api", "127.0.0.1:0"}, args...))
+	}()
+	re := regexp.MustCompile(`API (http://[0-9.:]+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for !re.MatchString(out.String()) {
+		select {
+		case code := <-done:
+			t.Fatalf("sandbox exited %d: %s", code, errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sandbox did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return re.FindStringSubmatch(out.String())[1], func() {
+		sigs <- syscall.SIGINT
+		if code := <-done; code != exitOK {
+			t.Errorf("sandbox exit %d: %s", code, errOut.String())
+		}
+	}
+}
+
+// TestRunHTTPModesAgainstSandboxCommand runs `openimbot run` in poll and in
+// webhook mode against `openimbot sandbox` (with -webhook), both as the CLI
+// runs them, and checks the bot answers a user's message.
+func TestRunHTTPModesAgainstSandboxCommand(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hookAddr := ln.Addr().String()
+	ln.Close()
+	apiURL, stop := startSandboxCmd(t, "-webhook", "http://"+hookAddr+"/callbackExample")
+	defer stop()
+	ctx := context.Background()
+	api, _ := transport.NewAPI(apiURL)
+	admin, err := api.GetAdminToken(ctx, sandbox.DefaultSecret, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.UserRegister(ctx, admin, transport.UserInfo{UserID: "carol", Nickname: "Carol"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, mode := range []struct{ name, yaml string }{
+		{"poll", "  receive: poll\n  poll: {interval: 50ms}\n"},
+		// Reconcile is an hour: the answer comes from the callback.
+		{"webhook", "  receive: webhook\nwebhook: {listen: \"" + hookAddr + "\", reconcile: 1h}\n"},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			user := "bot_" + mode.name
+			p := writeFile(t, dir, mode.name+".yaml", fmt.Sprintf(`openim:
+  api_addr: %s
+  admin_secret: %s
+  user_id: %s
+%sstorage: {path: %s}
+rules:
+  - {full: ping, reply: pong from %s}
+`, apiURL, sandbox.DefaultSecret, user, mode.yaml, filepath.Join(dir, mode.name+".db"), mode.name))
+			sigs := make(chan os.Signal, 1)
+			ready := make(chan struct{})
+			var out, errOut syncBuffer
+			c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs, onReady: func() { close(ready) }}
+			done := make(chan int, 1)
+			go func() { done <- c.main([]string{"run", "-config", p}) }()
+			waitReady(t, ready, done, &errOut)
+			body, _ := json.Marshal(map[string]string{"content": "ping"})
+			if _, err := api.SendMsg(ctx, admin, transport.AdminSend{SendID: "carol", RecvID: user, Content: body, ContentType: 101, SessionType: 1}); err != nil {
+				t.Fatal(err)
+			}
+			carol, err := api.GetUserToken(ctx, admin, "carol", 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conv := "si_" + min("carol", user) + "_" + max("carol", user)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				res, err := api.PullRange(ctx, carol, "carol", []transport.SeqRange{{ConversationID: conv, Begin: 1, End: 2}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if msgs := res[conv].Messages; len(msgs) == 2 {
+					if msgs[1].SendID != user || !strings.Contains(string(msgs[1].Content), "pong from "+mode.name) {
+						t.Fatalf("answer %+v", msgs[1])
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no answer; bot log:\n%s", errOut.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			sigs <- syscall.SIGINT
+			if code := <-done; code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			if strings.Contains(errOut.String(), sandbox.DefaultSecret) {
+				t.Fatalf("the secret was logged:\n%s", errOut.String())
+			}
+		})
+	}
+}
