@@ -151,8 +151,14 @@ func (s *syncer) onConnected(ctx context.Context) error {
 			return &SyncError{Op: "mark initialized", Err: err}
 		}
 	}
+	// A catch-up is news; the few messages a poll or a webhook callback
+	// finds are not.
+	lvl := slog.LevelDebug
+	if total >= catchupLogMin {
+		lvl = slog.LevelInfo
+	}
 	if total > 0 {
-		s.log.Info("bot: sync: catching up", "conversations", len(gaps), "messages", total)
+		s.log.Log(ctx, lvl, "bot: sync: catching up", "conversations", len(gaps), "messages", total)
 	}
 	s.observeLag(gaps)
 	start := time.Now()
@@ -163,7 +169,7 @@ func (s *syncer) onConnected(ctx context.Context) error {
 	s.observeLag(nil)
 	if total > 0 {
 		el := time.Since(start)
-		s.log.Info("bot: sync: caught up", "conversations", len(gaps), "messages", total,
+		s.log.Log(ctx, lvl, "bot: sync: caught up", "conversations", len(gaps), "messages", total,
 			"elapsed", el.Round(time.Millisecond), "rate", rate(total, el))
 	}
 	return nil
@@ -204,6 +210,9 @@ func (s *syncer) checkReset(ctx context.Context, newest map[string]int64) error 
 	}
 	return nil
 }
+
+// catchupLogMin is the size of a sync logged at info level.
+const catchupLogMin = 100
 
 func rate(n int64, d time.Duration) float64 {
 	if d <= 0 {
