@@ -183,6 +183,7 @@ func (r *runner) run() error {
 	var cons *console
 	if sb != nil {
 		cons = newConsole(sb, o.UserID, r.cfg.Console.User, db, r.stdout)
+		cons.echo = !r.stdinIsTerminal()
 		defer cons.stop()
 	}
 	var lines <-chan string
@@ -313,6 +314,7 @@ type console struct {
 	out         io.Writer
 	unsubscribe func()
 	done        chan struct{}
+	echo        bool // input not from a terminal: print each line sent ("user> line") and its replies before the next
 
 	mu      sync.Mutex
 	conv    string
@@ -336,12 +338,8 @@ func (c *console) print(ch <-chan content.Message) {
 		if m.SendID != c.bot || m.RecvID != c.user || m.SessionType != content.SingleChat {
 			continue
 		}
-		text := m.Text()
-		if text == "" {
-			text = "[" + m.ContentType.String() + "]"
-		}
-		fmt.Fprintln(c.out, text)
 		c.mu.Lock()
+		writeChatLine(c.out, c.bot, &m) // chatfmt.go
 		c.replies++
 		c.lastAt = time.Now()
 		close(c.changed)
@@ -351,6 +349,11 @@ func (c *console) print(ch <-chan content.Message) {
 }
 
 func (c *console) send(line string) error {
+	c.mu.Lock()
+	if c.echo {
+		fmt.Fprintf(c.out, "%s> %s\n", c.user, line)
+	}
+	c.mu.Unlock()
 	m, err := c.sb.SendText(c.user, c.bot, line)
 	if err != nil {
 		return err
@@ -358,7 +361,21 @@ func (c *console) send(line string) error {
 	c.mu.Lock()
 	c.conv, c.lastSeq = m.ConversationID, m.Seq
 	c.mu.Unlock()
+	if c.echo {
+		// A transcript: the replies to a line come before the next line.
+		c.waitHandled(m.ConversationID, m.Seq, time.Now().Add(consoleMaxWait))
+	}
 	return nil
+}
+
+// waitHandled waits until the bot has handled seq of conv, or deadline.
+func (c *console) waitHandled(conv string, seq int64, deadline time.Time) {
+	for time.Now().Before(deadline) {
+		if wm, _ := c.db.Watermark(conv); wm >= seq {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // drain waits until the bot has handled the last line sent and no reply has
@@ -369,12 +386,7 @@ func (c *console) drain(quiet, maxWait time.Duration) {
 	conv, seq := c.conv, c.lastSeq
 	c.mu.Unlock()
 	if conv != "" {
-		for time.Now().Before(deadline) {
-			if wm, _ := c.db.Watermark(conv); wm >= seq {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		c.waitHandled(conv, seq, deadline)
 	}
 	for {
 		c.mu.Lock()
