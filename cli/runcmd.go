@@ -78,8 +78,9 @@ type runner struct {
 	cfg  *config.Config
 	log  *slog.Logger
 
-	db   *storage.DB
-	live *router.Live
+	db    *storage.DB
+	live  *router.Live
+	admin *admin // admin.go
 }
 
 func (r *runner) run() error {
@@ -127,7 +128,8 @@ func (r *runner) run() error {
 		defer os.RemoveAll(dir)
 		dbPath = filepath.Join(dir, "bot.db")
 	}
-	db, err := storage.Open(dbPath, bot.StorageOptions(r.log.With("component", "storage")))
+	r.admin = r.newAdmin()
+	db, err := storage.Open(dbPath, r.admin.storageOptions(bot.StorageOptions(r.log.With("component", "storage"))))
 	if err != nil {
 		return err
 	}
@@ -139,6 +141,7 @@ func (r *runner) run() error {
 		return err
 	}
 	r.live = router.NewLive(rt)
+	logFindings(r.log, rt) // admin.go
 
 	ready := make(chan struct{})
 	var readyOnce sync.Once
@@ -167,10 +170,15 @@ func (r *runner) run() error {
 		opts = append(opts, bot.WithAdminSecret(apiURL, adminSecret, o.AdminUserID))
 	}
 	opts = append(opts, receiveOptions(r.cfg, sb, wsURL)...) // receive.go
+	opts = append(opts, r.admin.botOptions()...)
 	b, err := bot.New(opts...)
 	if err != nil {
 		return err
 	}
+	if err := r.admin.start(b, sb); err != nil {
+		return err
+	}
+	defer r.admin.stop()
 	sched, err := newSchedules(r.cfg, b, db, r.log) // schedules.go
 	if err != nil {
 		return err
@@ -227,6 +235,7 @@ func (r *runner) run() error {
 		case sig := <-r.signals:
 			if sig == syscall.SIGHUP {
 				err := r.reload()
+				r.admin.reloaded(err)
 				if err != nil {
 					r.log.Error("reload failed; keeping the current rules", "file", r.path, "err", err)
 				} else {

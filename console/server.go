@@ -358,3 +358,10 @@ func buildMessage(from, botID, group, text string, mentions []string, quoted *co
 	}
 	return m, nil
 }
+
+// UserMessage returns the message user from would send to the bot (group
+// empty) or in group, with text @-mentioning mentions (group only): what
+// the console traces and sends, and what `openimbot check -trace` routes.
+func UserMessage(from, botID, group, text string, mentions []string) (*content.Message, error) {
+	return buildMessage(from, botID, group, text, mentions, nil, "")
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/openimbot/openimbot/bot"
+	webconsole "github.com/openimbot/openimbot/console"
+	"github.com/openimbot/openimbot/router"
+	"github.com/openimbot/openimbot/sandbox"
+	"github.com/openimbot/openimbot/storage"
+)
+
+// admin is the run command's admin side: the metrics, always collected,
+// and the admin HTTP listener with the web console when admin.listen says
+// so. A nil *admin does nothing.
+type admin struct {
+	r       *runner
+	metrics *webconsole.Metrics
+	srv     *webconsole.Server
+}
+
+func (r *runner) newAdmin() *admin {
+	return &admin{r: r, metrics: webconsole.NewMetrics()}
+}
+
+// storageOptions adds the commit-latency hook to opts.
+func (a *admin) storageOptions(opts storage.Options) storage.Options {
+	opts.OnCommit = a.metrics.StorageCommitted
+	return opts
+}
+
+// botOptions are the options that connect the bot to the metrics.
+func (a *admin) botOptions() []bot.Option { return a.metrics.BotOptions() }
+
+// start attaches the bot and starts the listener if admin.listen is on,
+// printing the console's URL. An explicit address that is taken is an
+// error; the implicit default of the embedded sandbox falls back to a free
+// port, with a warning.
+func (a *admin) start(b *bot.Bot, sb *sandbox.Server) error {
+	a.metrics.Attach(b)
+	cfg := a.r.cfg
+	addr, implicit := cfg.Admin.Addr(cfg.OpenIM.Embedded())
+	if addr == "" {
+		if cfg.Admin.Chat {
+			a.r.log.Warn("admin.chat is set but admin.listen is off: no console")
+		}
+		return nil
+	}
+	opts := webconsole.Options{
+		Addr:    addr,
+		Metrics: a.metrics,
+		BotID:   cfg.OpenIM.UserID,
+		Router:  func() *router.Router { return a.r.live.Router() },
+		Sandbox: sb,
+		Users:   []string{cfg.Console.User, "bob"},
+		Logger:  a.r.log.With("component", "console"),
+	}
+	if sb == nil && cfg.Admin.Chat {
+		a.r.log.Warn("admin.chat: chatting through a real server is not supported; the console's chat panel stays off")
+	}
+	srv, err := webconsole.New(opts)
+	if err != nil {
+		return err
+	}
+	err = srv.Start()
+	if err != nil && implicit && errors.Is(err, webconsole.ErrAddrInUse) {
+		a.r.log.Warn("admin listener: the default address is taken; using a free port (set admin.listen to choose one)", "addr", addr)
+		opts.Addr = "127.0.0.1:0"
+		if srv, err = webconsole.New(opts); err == nil {
+			err = srv.Start()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	a.srv = srv
+	a.r.log.Info("admin listener started", "url", srv.URL(), "metrics", srv.URL()+"metrics")
+	fmt.Fprintf(a.r.stderr, "Web console: %s\n", srv.URL())
+	return nil
+}
+
+// stop closes the listener.
+func (a *admin) stop() {
+	if a != nil && a.srv != nil {
+		_ = a.srv.Close()
+	}
+}
+
+// reloaded counts a configuration reload.
+func (a *admin) reloaded(err error) {
+	if a != nil {
+		a.metrics.ConfigReloaded(err)
+	}
+}
+
+// logFindings logs the routing table's findings (what `check` prints) as
+// warnings.
+func logFindings(log *slog.Logger, rt *router.Router) {
+	for _, f := range rt.Analyze() {
+		log.Warn("routing: "+f.Kind.String(), "route", router.RouteName(f.Route), "at", f.Route.Source.String(), "finding", f.Msg)
+	}
+}
