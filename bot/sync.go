@@ -356,7 +356,7 @@ func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int
 			return &SyncError{Op: "pull", ConversationID: conv, Err: c.err}
 		}
 		for _, r := range c.ranges {
-			n, err := s.deliverRange(ctx, r, c.res[r.ConversationID].Messages)
+			n, err := s.deliverRange(ctx, r, c.res[r.ConversationID])
 			if err != nil {
 				return err
 			}
@@ -376,14 +376,33 @@ func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int
 }
 
 // deliverRange delivers the pulled messages of one range and skips the seqs
-// of the range the server did not return. It returns how many seqs it
-// covered.
-func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, msgs []content.Message) (int64, error) {
+// of the range the server did not return, reporting those whose message
+// was too large to pull. It returns how many seqs it covered.
+func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, res transport.PullResult) (int64, error) {
 	before := s.delivered[r.ConversationID]
+	big := res.TooLarge
+	skipBig := func(upTo int64) error {
+		for len(big) > 0 && big[0] <= upTo {
+			seq := big[0]
+			big = big[1:]
+			if seq < r.Begin || seq > r.End || seq <= s.delivered[r.ConversationID] {
+				continue
+			}
+			s.report(&MessageTooLargeError{ConversationID: r.ConversationID, Seq: seq})
+			if err := s.skipTo(ctx, r.ConversationID, seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	msgs := res.Messages
 	for i := range msgs {
 		m := &msgs[i]
 		if m.Seq < r.Begin || m.Seq > r.End || m.Seq <= s.delivered[r.ConversationID] {
 			continue
+		}
+		if err := skipBig(m.Seq - 1); err != nil {
+			return 0, err
 		}
 		if m.ConversationID == "" {
 			m.ConversationID = r.ConversationID
@@ -395,6 +414,9 @@ func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, msgs []
 			return 0, err
 		}
 		s.pulled.Add(1)
+	}
+	if err := skipBig(r.End); err != nil {
+		return 0, err
 	}
 	if s.delivered[r.ConversationID] < r.End {
 		s.log.Warn("bot: sync: seqs missing on the server", "conversation", r.ConversationID,

@@ -133,6 +133,10 @@ type SeqRange struct {
 type PullResult struct {
 	Messages []content.Message
 	IsEnd    bool
+	// TooLarge lists the seqs, ascending, whose message alone is over the
+	// 1 MiB a client reads in one frame: they cannot be pulled over the
+	// websocket and are left out of Messages (a websocket pull only).
+	TooLarge []int64
 }
 
 // SendResult is the gateway's answer to a send.

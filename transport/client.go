@@ -55,6 +55,7 @@ type Client struct {
 	evPull    atomic.Bool   // evMode is eventsPull
 
 	profile profileCache
+	probeMu sync.Mutex // one pull probe at a time (see probe)
 }
 
 // New validates cfg and returns a Client. It does no I/O.

@@ -1298,14 +1298,18 @@ func TestPullRangeChunking(t *testing.T) {
 			total += sr.GetNum()
 			ranges = append(ranges, rng{sr.GetConversationID(), sr.GetBegin(), sr.GetEnd(), sr.GetNum()})
 		}
-		if total > 100 {
-			t.Errorf("request asks for %d messages", total)
+		if total > pullSeqsPerRequest {
+			t.Errorf("request asks for %d messages, more than %d", total, pullSeqsPerRequest)
 		}
 	}
 	slices.SortFunc(ranges, func(a, b rng) int {
 		return strings.Compare(a.conv+itoa(int(a.begin+1000)), b.conv+itoa(int(b.begin+1000)))
 	})
-	want := []rng{{"sg_g1", 7, 56, 50}, {"si_a_bot", 1, 100, 100}, {"si_a_bot", 101, 150, 50}}
+	// Requests of at most 20 seqs (pullSeqsPerRequest), filled across
+	// conversations: the last of si_a_bot also takes sg_g1's first ten.
+	want := []rng{{"sg_g1", 7, 16, 10}, {"sg_g1", 17, 36, 20}, {"sg_g1", 37, 56, 20},
+		{"si_a_bot", 1, 20, 20}, {"si_a_bot", 21, 40, 20}, {"si_a_bot", 41, 60, 20}, {"si_a_bot", 61, 80, 20},
+		{"si_a_bot", 81, 100, 20}, {"si_a_bot", 101, 120, 20}, {"si_a_bot", 121, 140, 20}, {"si_a_bot", 141, 150, 10}}
 	if !slices.Equal(ranges, want) {
 		t.Fatalf("ranges %v, want %v", ranges, want)
 	}

@@ -211,7 +211,10 @@ func (cn *conn) die(err error) {
 		pend := cn.pending
 		cn.pending = nil
 		cn.pendMu.Unlock()
-		lost := fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		var lost error = fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		if len(pend) == 1 {
+			lost = &soleLossError{lost}
+		}
 		for _, ch := range pend {
 			ch <- reply{err: lost}
 		}
@@ -297,12 +300,12 @@ func (cn *conn) readLoop() {
 	for {
 		typ, r, err := cn.ws.Reader(ctx)
 		if err != nil {
-			cn.die(redact(err, c.cfg.Token))
+			cn.die(readError(err, c.cfg.Token))
 			return
 		}
 		buf.Reset()
 		if _, err := buf.ReadFrom(r); err != nil {
-			cn.die(redact(err, c.cfg.Token))
+			cn.die(readError(err, c.cfg.Token))
 			return
 		}
 		cn.lastIn.Store(time.Now().UnixNano())
@@ -402,6 +405,29 @@ func (cn *conn) handleResp(r *wire.Resp) error {
 	}
 	ch <- reply{data: bytes.Clone(r.Data)}
 	return nil
+}
+
+// readError is the cause of a connection whose read failed with err: one
+// matching ErrInboundTooLarge for a frame over the read limit
+// (wire.MaxClientInbound), which coder/websocket cannot skip.
+func readError(err error, token string) error {
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		return fmt.Errorf("%w: %w", ErrInboundTooLarge, redact(err, token))
+	}
+	return redact(err, token)
+}
+
+// soleLossError is the error of a request that was the only one pending on
+// a connection when it died: the connection's cause concerns it alone
+// (for a frame over the read limit, it was its answer).
+type soleLossError struct{ err error }
+
+func (e *soleLossError) Error() string { return e.err.Error() }
+func (e *soleLossError) Unwrap() error { return e.err }
+
+func isSoleLoss(err error) bool {
+	var s *soleLossError
+	return errors.As(err, &s)
 }
 
 // isDead reports whether cn has died.

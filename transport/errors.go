@@ -41,6 +41,12 @@ var (
 	// until it caught up. The queued ones are still delivered; the dropped
 	// ones that have a seq are recovered by a seq pull.
 	ErrEventQueueFull = errors.New("transport: event queue full")
+	// ErrInboundTooLarge ends a connection that received a frame over the
+	// 1 MiB a client reads (wire.MaxClientInbound): the frame cannot be
+	// skipped, so the connection is closed. Pulls ask for few enough
+	// messages that only a single message over the limit does this; see
+	// PullResult.TooLarge.
+	ErrInboundTooLarge = errors.New("transport: inbound frame over the read limit")
 	// ErrFrameTooLarge is returned for a request whose frame would exceed
 	// the gateway's 51200-byte inbound limit; nothing is sent.
 	ErrFrameTooLarge = errors.New("transport: frame too large")

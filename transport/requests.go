@@ -24,7 +24,7 @@ import (
 // (the reference SDK's batch bound).
 const MaxPullPerRequest = 100
 
-// maxParallelPulls bounds the pull requests in flight for one call.
+// maxParallelPulls bounds the HTTP pull requests in flight for one call.
 const maxParallelPulls = 4
 
 // request sends one request and returns the reply payload. The call waits
@@ -85,24 +85,68 @@ func (c *Client) GetNewestSeq(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// pullChunk is one SeqRange of at most MaxPullPerRequest seqs.
-type pullChunk struct {
-	conv       string
-	begin, end int64
+// pullSeqsPerRequest is the most seqs one websocket pull request asks for:
+// the answer of that many messages of the largest size the gateway accepts
+// from a sender (wire.MaxServerInbound per frame) fits in the
+// wire.MaxClientInbound bytes a client reads in one frame. So a pull
+// answer is over the read limit only when a single message is (a message
+// sent through the REST API, or compressed by its sender), and such a
+// message is found by probing the seqs one by one.
+const pullSeqsPerRequest = wire.MaxClientInbound / wire.MaxServerInbound
+
+// maxWSParallelPulls bounds the websocket pull requests in flight for one
+// call: as many messages as 4 requests of 100.
+const maxWSParallelPulls = 4 * MaxPullPerRequest / pullSeqsPerRequest
+
+// maxProbes bounds the tries of a one-seq probe whose connection died of a
+// frame over the read limit while other requests were pending too (so the
+// frame may have been another's); after that the message counts as too
+// large.
+const maxProbes = 3
+
+// convSeq is one seq of a conversation.
+type convSeq struct {
+	conv string
+	seq  int64
+}
+
+// pullReq is one marshalled pull request and the seqs it asks for.
+type pullReq struct {
+	payload []byte
+	seqs    []convSeq
 }
 
 // PullRange pulls every message of each range with 1002, ascending. Ranges
-// are cut into chunks of at most 100 seqs with num = the chunk length (so
-// the server returns the whole window, docs/protocol.md §7.4), chunks are packed into
-// requests of at most 100 messages, and the requests are pipelined. The
-// result maps each conversation that returned messages to its messages in
-// ascending seq order, without duplicates; IsEnd is true when the server
-// reported the end of the conversation. Deleted seqs come back as
-// placeholders with Status content.StatusDeleted. Begin 0 is allowed (the
-// reference client's "from the start") and pulls from seq 1; a range
+// are cut into requests of at most 20 seqs in all (pullSeqsPerRequest: so
+// that the answer fits in the 1 MiB read limit even if every message has
+// the largest size the gateway accepts), each range with num = its length
+// (so the server returns the whole window, docs/protocol.md §7.4), and the
+// requests are pipelined. A message that alone is over the read limit
+// costs the connection once (the frame cannot be read); its seq is then
+// probed alone and reported in PullResult.TooLarge instead of failing the
+// pull. The result maps each conversation that returned messages to its
+// messages in ascending seq order, without duplicates; IsEnd is true when
+// the server reported the end of the conversation. Deleted seqs come back
+// as placeholders with Status content.StatusDeleted. Begin 0 is allowed
+// (the reference client's "from the start") and pulls from seq 1; a range
 // [0, 0] pulls nothing.
 func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]PullResult, error) {
-	var chunks []pullChunk
+	var reqs []pullReq
+	var cur *sdkws.PullMessageBySeqsReq
+	var seqs []convSeq
+	n := int64(0)
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		p, err := proto.Marshal(cur)
+		if err != nil {
+			return fmt.Errorf("transport: PullRange: marshal: %w", err)
+		}
+		reqs = append(reqs, pullReq{payload: p, seqs: seqs})
+		cur, seqs, n = nil, nil, 0
+		return nil
+	}
 	for i, r := range ranges {
 		if r.ConversationID == "" {
 			return nil, fmt.Errorf("transport: PullRange: range %d: empty conversation ID", i)
@@ -111,43 +155,39 @@ func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]P
 			return nil, fmt.Errorf("transport: PullRange: range %d (%s): invalid bounds [%d, %d]", i, r.ConversationID, r.Begin, r.End)
 		}
 		// Stored seqs start at 1: asking for seq 0 would cost a slot of
-		// the chunk and could come back as a deleted-message placeholder.
-		begin := max(r.Begin, 1)
-		for b := begin; b <= r.End; b += MaxPullPerRequest {
-			e := min(b+MaxPullPerRequest-1, r.End)
-			chunks = append(chunks, pullChunk{conv: r.ConversationID, begin: b, end: e})
-			if e == r.End {
-				break
+		// the request and could come back as a deleted-message
+		// placeholder.
+		for b := max(r.Begin, 1); b <= r.End; {
+			if cur == nil {
+				cur = &sdkws.PullMessageBySeqsReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc}
+			}
+			e := min(r.End, b+(pullSeqsPerRequest-n)-1)
+			cur.SeqRanges = append(cur.SeqRanges, &sdkws.SeqRange{ConversationID: r.ConversationID, Begin: b, End: e, Num: e - b + 1})
+			for s := b; s <= e; s++ {
+				seqs = append(seqs, convSeq{r.ConversationID, s})
+			}
+			n += e - b + 1
+			b = e + 1
+			if n == pullSeqsPerRequest {
+				if err := flush(); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
-	var reqs []*sdkws.PullMessageBySeqsReq
-	var cur *sdkws.PullMessageBySeqsReq
-	n := int64(0)
-	for _, ch := range chunks {
-		size := ch.end - ch.begin + 1
-		if cur == nil || n+size > MaxPullPerRequest {
-			cur = &sdkws.PullMessageBySeqsReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc}
-			reqs = append(reqs, cur)
-			n = 0
-		}
-		cur.SeqRanges = append(cur.SeqRanges, &sdkws.SeqRange{ConversationID: ch.conv, Begin: ch.begin, End: ch.end, Num: size})
-		n += size
+	if err := flush(); err != nil {
+		return nil, err
 	}
-	payloads := make([][]byte, len(reqs))
-	for i, r := range reqs {
-		p, err := proto.Marshal(r)
-		if err != nil {
-			return nil, fmt.Errorf("transport: PullRange: marshal: %w", err)
-		}
-		payloads[i] = p
+	one := func(cs convSeq) proto.Message {
+		return &sdkws.PullMessageBySeqsReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc,
+			SeqRanges: []*sdkws.SeqRange{{ConversationID: cs.conv, Begin: cs.seq, End: cs.seq, Num: 1}}}
 	}
-	return c.pullAll(ctx, "PullRange", wire.PullMsgByRange, payloads)
+	return c.pullAll(ctx, "PullRange", wire.PullMsgByRange, reqs, one)
 }
 
-// PullSeqs pulls the given seqs of each conversation with 1005, at most 100
-// seqs per request, pipelined. The result is as for PullRange; seqs outside
-// the visible window are absent.
+// PullSeqs pulls the given seqs of each conversation with 1005, at most 20
+// seqs per request (as PullRange), pipelined. The result is as for
+// PullRange; seqs outside the visible window are absent.
 func (c *Client) PullSeqs(ctx context.Context, seqs map[string][]int64) (map[string]PullResult, error) {
 	convs := make([]string, 0, len(seqs))
 	for conv := range seqs {
@@ -157,45 +197,64 @@ func (c *Client) PullSeqs(ctx context.Context, seqs map[string][]int64) (map[str
 		convs = append(convs, conv)
 	}
 	slices.Sort(convs)
-	var reqs []*msg.GetSeqMessageReq
+	var reqs []pullReq
 	var cur *msg.GetSeqMessageReq
-	n := 0
+	var asked []convSeq
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		p, err := proto.Marshal(cur)
+		if err != nil {
+			return fmt.Errorf("transport: PullSeqs: marshal: %w", err)
+		}
+		reqs = append(reqs, pullReq{payload: p, seqs: asked})
+		cur, asked = nil, nil
+		return nil
+	}
 	for _, conv := range convs {
 		list := seqs[conv]
 		for len(list) > 0 {
-			if cur == nil || n == MaxPullPerRequest {
+			if cur == nil {
 				cur = &msg.GetSeqMessageReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc}
-				reqs = append(reqs, cur)
-				n = 0
 			}
-			k := min(len(list), MaxPullPerRequest-n)
+			k := min(len(list), pullSeqsPerRequest-len(asked))
 			cur.Conversations = append(cur.Conversations, &msg.ConversationSeqs{ConversationID: conv, Seqs: slices.Clone(list[:k])})
-			n += k
+			for _, s := range list[:k] {
+				asked = append(asked, convSeq{conv, s})
+			}
 			list = list[k:]
+			if len(asked) == pullSeqsPerRequest {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
-	payloads := make([][]byte, len(reqs))
-	for i, r := range reqs {
-		p, err := proto.Marshal(r)
-		if err != nil {
-			return nil, fmt.Errorf("transport: PullSeqs: marshal: %w", err)
-		}
-		payloads[i] = p
+	if err := flush(); err != nil {
+		return nil, err
 	}
-	return c.pullAll(ctx, "PullSeqs", wire.PullMsgBySeqList, payloads)
+	one := func(cs convSeq) proto.Message {
+		return &msg.GetSeqMessageReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc,
+			Conversations: []*msg.ConversationSeqs{{ConversationID: cs.conv, Seqs: []int64{cs.seq}}}}
+	}
+	return c.pullAll(ctx, "PullSeqs", wire.PullMsgBySeqList, reqs, one)
 }
 
-// pullAll sends the pull requests, at most maxParallelPulls at a time, and
-// merges their replies.
-func (c *Client) pullAll(ctx context.Context, op string, ident int32, payloads [][]byte) (map[string]PullResult, error) {
+// pullAll sends the pull requests, at most maxWSParallelPulls at a time,
+// and merges their replies. The seqs of a request whose connection died of
+// an answer over the read limit are then probed one by one (see probe);
+// one whose message alone is over the limit ends up in TooLarge.
+func (c *Client) pullAll(ctx context.Context, op string, ident int32, reqs []pullReq, one func(convSeq) proto.Message) (map[string]PullResult, error) {
 	out := map[string]PullResult{}
-	if len(payloads) == 0 {
+	if len(reqs) == 0 {
 		return out, nil
 	}
+	outer := ctx
 	if _, ok := ctx.Deadline(); !ok {
 		// One RequestTimeout per request in the worst case.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout*time.Duration((len(payloads)+maxParallelPulls-1)/maxParallelPulls))
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout*time.Duration((len(reqs)+maxWSParallelPulls-1)/maxWSParallelPulls))
 		defer cancel()
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -204,9 +263,9 @@ func (c *Client) pullAll(ctx context.Context, op string, ident int32, payloads [
 		data []byte
 		err  error
 	}
-	results := make([]chan result, len(payloads))
-	sem := make(chan struct{}, maxParallelPulls)
-	for i, p := range payloads {
+	results := make([]chan result, len(reqs))
+	sem := make(chan struct{}, maxWSParallelPulls)
+	for i, r := range reqs {
 		results[i] = make(chan result, 1)
 		go func() {
 			select {
@@ -216,34 +275,65 @@ func (c *Client) pullAll(ctx context.Context, op string, ident int32, payloads [
 				return
 			}
 			defer func() { <-sem }()
-			d, err := c.request(ctx, op, ident, p)
+			d, err := c.request(ctx, op, ident, r.payload)
 			results[i] <- result{d, err}
 		}()
 	}
-	var firstErr error
-	for i := range payloads {
-		r := <-results[i]
-		if firstErr != nil {
-			continue
-		}
-		if r.err != nil {
-			firstErr = r.err
-			cancel()
-			continue
-		}
-		err := pullMaps(r.data, func(conv string, msgs []content.Message, isEnd bool) {
+	merge := func(data []byte) error {
+		return pullMaps(data, func(conv string, msgs []content.Message, isEnd bool) {
 			pr := out[conv]
 			pr.Messages = append(pr.Messages, msgs...)
 			pr.IsEnd = pr.IsEnd || isEnd
 			out[conv] = pr
 		})
-		if err != nil {
+	}
+	var firstErr error
+	var probes []convSeq
+	for i := range reqs {
+		r := <-results[i]
+		if firstErr != nil {
+			continue
+		}
+		if r.err != nil {
+			if errors.Is(r.err, ErrInboundTooLarge) {
+				probes = append(probes, reqs[i].seqs...)
+				continue
+			}
+			firstErr = r.err
+			cancel()
+			continue
+		}
+		if err := merge(r.data); err != nil {
 			firstErr = fmt.Errorf("transport: %s: %w", op, err)
 			cancel()
 		}
 	}
 	if firstErr != nil {
 		return nil, firstErr
+	}
+	if len(probes) > 0 {
+		c.log.Warn("a pull answer was over the read limit; probing its seqs one by one",
+			"op", op, "seqs", len(probes), "limit", wire.MaxClientInbound)
+	}
+	for _, cs := range probes {
+		payload, err := proto.Marshal(one(cs))
+		if err != nil {
+			return nil, fmt.Errorf("transport: %s: marshal: %w", op, err)
+		}
+		data, tooLarge, err := c.probe(outer, op, ident, payload)
+		switch {
+		case err != nil:
+			return nil, err
+		case tooLarge:
+			c.log.Error("message over the read limit: skipped", "conversation", cs.conv, "seq", cs.seq, "limit", wire.MaxClientInbound)
+			pr := out[cs.conv]
+			pr.TooLarge = append(pr.TooLarge, cs.seq)
+			out[cs.conv] = pr
+		default:
+			if err := merge(data); err != nil {
+				return nil, fmt.Errorf("transport: %s: %w", op, err)
+			}
+		}
 	}
 	for conv, pr := range out {
 		slices.SortStableFunc(pr.Messages, func(a, b content.Message) int {
@@ -261,6 +351,27 @@ func (c *Client) pullAll(ctx context.Context, op string, ident int32, payloads [
 		out[conv] = pr
 	}
 	return out, nil
+}
+
+// probe sends a one-seq pull, one probe at a time for the client. When its
+// connection dies of a frame over the read limit while it was the only
+// request pending, the message is over the limit (tooLarge); when other
+// requests were pending too, the frame may have been theirs and the probe
+// is tried again, up to maxProbes times.
+func (c *Client) probe(ctx context.Context, op string, ident int32, payload []byte) (data []byte, tooLarge bool, err error) {
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	for attempt := 1; ; attempt++ {
+		data, err := c.request(ctx, op, ident, payload)
+		switch {
+		case err == nil:
+			return data, false, nil
+		case !errors.Is(err, ErrInboundTooLarge):
+			return nil, false, err
+		case isSoleLoss(err) || attempt == maxProbes:
+			return nil, true, nil
+		}
+	}
 }
 
 // decodePush converts a 2001 PushMessages payload into messages, chat

@@ -1,0 +1,126 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openimbot/openimbot/bot"
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/sandbox"
+	"github.com/openimbot/openimbot/transport"
+)
+
+// A catch-up of 100 texts of 12 KB each (1.2 MB in all, far over the 1 MiB
+// a client reads in one frame, while each is far under the gateway's
+// 51,200-byte limit) is pulled in requests whose answers fit, and one
+// message over the read limit on its own is skipped and reported (an
+// error log and OnError with a *bot.MessageTooLargeError); every other
+// message is handled in order, without a reconnect loop. Before the fix
+// the bot reconnected about once a second forever.
+func TestCatchupPullAnswersOverReadLimit(t *testing.T) {
+	const n = 100
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, u := range []string{"bot", "alice"} {
+		if err := s.RegisterUser(u, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conv := content.SingleConversationID("bot", "alice")
+	pad := strings.Repeat("x", 12<<10)
+	const hugeAt = 51 // seq of the message over the read limit
+	for i := 1; i <= n+1; i++ {
+		text := fmt.Sprintf("%03d %s", i, pad)
+		if i == hugeAt {
+			text = "huge " + strings.Repeat("y", 1100<<10)
+		}
+		if _, err := s.SendText("alice", "bot", text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var handled []int64
+	var mu sync.Mutex
+	all := make(chan struct{})
+	var connects atomic.Int32
+	tooLarge := make(chan *bot.MessageTooLargeError, 4)
+	b, err := bot.New(
+		bot.WithGateway(s.WSURL()), bot.WithUser("bot"), bot.WithAdminSecret(s.APIURL(), sandbox.DefaultSecret),
+		bot.WithStorage(filepath.Join(t.TempDir(), "bot.db")), bot.WithBacklog(bot.BacklogAll),
+		bot.WithTransportConfig(func(c *transport.Config) {
+			c.Backoff = func(int) time.Duration { return 50 * time.Millisecond }
+			c.MaxReconnects = -1
+		}),
+		bot.WithOnConnected(func() { connects.Add(1) }),
+		bot.WithOnError(func(err error) {
+			var e *bot.MessageTooLargeError
+			if errors.As(err, &e) {
+				tooLarge <- e
+			}
+		}),
+		bot.WithHandler(bot.HandlerFunc(func(c *bot.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			handled = append(handled, c.Message().Seq)
+			if len(handled) == n {
+				close(all)
+			}
+			return nil
+		})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- b.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	select {
+	case <-all:
+	case <-time.After(20 * time.Second):
+		mu.Lock()
+		k := len(handled)
+		mu.Unlock()
+		t.Fatalf("handled %d of %d messages in 20s with %d connections", k, n, connects.Load())
+	}
+	mu.Lock()
+	got := append([]int64(nil), handled...)
+	mu.Unlock()
+	want := int64(1)
+	for _, seq := range got {
+		if want == hugeAt {
+			want++
+		}
+		if seq != want {
+			t.Fatalf("handled seqs %v, want 1…%d without %d", got, n+1, hugeAt)
+		}
+		want++
+	}
+	select {
+	case e := <-tooLarge:
+		if e.ConversationID != conv || e.Seq != hugeAt {
+			t.Errorf("MessageTooLargeError %+v, want conversation %s seq %d", e, conv, hugeAt)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the message over the read limit was not reported")
+	}
+	// The huge message costs one lost connection when it is probed on its
+	// own; answers that merely add up to more than the limit cost none.
+	if c := connects.Load(); c > 3 {
+		t.Errorf("%d connections for one catch-up: the answers over the read limit dropped the connection again and again", c)
+	}
+	t.Logf("%d connections; %+v", connects.Load(), b.Stats())
+}
