@@ -46,10 +46,12 @@ type Bot struct {
 	graceful atomic.Bool   // Shutdown rather than Close
 	done     chan struct{} // closed when Run returns
 
-	api   *transport.API // with WithAdminSecret
-	sync  *syncer
-	disp  *dispatcher
-	token string // current token; used by the Run goroutine only
+	api     *transport.API // with WithAdminSecret
+	apiv    *API           // Bot.API (api.go), made once
+	apiOnce sync.Once
+	sync    *syncer
+	disp    *dispatcher
+	token   string // current token; used by the Run goroutine only
 
 	clientDone chan struct{} // closed when the current client's Run returned
 	clientErr  error         // its result, valid after clientDone
@@ -512,6 +514,7 @@ func (b *Bot) handle(it *item) {
 		bot:     b,
 		start:   time.Now(),
 	}
+	b.API().observe(it.msg) // group notifications drop cached members
 	b.observeReceived(c)
 	err := b.call(c)
 	b.observeHandled(c, err)

@@ -19,7 +19,7 @@ import (
 // plugin by passing it to Main.
 func available(cfg *config.Config, extra []plugins.Plugin) []plugins.Plugin {
 	ps := []plugins.Plugin{
-		autoreply.New(cfg.Rules),
+		autoreply.New(cfg.Rules, autoreply.WithSuperusers(cfg.Permissions.Superusers...)),
 		dialog.New(),
 		echo.New(),
 		help.New(),

@@ -35,6 +35,9 @@ type Config struct {
 	// the order of the file.
 	Plugins Plugins `yaml:"plugins"`
 
+	// Permissions lists the superusers of rules with a role (permissions.go).
+	Permissions Permissions `yaml:"permissions"`
+
 	// Rules are the auto-reply rules (see Rule), in the order of the file.
 	Rules []Rule `yaml:"rules"`
 

@@ -40,6 +40,16 @@ type Rule struct {
 	Groups    []string `yaml:"groups"`    // group IDs
 	Mentioned bool     `yaml:"mentioned"` // only when the bot is @-mentioned
 
+	// Role restricts the rule to senders with a role in the message's
+	// group: owner, admin (the owner included) or superuser (one of
+	// permissions.superusers, who also pass owner and admin). Default: no
+	// restriction. Deny is the text replied to a message that meets every
+	// other condition but not the role (the rule then counts as run);
+	// default: no reply, and the message goes on to lower rules as if
+	// this rule had not matched.
+	Role string `yaml:"role"`
+	Deny string `yaml:"deny"`
+
 	// Reply. Reply and Markdown are text/template sources; exactly one of
 	// them is required.
 	Reply    string `yaml:"reply"`     // plain-text reply template
@@ -104,6 +114,14 @@ func (r *Rule) validate(d *decoder, i int) {
 		d.errorf(at(""), ErrValue, "rule %q: needs a reply or a markdown template", r.Name)
 	case r.Reply != "" && r.Markdown != "":
 		d.errorf(at("markdown"), ErrValue, "rule %q: set reply or markdown, not both", r.Name)
+	}
+	switch r.Role {
+	case "", "owner", "admin", "superuser":
+	default:
+		d.errorf(at("role"), ErrValue, "rule %q: role: want owner, admin or superuser, got %q", r.Name, short(r.Role))
+	}
+	if r.Deny != "" && r.Role == "" {
+		d.errorf(at("deny"), ErrValue, "rule %q: deny needs a role", r.Name)
 	}
 	switch r.Chat {
 	case "", "any", "single", "group":
