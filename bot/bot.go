@@ -45,6 +45,7 @@ type Bot struct {
 	stopOnce sync.Once
 	graceful atomic.Bool   // Shutdown rather than Close
 	done     chan struct{} // closed when Run returns
+	waits    waitRegistry  // handlers waiting for an answer (dialog.go)
 
 	api     *transport.API // with WithAdminSecret
 	apiv    *API           // Bot.API (api.go), made once
@@ -507,7 +508,11 @@ func (b *Bot) reportErr(err error) {
 
 // handle runs the handler for one dispatched item, recovering a panic.
 func (b *Bot) handle(it *item) {
+	if b.waits.deliver(it) { // an answer a handler waits for (dialog.go)
+		return
+	}
 	c := &Context{
+		shard:   it.shard,
 		msg:     it.msg,
 		selfID:  b.cfg.userID,
 		offline: it.offline,
@@ -517,6 +522,7 @@ func (b *Bot) handle(it *item) {
 	b.API().observe(it.msg) // group notifications drop cached members
 	b.observeReceived(c)
 	err := b.call(c)
+	c.endWait()
 	b.observeHandled(c, err)
 	if err != nil {
 		b.reportErr(err)

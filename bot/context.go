@@ -22,7 +22,9 @@ type Context struct {
 	selfID  string
 	offline bool
 	logger  *slog.Logger
-	bot     *Bot // nil for NewContext
+	bot     *Bot         // nil for NewContext
+	shard   *shardRun    // the worker running the handler (dialog.go)
+	sess    *waitSession // set by the first Wait (dialog.go)
 
 	route   string // SetRoute
 	sends   int    // sends through the Context

@@ -16,7 +16,17 @@ type item struct {
 	seq      int64            // advance the watermark to seq afterwards; 0: none
 	offline  bool
 	dispatch bool
-	rewind   bool // set the watermark to seq, even lower (a server reset)
+	rewind   bool      // set the watermark to seq, even lower (a server reset)
+	shard    *shardRun // set by the worker for the handler (a Wait detaches it: dialog.go)
+}
+
+// shardRun is one goroutine's run of a shard's worker loop.
+type shardRun struct {
+	d        *dispatcher
+	ch       chan item
+	conv     string // the item being handled
+	seq      int64
+	detached bool // the handler waits: another goroutine runs the shard (dialog.go)
 }
 
 // dispatcher is the bounded worker pool: one goroutine and one bounded queue
@@ -88,13 +98,15 @@ func (d *dispatcher) enqueue(ctx context.Context, it item) error {
 // watermark-only one of the same conversation (the bot's own echo, most
 // often): one Advance covers both. A held advance is made before the next
 // handler runs, when the queue is empty, and before the worker exits.
-func (d *dispatcher) work(ch chan item) {
+func (d *dispatcher) work(ch chan item) { d.workFrom(ch, "", 0) }
+
+// workFrom is work with a watermark advance to make first: a worker that
+// takes over the shard from a handler that started waiting (dialog.go)
+// advances the watermark of that handler's item.
+func (d *dispatcher) workFrom(ch chan item, pendC string, pendSeq int64) {
 	defer d.wg.Done()
-	var (
-		it      item // one variable for the worker's life: &it escapes to handle
-		pendC   string
-		pendSeq int64
-	)
+	var it item // one variable for the worker's life: &it escapes to handle
+	run := &shardRun{d: d, ch: ch}
 	flush := func() {
 		if pendSeq > 0 {
 			d.advance(pendC, pendSeq)
@@ -126,7 +138,11 @@ func (d *dispatcher) work(ch chan item) {
 		}
 		if it.dispatch {
 			flush()
+			run.conv, run.seq, it.shard = it.conv, it.seq, run
 			d.handle(&it)
+			if run.detached {
+				return // the handler waited; the shard went on without us
+			}
 		}
 		if it.seq > 0 {
 			if pendC != it.conv {

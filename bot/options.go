@@ -134,6 +134,7 @@ type config struct {
 	burst           int
 	loopGuard       int
 	dispatchSelf    bool
+	clock           Clock // WithClock (dialog.go)
 
 	onError        []func(error)
 	onConnecting   []func(attempt int)

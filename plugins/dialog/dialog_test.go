@@ -69,6 +69,10 @@ func newRouter(t *testing.T, clk bot.Clock) *router.Router {
 	return r
 }
 
+// fast answers a test user in a hurry: the loop guard would take them for
+// a bot's (an answer within a second of the bot's message).
+var fast = bottest.WithBotOptions(bot.WithLoopGuard(0))
+
 // talk says each line as user and checks the bot's reply to it.
 func talk(t *testing.T, h *bottest.Harness, user string, lines ...string) {
 	t.Helper()
@@ -82,7 +86,7 @@ func talk(t *testing.T, h *bottest.Harness, user string, lines ...string) {
 
 func TestTwoQuestions(t *testing.T) {
 	clk := bottest.NewClock(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	h := bottest.Start(t, newRouter(t, clk))
+	h := bottest.Start(t, newRouter(t, clk), fast)
 	talk(t, h, "alice",
 		"/feedback", "How would you rate me, from 1 to 5?",
 		"seven", "Please answer with a number from 1 to 5.",
@@ -95,7 +99,7 @@ func TestTwoQuestions(t *testing.T) {
 
 func TestChecks(t *testing.T) {
 	clk := bottest.NewClock(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	h := bottest.Start(t, newRouter(t, clk))
+	h := bottest.Start(t, newRouter(t, clk), fast)
 	talk(t, h, "bob",
 		"/order", "Size? small, medium or large",
 		"huge", "That is not a valid answer.\nSize? small, medium or large",
@@ -113,7 +117,7 @@ func TestChecks(t *testing.T) {
 // dialog continues at the second question with the first answer.
 func TestRestartBetweenQuestions(t *testing.T) {
 	clk := bottest.NewClock(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	h := bottest.Start(t, newRouter(t, clk))
+	h := bottest.Start(t, newRouter(t, clk), fast)
 	talk(t, h, "alice",
 		"/feedback", "How would you rate me, from 1 to 5?",
 		"5", "Thanks for the 5! Anything to add?")
@@ -128,7 +132,7 @@ func TestRestartBetweenQuestions(t *testing.T) {
 // message after the restart, and that message is routed as usual.
 func TestTimeoutDuringDowntime(t *testing.T) {
 	clk := bottest.NewClock(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	h := bottest.Start(t, newRouter(t, clk))
+	h := bottest.Start(t, newRouter(t, clk), fast)
 	talk(t, h, "alice", "/feedback", "How would you rate me, from 1 to 5?")
 	h.RestartBot(newRouter(t, clk))
 	clk.Advance(6 * time.Minute)
@@ -142,7 +146,7 @@ func TestTimeoutDuringDowntime(t *testing.T) {
 
 func TestTimeoutAndCancel(t *testing.T) {
 	clk := bottest.NewClock(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	h := bottest.Start(t, newRouter(t, clk))
+	h := bottest.Start(t, newRouter(t, clk), fast)
 	talk(t, h, "alice", "/order", "Size? small, medium or large")
 	clk.WaitTimers(1)
 	clk.Advance(59 * time.Second)
@@ -172,7 +176,7 @@ func TestTimeoutAndCancel(t *testing.T) {
 // capture the others' messages.
 func TestGroupOtherUserRouted(t *testing.T) {
 	clk := bottest.NewClock(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	h := bottest.Start(t, newRouter(t, clk))
+	h := bottest.Start(t, newRouter(t, clk), fast)
 	say := func(user, text, want string) {
 		t.Helper()
 		h.SayInGroup("team", user, text)
@@ -193,7 +197,7 @@ func TestGroupOtherUserRouted(t *testing.T) {
 // TestConcurrentDialogs runs 100 dialogs in 100 conversations at once.
 func TestConcurrentDialogs(t *testing.T) {
 	clk := bottest.NewClock(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	h := bottest.Start(t, newRouter(t, clk))
+	h := bottest.Start(t, newRouter(t, clk), fast)
 	const n = 100
 	users := make([]string, n)
 	for i := range users {
