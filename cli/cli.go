@@ -31,6 +31,9 @@ commands:
                             routing table with overlaps and shadowed routes
   sandbox [flags]           run the OpenIM-compatible sandbox alone
   db stats|dump -db FILE    show a bot database's counts, or dump it as JSON lines
+  chat [-to BOT] [-as USER] chat with a bot as a user, through a sandbox or, with
+                            the admin secret, a real OpenIM server
+  version                   print the version
 
 Run "openimbot <command> -h" for a command's flags.
 `
@@ -86,6 +89,11 @@ func (c *cli) main(args []string) int {
 		return c.sandboxCmd(args[1:])
 	case "db":
 		return c.dbCmd(args[1:])
+	case "chat":
+		return c.chatCmd(args[1:])
+	case "version", "-version", "--version":
+		fmt.Fprintln(c.stdout, version())
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK
