@@ -267,6 +267,18 @@ func TestReadOnly(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("read-only Open created the file")
 	}
+	// An empty file is not a database, and read-only cannot make it one.
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path, Options{ReadOnly: true})
+	wantFileError(t, err, path, ErrCorrupt)
+	if !strings.Contains(err.Error(), "the file is empty") {
+		t.Fatalf("read-only Open of an empty file: %v", err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
 	writeRealDB(t, path)
 	r1 := mustOpen(t, path, Options{ReadOnly: true})
 	r2 := mustOpen(t, path, Options{ReadOnly: true}) // shared lock: readers coexist

@@ -208,6 +208,11 @@ func open(path string, opts Options, h hooks) (*DB, error) {
 		f.Close()
 		return nil, &FileError{Path: path, Op: "open", Err: err}
 	}
+	if st, err := f.Stat(); opts.ReadOnly && err == nil && st.Size() == 0 {
+		// bbolt would try to write the first pages into a read-only handle.
+		f.Close()
+		return nil, &FileError{Path: path, Op: "open", Err: fmt.Errorf("%w: the file is empty", ErrCorrupt)}
+	}
 	bopts := &bolt.Options{
 		Timeout:        opts.LockTimeout,
 		NoFreelistSync: true,
