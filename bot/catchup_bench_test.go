@@ -47,7 +47,7 @@ func TestCatchupSandboxChild(t *testing.T) {
 // startCatchupSandbox runs TestCatchupSandboxChild with a backlog of msgs
 // messages over convs conversations and returns its addresses and a stop
 // function.
-func startCatchupSandbox(b *testing.B, convs, msgs int) (ws, api string, stop func()) {
+func startCatchupSandbox(b testing.TB, convs, msgs int) (ws, api string, stop func()) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCatchupSandboxChild$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), catchupChildEnv+"=1",
