@@ -161,6 +161,12 @@ func (l *logFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&l.format, "log-format", "", "log format: text or json (overrides log.format)")
 }
 
+// addNoFile is add for a command that reads no configuration file.
+func (l *logFlags) addNoFile(fs *flag.FlagSet) {
+	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+}
+
 // logger builds the logger from the file's log section and the flags.
 func (l *logFlags) logger(w io.Writer, file config.Log) (*slog.Logger, error) {
 	if l.level != "" {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
 	"syscall"
 
 	"github.com/openimbot/openimbot/config"
@@ -19,7 +20,7 @@ func (c *cli) sandboxCmd(args []string) int {
 	fs.StringVar(&cfg.StorePath, "db", "", "file keeping users, groups and messages across restarts (default: memory only)")
 	fs.StringVar(&cfg.Webhook.URL, "webhook", "", "post OpenIM's afterSendSingleMsg/afterSendGroupMsg callbacks under this base URL, e.g. http://127.0.0.1:10006/callbackExample (default: none)")
 	var lf logFlags
-	lf.add(fs)
+	lf.addNoFile(fs)
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -29,6 +30,14 @@ func (c *cli) sandboxCmd(args []string) int {
 		return exitUsage
 	}
 	cfg.Logger = logger
+	if cfg.Secret == sandbox.DefaultSecret {
+		for _, a := range []string{cfg.WSAddr, cfg.APIAddr} {
+			if !isLoopback(a) {
+				logger.Warn("the sandbox listens beyond this machine with the default secret: anyone who can reach it can get tokens and act as any user; choose one with -secret", "addr", a)
+				break
+			}
+		}
+	}
 	s, err := sandbox.Start(context.Background(), cfg)
 	if err != nil {
 		c.errorf("sandbox: %v", err)
@@ -48,4 +57,18 @@ func (c *cli) sandboxCmd(args []string) int {
 		return exitRuntime
 	}
 	return exitOK
+}
+
+// isLoopback reports whether a listen address only accepts connections from
+// this machine ("127.0.0.1:10001", "localhost:0", "[::1]:80"; not ":10001").
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
