@@ -14,3 +14,14 @@ func TestDBStatsEmptyFile(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestRunStorageErrorBeforeSandbox: with the embedded sandbox, a database
+// that cannot be opened is reported before the sandbox starts.
+func TestRunStorageErrorBeforeSandbox(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "bot.yaml", "storage:\n  path: "+dir+"/missing/bot.db\n")
+	code, _, stderr := runCLI(t, "", "run", "-config", p, "-log-level", "info")
+	if code != exitRuntime || !strings.Contains(stderr, "no such file or directory") || strings.Contains(stderr, "sandbox started") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
