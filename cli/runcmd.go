@@ -92,6 +92,10 @@ func (r *runner) run() error {
 	wsURL, apiURL := config.URL(o.WSAddr, "ws"), config.URL(o.APIAddr, "http")
 	adminSecret := o.AdminSecret
 	if o.Embedded() {
+		// A database that cannot be opened fails before the sandbox starts.
+		if err := checkStorage(r.cfg.Storage.Path); err != nil { // storagecheck.go
+			return err
+		}
 		var err error
 		// The sandbox logs every request at info: only show them at debug.
 		sbLog := r.log.With("component", "sandbox")
