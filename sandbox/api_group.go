@@ -45,6 +45,9 @@ func groupRoutes() map[string]apiRoute {
 		"/group/transfer_group":           {h: apiTransferGroup},
 		"/group/dismiss_group":            {h: apiDismissGroup},
 		"/msg/revoke_msg":                 {h: apiRevokeMsg},
+
+		"/group/get_incremental_group_members":       {h: apiIncrementalMembers},
+		"/group/get_incremental_group_members_batch": {h: apiIncrementalMembersBatch},
 	}
 }
 
@@ -128,12 +131,31 @@ func (s *Server) saveGroupLocked(g *groupRec) *CodeError {
 
 // groupNotifyLocked sends a group notification of type ct from op to g's
 // members, as OpenIM's notification sender does: sessionType 3, msgFrom
-// 200, content {"detail": <tips JSON>}, in the group's n_ stream.
+// 200, content {"detail": <tips JSON>}, in the group's n_ stream. Each
+// notification moves the group's member version on by one and carries it
+// (groupMemberVersion, groupMemberVersionID), so an official SDK applies
+// it to its local member table when it is one ahead of what it has, and
+// syncs by version (get_incremental_group_members_batch) otherwise.
 func (s *Server) groupNotifyLocked(g *groupRec, op string, ct content.ContentType, tips any, operationID string) {
-	detail, err := json.Marshal(tips)
+	ng := s.st.groups[g.GroupID].clone()
+	ng.MemberVersion++
+	if cerr := s.saveGroupLocked(ng); cerr != nil {
+		s.log.Warn("sandbox: group notification", "type", ct, "err", cerr)
+		return
+	}
+	raw, err := json.Marshal(tips)
+	var obj map[string]any
+	if err == nil {
+		err = json.Unmarshal(raw, &obj)
+	}
 	if err != nil {
 		return
 	}
+	obj["groupMemberVersion"], obj["groupMemberVersionID"] = ng.MemberVersion, memberVersionID(ng)
+	if ct == content.TypeGroupMemberSetToAdmin || ct == content.TypeGroupMemberSetToOrdinary || ct == content.TypeGroupOwnerTransferred {
+		obj["groupSortVersion"] = ng.MemberVersion // the member order changed
+	}
+	detail, _ := json.Marshal(obj)
 	body, _ := json.Marshal(map[string]string{"detail": string(detail)})
 	md := &sdkws.MsgData{
 		SendID: op, RecvID: g.GroupID, GroupID: g.GroupID, SessionType: int32(content.GroupChat),
@@ -422,18 +444,20 @@ func apiKickGroup(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 	for _, u := range in.KickedUserIDs {
 		tips.KickedUserList = append(tips.KickedUserList, s.memberLocked(g, u))
 	}
-	ng := g.clone()
-	ng.Members = slices.DeleteFunc(ng.Members, func(u string) bool { return slices.Contains(in.KickedUserIDs, u) })
-	ng.Admins = slices.DeleteFunc(ng.Admins, func(u string) bool { return slices.Contains(in.KickedUserIDs, u) })
+	kicked := func(u string) bool { return slices.Contains(in.KickedUserIDs, u) }
+	tips.Group = groupInfoOf(g)
+	tips.Group.MemberCount -= uint32(len(in.KickedUserIDs))
+	// The kicked members get the notification too, as OpenIM's push adds
+	// them: it goes out while they are still members.
+	s.groupNotifyLocked(g, who.userID, content.TypeMemberKicked, tips, who.operationID)
+	ng := s.st.groups[g.GroupID].clone() // with the notification's member version
+	ng.Members = slices.DeleteFunc(ng.Members, kicked)
+	ng.Admins = slices.DeleteFunc(ng.Admins, kicked)
 	for _, u := range in.KickedUserIDs {
 		delete(ng.Muted, u)
 		delete(ng.Nicknames, u)
 		delete(ng.Joined, u)
 	}
-	tips.Group = groupInfoOf(ng)
-	// The kicked members get the notification too, as OpenIM's push adds
-	// them: it goes out while they are still members.
-	s.groupNotifyLocked(g, who.userID, content.TypeMemberKicked, tips, who.operationID)
 	if cerr := s.saveGroupLocked(ng); cerr != nil {
 		return nil, cerr
 	}
@@ -820,4 +844,64 @@ func apiRevokeMsg(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 		return nil, asCodeErr(err)
 	}
 	return nil, nil
+}
+
+// memberVersionID names the member version line of a group: it changes
+// when a group of the same ID is made anew.
+func memberVersionID(g *groupRec) string {
+	return "sandbox-" + g.GroupID + "-" + strconv.FormatInt(g.CreateTime, 10)
+}
+
+type versionReq struct {
+	GroupID   string `json:"groupID"`
+	VersionID string `json:"versionID"`
+	Version   uint64 `json:"version"`
+}
+
+// incrementalLocked answers one version check: nothing to do when the
+// caller has the current version, else full (the caller reloads the
+// member list), as OpenIM answers a version it no longer has the log for.
+func (s *Server) incrementalLocked(who apiCaller, r versionReq) (map[string]any, *CodeError) {
+	g := s.st.groups[r.GroupID]
+	if g == nil {
+		return nil, codeErr(CodeRecordNotFound, "group "+r.GroupID+" not found")
+	}
+	if !s.isAdmin(who) && g.role(who.userID) == 0 {
+		return nil, codeErr(CodeNoPermission, "op user not in group")
+	}
+	vid := memberVersionID(g)
+	return map[string]any{"version": g.MemberVersion, "versionID": vid,
+		"full":   r.VersionID != vid || r.Version != g.MemberVersion,
+		"delete": []string{}, "insert": []any{}, "update": []any{}, "group": groupInfoOf(g), "sortVersion": 0}, nil
+}
+
+func apiIncrementalMembers(s *Server, who apiCaller, body []byte) (any, *CodeError) {
+	var in versionReq
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.incrementalLocked(who, in)
+}
+
+func apiIncrementalMembersBatch(s *Server, who apiCaller, body []byte) (any, *CodeError) {
+	var in struct {
+		UserID  string       `json:"userID"`
+		ReqList []versionReq `json:"reqList"`
+	}
+	if cerr := decodeJSON(body, &in); cerr != nil {
+		return nil, cerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]any{}
+	for _, r := range in.ReqList {
+		resp, cerr := s.incrementalLocked(who, r)
+		if cerr != nil {
+			return nil, cerr
+		}
+		out[r.GroupID] = resp
+	}
+	return map[string]any{"respList": out}, nil
 }

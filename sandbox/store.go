@@ -42,6 +42,9 @@ type groupRec struct {
 	Nicknames map[string]string `json:"nicknames,omitempty"` // user -> group nickname
 	Joined    map[string]int64  `json:"joined,omitempty"`    // user -> join time of later members, ms
 	Status    int32             `json:"status,omitempty"`    // 2 dismissed
+	// MemberVersion counts the group's member changes (one per group
+	// notification), as OpenIM's group member version log does.
+	MemberVersion uint64 `json:"memberVersion,omitempty"`
 }
 
 // tokenRec is the server-side state of an issued token (OpenIM keeps it in
@@ -129,6 +132,7 @@ type store struct {
 	path string
 	f    *os.File
 	w    *bufio.Writer
+	torn int // bytes of a torn last line dropped by load
 }
 
 func newStore(keep int) *store {
@@ -186,6 +190,7 @@ func (s *store) load(r io.Reader) (int64, error) {
 		b, err := br.ReadBytes('\n')
 		if err == io.EOF {
 			// A last line without newline is a torn write: ignore it.
+			s.torn = len(b)
 			return off, nil
 		}
 		if err != nil {
