@@ -568,6 +568,9 @@ func apiCreateGroup(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 	if owner == "" {
 		return nil, codeErr(CodeArgs, "ownerUserID is empty")
 	}
+	if owner != who.userID && who.userID != s.cfg.AdminUserID {
+		return nil, codeErr(CodeNoPermission, "ownerUserID is not the caller (only an admin creates a group owned by another user)")
+	}
 	id := in.GroupInfo.GroupID
 	if id == "" {
 		id = strconv.FormatInt(time.Now().UnixNano()%10000000000, 10)

@@ -73,6 +73,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.torn > 0 {
+		cfg.Logger.Warn("sandbox: dropped the torn last line of the store (a record an interrupted run did not finish writing)", "store", cfg.StorePath, "bytes", st.torn)
+	}
 	s := &Server{
 		cfg:    cfg,
 		log:    cfg.Logger,
