@@ -35,7 +35,7 @@ func (a *admin) storageOptions(opts storage.Options) storage.Options {
 func (a *admin) botOptions() []bot.Option { return a.metrics.BotOptions() }
 
 // start attaches the bot and starts the listener if admin.listen is on,
-// printing the console's URL. An explicit address that is taken is an
+// logging the console's URL (and printing it on an interactive terminal). An explicit address that is taken is an
 // error; the implicit default of the embedded sandbox falls back to a free
 // port, with a warning.
 func (a *admin) start(b *bot.Bot, sb *sandbox.Server) error {
@@ -76,8 +76,10 @@ func (a *admin) start(b *bot.Bot, sb *sandbox.Server) error {
 		return err
 	}
 	a.srv = srv
-	a.r.log.Info("admin listener started", "url", srv.URL(), "metrics", srv.URL()+"metrics")
-	fmt.Fprintf(a.r.stderr, "Web console: %s\n", srv.URL())
+	a.r.log.Info("web console and metrics", "url", srv.URL(), "metrics", srv.URL()+"metrics")
+	if a.r.stdinIsTerminal() { // the log line above says it too, at info level
+		fmt.Fprintf(a.r.stderr, "Web console: %s\n", srv.URL())
+	}
 	return nil
 }
 
