@@ -16,6 +16,11 @@ const writeTimeout = 10 * time.Second
 // maxBurst caps the frames the writer loop sends in one corked write.
 const maxBurst = 64
 
+// maxIdleCork is the largest cork buffer a connection keeps after a
+// flush (a burst of small frames fits; a large answer's buffer is not kept
+// by an idle connection).
+const maxIdleCork = 64 << 10
+
 // corkConn is the net.Conn under an accepted websocket. While corked it
 // buffers writes; uncork sends the buffer with one write. The writer loop
 // corks while it drains a burst of queued frames, so a burst costs one
@@ -93,7 +98,7 @@ func (c *corkConn) flushLocked() error {
 		return nil
 	}
 	_, err := c.writeLocked(c.buf)
-	if cap(c.buf) > 1<<20 {
+	if cap(c.buf) > maxIdleCork {
 		c.buf = nil
 	} else {
 		c.buf = c.buf[:0]

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -528,9 +529,9 @@ func (c *conn) handleText(data []byte) string {
 func (c *conn) writeLoop() {
 	// Gob gzip frames use the cheap built-in encoder: clients accept any
 	// level.
-	encode := wire.NewEncoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip, GzipLevel: wire.GzipFixedHuffman}).EncodeResp
+	var enc respEncoder = wire.NewEncoder(wire.Options{Encoding: c.opts.Encoding, Gzip: c.opts.Gzip, GzipLevel: wire.GzipFixedHuffman})
 	if c.opts.Encoding == wire.JSON {
-		encode = newJSONRespEncoder(c.opts.Gzip)
+		enc = &jsonRespEncoder{gzip: c.opts.Gzip}
 	}
 	// Writes are not bounded by a context (coder/websocket would arm a
 	// timer per write): the corkConn's write deadline bounds them, and drop
@@ -561,7 +562,7 @@ func (c *conn) writeLoop() {
 			typ, b := websocket.MessageText, f.text
 			if f.resp != nil {
 				var err error
-				if b, err = encode(f.resp); err != nil {
+				if b, err = enc.EncodeResp(f.resp); err != nil {
 					c.drop("encode: " + err.Error())
 					return
 				}
@@ -592,7 +593,18 @@ func (c *conn) writeLoop() {
 			c.drop("write: " + err.Error())
 			return
 		}
+		if len(c.out) == 0 {
+			// Idle: large buffers and the compressor go back.
+			enc.Release()
+		}
 	}
+}
+
+// respEncoder encodes the frames of a connection; Release lets go of
+// large buffers and the compressor while the connection is idle.
+type respEncoder interface {
+	EncodeResp(*wire.Resp) ([]byte, error)
+	Release()
 }
 
 // pingLoop sends ws Pings to a Web connection (docs/protocol.md §4.1).
@@ -611,28 +623,48 @@ func (c *conn) pingLoop(period time.Duration) {
 	}
 }
 
-// newJSONRespEncoder returns the sdkType=js envelope encoder. Like OpenIM it
-// is encoding/json of the Resp struct, so a nil payload is "data":null but
+// jsonRespEncoder is the sdkType=js envelope encoder. Like OpenIM it is
+// encoding/json of the Resp struct, so a nil payload is "data":null but
 // an empty one (a reply whose protobuf message has no fields set) is
 // "data":"".
-func newJSONRespEncoder(gz bool) func(*wire.Resp) ([]byte, error) {
-	var buf bytes.Buffer
-	var zw *gzip.Writer
-	return func(r *wire.Resp) ([]byte, error) {
-		b, err := json.Marshal(r)
-		if err != nil || !gz {
-			return b, err
-		}
-		buf.Reset()
-		if zw == nil {
-			zw = gzip.NewWriter(&buf)
-		} else {
-			zw.Reset(&buf)
-		}
-		zw.Write(b)
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
+type jsonRespEncoder struct {
+	gzip bool
+	buf  bytes.Buffer
+	zw   *gzip.Writer
+}
+
+// jsonGzipWriters are the gzip.Writers of idle JSON connections (several
+// hundred KB each at the default level).
+var jsonGzipWriters sync.Pool
+
+func (e *jsonRespEncoder) EncodeResp(r *wire.Resp) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil || !e.gzip {
+		return b, err
+	}
+	e.buf.Reset()
+	if e.zw == nil {
+		e.zw, _ = jsonGzipWriters.Get().(*gzip.Writer)
+	}
+	if e.zw == nil {
+		e.zw = gzip.NewWriter(&e.buf)
+	} else {
+		e.zw.Reset(&e.buf)
+	}
+	e.zw.Write(b)
+	if err := e.zw.Close(); err != nil {
+		return nil, err
+	}
+	return e.buf.Bytes(), nil
+}
+
+func (e *jsonRespEncoder) Release() {
+	if e.zw != nil {
+		e.zw.Reset(io.Discard)
+		jsonGzipWriters.Put(e.zw)
+		e.zw = nil
+	}
+	if e.buf.Cap() > idleReadBuf {
+		e.buf = bytes.Buffer{}
 	}
 }

@@ -196,3 +196,54 @@ func TestInflateBudgetOrder(t *testing.T) {
 		t.Fatalf("used %d, peak %d", b.used, b.Peak())
 	}
 }
+
+// After Release an Encoder holds no large buffer and no compressor, and
+// encodes the same frames as before; a JSON Decoder keeps no large data
+// buffer between frames.
+func TestEncoderRelease(t *testing.T) {
+	big := &Resp{ReqIdentifier: PullMsgByRange, MsgIncr: "u_1", Data: bytes.Repeat([]byte("pulled message "), 40000)}
+	small := pushResp(t)
+	for _, o := range []Options{
+		{Gzip: true, GzipLevel: GzipFixedHuffman},
+		{Gzip: true},
+		{Gzip: true, GzipLevel: 9},
+		{Encoding: JSON, Gzip: true},
+		{},
+	} {
+		e := NewEncoder(o)
+		want := func(r *Resp) []byte {
+			b, err := NewEncoder(o).EncodeResp(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bytes.Clone(b)
+		}
+		for range 2 {
+			for _, r := range []*Resp{big, small} {
+				got, err := e.EncodeResp(r)
+				if err != nil || !bytes.Equal(got, want(r)) {
+					t.Fatalf("%s: frame after Release differs: %v", optName(o), err)
+				}
+			}
+			e.EncodeResp(big)
+			e.Release()
+			if cap(e.val) > keepEncode || cap(e.out) > keepEncode || cap(e.zout) > keepEncode || e.zbuf.Cap() > keepEncode || e.fz != nil || e.zw != nil {
+				t.Fatalf("%s: after Release: val %d out %d zout %d zbuf %d, compressor kept %v %v",
+					optName(o), cap(e.val), cap(e.out), cap(e.zout), e.zbuf.Cap(), e.fz != nil, e.zw != nil)
+			}
+		}
+		if !o.Gzip {
+			continue
+		}
+		// The decoding side of the same frames.
+		d := NewDecoder(Options{Encoding: o.Encoding, Gzip: true, MaxFrame: MaxClientInbound})
+		frame, _ := NewEncoder(o).EncodeResp(big)
+		var r Resp
+		if err := d.DecodeResp(frame, &r); err != nil || !bytes.Equal(r.Data, big.Data) {
+			t.Fatalf("%s: decode: %v", optName(o), err)
+		}
+		if cap(d.zout) > keepInflate || cap(d.jbuf) > keepInflate {
+			t.Fatalf("%s: the Decoder keeps %d and %d bytes", optName(o), cap(d.zout), cap(d.jbuf))
+		}
+	}
+}

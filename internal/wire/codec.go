@@ -24,7 +24,8 @@ const gzipLevel = gzip.BestSpeed
 // a connection has one, owned by its writer. It allocates nothing per frame
 // in steady state: gob frames are the cached type definitions (computed once
 // per Encoder) followed by a hand-encoded value, byte-identical to what a
-// fresh gob.Encoder writes; one gzip.Writer is reused.
+// fresh gob.Encoder writes; one compressor is reused. Release lets go of
+// large buffers and of the compressor when the connection goes idle.
 type Encoder struct {
 	opts  Options
 	val   []byte // value message payload / JSON text
@@ -92,7 +93,7 @@ func (e *Encoder) fallback(v any, what string) ([]byte, error) {
 func (e *Encoder) finish(out []byte, what string) ([]byte, error) {
 	if e.opts.Gzip && e.opts.GzipLevel == GzipFixedHuffman {
 		if e.fz == nil {
-			e.fz = new(fastGzip)
+			e.fz = fastGzipPool.Get().(*fastGzip)
 		}
 		e.zout = e.fz.appendGzip(e.zout[:0], out)
 		out = e.zout
@@ -103,14 +104,20 @@ func (e *Encoder) finish(out []byte, what string) ([]byte, error) {
 			if level == 0 {
 				level = gzipLevel
 			}
-			zw, err := gzip.NewWriterLevel(&e.zbuf, level)
-			if err != nil {
-				return nil, fmt.Errorf("wire: encode %s: gzip: %w", what, err)
+			if p := gzipWriterPool(level); p != nil {
+				if zw, ok := p.Get().(*gzip.Writer); ok {
+					e.zw = zw
+				}
 			}
-			e.zw = zw
-		} else {
-			e.zw.Reset(&e.zbuf)
+			if e.zw == nil {
+				zw, err := gzip.NewWriterLevel(&e.zbuf, level)
+				if err != nil {
+					return nil, fmt.Errorf("wire: encode %s: gzip: %w", what, err)
+				}
+				e.zw = zw
+			}
 		}
+		e.zw.Reset(&e.zbuf)
 		if _, err := e.zw.Write(out); err != nil {
 			return nil, fmt.Errorf("wire: encode %s: gzip: %w", what, err)
 		}
@@ -123,6 +130,64 @@ func (e *Encoder) finish(out []byte, what string) ([]byte, error) {
 		return nil, &SizeError{Op: "encode " + what, Size: len(out), Limit: e.opts.MaxFrame}
 	}
 	return out, nil
+}
+
+// keepEncode is the largest buffer an Encoder keeps through Release.
+const keepEncode = 16 << 10
+
+// Release drops what the Encoder holds beyond small buffers: buffers over
+// 16 KiB, and its compressor (about 32 KB for GzipFixedHuffman, several
+// hundred KB for compress/gzip levels), which goes to a pool shared by the
+// process. Call it when the connection goes idle, so that idle connections
+// hold little; the frame last returned becomes invalid. The next frame
+// takes what it needs again.
+func (e *Encoder) Release() {
+	if cap(e.val) > keepEncode {
+		e.val = nil
+	}
+	if cap(e.out) > keepEncode {
+		e.out = nil
+	}
+	if cap(e.zout) > keepEncode {
+		e.zout = nil
+	}
+	if e.zbuf.Cap() > keepEncode {
+		e.zbuf = bytes.Buffer{}
+	}
+	if e.fresh.Cap() > keepEncode {
+		e.fresh = bytes.Buffer{}
+	}
+	if e.fz != nil {
+		fastGzipPool.Put(e.fz)
+		e.fz = nil
+	}
+	if e.zw != nil {
+		level := e.opts.GzipLevel
+		if level == 0 {
+			level = gzipLevel
+		}
+		if p := gzipWriterPool(level); p != nil {
+			e.zw.Reset(io.Discard) // let go of e.zbuf
+			p.Put(e.zw)
+		}
+		e.zw = nil
+	}
+}
+
+// Compressors shared through Release: the built-in encoder's table and one
+// pool of gzip.Writers per compress/gzip level.
+var (
+	fastGzipPool = sync.Pool{New: func() any { return new(fastGzip) }}
+	gzipWriters  [gzip.BestCompression - gzip.HuffmanOnly + 1]sync.Pool
+)
+
+// gzipWriterPool returns the pool of gzip.Writers of level, or nil for an
+// invalid level.
+func gzipWriterPool(level int) *sync.Pool {
+	if level < gzip.HuffmanOnly || level > gzip.BestCompression {
+		return nil
+	}
+	return &gzipWriters[level-gzip.HuffmanOnly]
 }
 
 // Decoder decodes frames into envelopes. It is not safe for concurrent use;

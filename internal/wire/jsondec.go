@@ -128,17 +128,23 @@ func (d *Decoder) jsonData(b []byte, r [2]int) ([]byte, bool) {
 		return nil, true
 	}
 	n := base64.StdEncoding.DecodedLen(r[1] - r[0])
-	if cap(d.jbuf) < n {
-		d.jbuf = make([]byte, n)
+	buf := d.jbuf
+	if cap(buf) < n {
+		// A large buffer serves this frame only: an idle connection
+		// keeps at most keepInflate bytes.
+		buf = make([]byte, n)
+		if n <= keepInflate {
+			d.jbuf = buf
+		}
 	}
-	m, err := base64.StdEncoding.Decode(d.jbuf[:n], b[r[0]:r[1]])
+	m, err := base64.StdEncoding.Decode(buf[:n], b[r[0]:r[1]])
 	if err != nil {
 		return nil, false
 	}
 	if m == 0 {
 		return nil, true
 	}
-	return d.jbuf[:m:m], true
+	return buf[:m:m], true
 }
 
 func (d *Decoder) jsonResp(body []byte, r *Resp) error {
