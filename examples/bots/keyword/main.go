@@ -20,6 +20,7 @@ import (
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/examples/bots/internal/connect"
+	"github.com/openimbot/openimbot/plugins/help"
 	"github.com/openimbot/openimbot/router"
 )
 
@@ -35,7 +36,10 @@ func newRouter(roll func(n int) int) (*router.Router, error) {
 			sides = 6
 		}
 		return c.Reply(fmt.Sprintf("You rolled %d (d%d).", roll(sides), sides))
-	})
+	}, router.Description("roll a die (six sides unless told)"))
+	r.OnFunc(router.Command("help"), func(c *bot.Context) error {
+		return c.Reply(help.Text(r.Routes(), "Commands:", "I also answer hello, and \"what is X?\"."))
+	}, router.Description("list the commands"))
 	r.OnFunc(router.Regex(`(?i)^(?:what is|define) (?P<word>\w+)\??$`), func(c *bot.Context) error {
 		return c.Reply(strings.ToUpper(c.Param("word")) + ": no idea, but it sounds important.")
 	})

@@ -18,6 +18,7 @@ func TestKeyword(t *testing.T) {
 		{"/roll", "You rolled 6 (d6)."},
 		{"/roll 20", "You rolled 20 (d20)."},
 		{"What is entropy?", "ENTROPY: no idea, but it sounds important."},
+		{"/help", "Commands:\n/roll {sides:int?} - roll a die (six sides unless told)\n/help - list the commands\nI also answer hello, and \"what is X?\"."},
 	} {
 		h.Say("alice", tt.say)
 		if got := h.NextReplyText(); got != tt.want {
