@@ -88,10 +88,10 @@ func (p *Plugin) Setup(h plugins.Host) error {
 		e.flows[f.name] = f
 		desc := f.description
 		if desc == "" {
-			desc = f.name
+			desc = "start the " + f.name + " dialog"
 		}
 		loc := router.Location{File: f.pos.File, Line: f.pos.Line, Column: f.pos.Col}
-		if err := h.Router.OnFunc(router.Command(f.command), e.start(f), router.Name(desc), router.At(loc)); err != nil {
+		if err := h.Router.OnFunc(router.Command(f.command), e.start(f), router.Name(f.name), router.Description(desc), router.At(loc)); err != nil {
 			return err
 		}
 	}
