@@ -11,13 +11,14 @@ import (
 )
 
 func (c *cli) sandboxCmd(args []string) int {
-	fs := c.flags("sandbox", "[-ws ADDR] [-api ADDR] [-secret SECRET] [-admin USER] [-db FILE] [-webhook URL]")
+	fs := c.flags("sandbox", "[-ws ADDR] [-api ADDR] [-secret SECRET] [-admin USER] [-db FILE] [-history N] [-webhook URL]")
 	var cfg sandbox.Config
 	fs.StringVar(&cfg.WSAddr, "ws", "127.0.0.1:10001", "TCP address of the websocket gateway")
 	fs.StringVar(&cfg.APIAddr, "api", "127.0.0.1:10002", "TCP address of the HTTP API")
 	fs.StringVar(&cfg.Secret, "secret", sandbox.DefaultSecret, "the admin secret (OpenIM's share.secret)")
 	fs.StringVar(&cfg.AdminUserID, "admin", sandbox.DefaultAdminUserID, "the administrator user ID")
 	fs.StringVar(&cfg.StorePath, "db", "", "file keeping users, groups and messages across restarts (default: memory only)")
+	fs.IntVar(&cfg.MaxHistory, "history", sandbox.DefaultMaxHistory, "messages each conversation keeps, the newest; older ones are evicted as on a server that clears them (-1: all)")
 	fs.StringVar(&cfg.Webhook.URL, "webhook", "", "post OpenIM's afterSendSingleMsg/afterSendGroupMsg callbacks under this base URL, e.g. http://127.0.0.1:10006/callbackExample (default: none)")
 	var lf logFlags
 	lf.addNoFile(fs)

@@ -9,7 +9,8 @@ import (
 
 // Config configures a Server. Zero values mean the documented defaults. The
 // fields map one to one to the flags of `openimbot sandbox`:
-// -ws (WSAddr), -api (APIAddr), -secret (Secret), -db (StorePath).
+// -ws (WSAddr), -api (APIAddr), -secret (Secret), -db (StorePath),
+// -history (MaxHistory).
 type Config struct {
 	// WSAddr is the TCP address the websocket gateway listens on; default
 	// "127.0.0.1:0" (a free loopback port; see Server.WSURL).
