@@ -77,6 +77,7 @@ type Poller struct {
 	expected  map[string]time.Time
 	recent    map[string]struct{}
 	recentLog []string
+	newestAt  map[string]int64 // per conversation, the highest sendTime pulled
 
 	notify    chan struct{} // cap 1: an event was queued or the stream ended
 	processed chan struct{} // cap 1: the consumer came back
@@ -114,6 +115,7 @@ func NewPoller(cfg PollConfig) (*Poller, error) {
 		cfg: cfg, log: log,
 		expected:  map[string]time.Time{},
 		recent:    map[string]struct{}{},
+		newestAt:  map[string]int64{},
 		notify:    make(chan struct{}, 1),
 		processed: make(chan struct{}, 1),
 		poke:      make(chan struct{}, 1),
@@ -146,14 +148,18 @@ func (p *Poller) Poke() {
 	}
 }
 
-// Expect announces a message (a webhook callback): the Poller polls now and
-// keeps re-polling quickly until a pull returned the message with that
-// clientMsgID, for at most 5 s (then the periodic poll finds it). An ID
-// already pulled is ignored (a repeated announcement).
-func (p *Poller) Expect(clientMsgID string) {
+// Expect announces a message of conversation conv sent at sendTime (a
+// webhook callback): the Poller polls now and keeps re-polling quickly
+// until a pull returned the message with that clientMsgID, for at most 5 s
+// (then the periodic poll finds it). An ID already pulled is ignored (a
+// repeated announcement); a message no newer than the newest one pulled
+// from its conversation only makes the Poller poll once (a late
+// announcement).
+func (p *Poller) Expect(clientMsgID, conv string, sendTime int64) {
 	p.mu.Lock()
 	_, seen := p.recent[clientMsgID]
-	if !seen && len(p.expected) < maxExpected {
+	late := sendTime > 0 && sendTime <= p.newestAt[conv]
+	if !seen && !late && len(p.expected) < maxExpected {
 		if _, ok := p.expected[clientMsgID]; !ok {
 			p.expected[clientMsgID] = time.Now().Add(expectTTL)
 		}
@@ -283,6 +289,9 @@ func (p *Poller) PullRange(ctx context.Context, ranges []SeqRange) (map[string]P
 
 // sawLocked records a pulled message's ID. p.mu is held.
 func (p *Poller) sawLocked(m *content.Message) {
+	if m.SendTime > p.newestAt[m.ConversationID] {
+		p.newestAt[m.ConversationID] = m.SendTime
+	}
 	id := m.ClientMsgID
 	if id == "" {
 		return

@@ -316,7 +316,7 @@ func (s *WebhookSource) onCallback(cb Callback) {
 			return
 		}
 	}
-	s.Expect(m.ClientMsgID)
+	s.Expect(m.ClientMsgID, m.ConversationID, m.SendTime)
 }
 
 // Run listens for callbacks and polls until ctx ends, Close, or the token
