@@ -80,7 +80,8 @@ func Decode(t ContentType, raw []byte) (Element, error) {
 		e, err = v, json.Unmarshal(raw, v)
 	}
 	if err != nil {
-		return &Unknown{Type: t, Raw: clone(raw)}, &DecodeError{Type: t, Err: err}
+		derr := &DecodeError{Type: t, Err: err}
+		return &Unknown{Type: t, Raw: clone(raw), Err: derr}, derr
 	}
 	return e, nil
 }

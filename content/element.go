@@ -199,6 +199,9 @@ func (n *Notification) DecodeDetail(v any) error {
 type Unknown struct {
 	Type ContentType
 	Raw  []byte
+	// Err is why Raw did not decode (a *DecodeError) when Type is a kind
+	// this package knows; nil for a content type it does not know.
+	Err error
 }
 
 func (*Text) ContentType() ContentType         { return TypeText }
