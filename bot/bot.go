@@ -349,7 +349,7 @@ func (b *Bot) consume(ctx context.Context, client Source) clientResult {
 			}
 		case transport.EventConnected:
 			res.connected = true
-			b.log.Info("bot: connected", "conn", ev.Conn)
+			b.log.Debug("bot: connected", "conn", ev.Conn) // the transport logs it at info
 			for _, f := range b.cfg.onConnected {
 				f()
 			}
@@ -365,7 +365,7 @@ func (b *Bot) consume(ctx context.Context, client Source) clientResult {
 				f(ev.Err)
 			}
 		case transport.EventDisconnected:
-			b.log.Info("bot: disconnected", "conn", ev.Conn, "err", ev.Err)
+			b.log.Debug("bot: disconnected", "conn", ev.Conn, "err", ev.Err) // the transport logs it with its cause
 			for _, f := range b.cfg.onDisconnected {
 				f(ev.Err)
 			}
@@ -520,6 +520,7 @@ func (b *Bot) handle(it *item) {
 		start:   time.Now(),
 	}
 	b.API().observe(it.msg) // group notifications drop cached members
+	b.warnUndecodable(it.msg) // undecodable.go
 	b.observeReceived(c)
 	err := b.call(c)
 	c.endWait()
