@@ -160,7 +160,6 @@ func (r *runner) run() error {
 		bot.WithLoopGuard(r.cfg.Send.LoopGuard),
 		bot.WithLogger(r.log),
 		bot.WithOnSynced(func() { readyOnce.Do(func() { close(ready) }) }),
-		bot.WithOnError(func(err error) { r.log.Error("handler failed", "err", err) }),
 	}
 	if o.Nickname != "" {
 		opts = append(opts, bot.WithNickname(o.Nickname))
