@@ -520,7 +520,7 @@ func (b *Bot) handle(it *item) {
 		start:   time.Now(),
 	}
 	b.API().observe(it.msg) // group notifications drop cached members
-	b.warnUndecodable(it.msg) // undecodable.go
+	b.warnUndecodable(it.msg)
 	b.observeReceived(c)
 	err := b.call(c)
 	c.endWait()
