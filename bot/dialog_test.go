@@ -48,7 +48,7 @@ var fast = bottest.WithBotOptions(bot.WithLoopGuard(0))
 func expect(t *testing.T, h *bottest.Harness, want ...string) {
 	t.Helper()
 	for _, w := range want {
-		if got := h.WaitReplyText(0); got != w {
+		if got := h.NextReplyText(); got != w {
 			t.Fatalf("bot replied %q, want %q", got, w)
 		}
 	}
@@ -118,7 +118,7 @@ func TestDialogGroupOtherUser(t *testing.T) {
 	say := func(user, text, want string) {
 		t.Helper()
 		h.SayInGroup("team", user, text)
-		m := h.WaitReply(0)
+		m := h.NextReply()
 		if m.Text() != want || m.GroupID != "team" {
 			t.Fatalf("%s said %q: bot replied %q in %q, want %q in team", user, text, m.Text(), m.GroupID, want)
 		}

@@ -231,11 +231,20 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if !ok {
 			// A new job: nothing was missed. Record the start so that a
 			// later downtime is counted from here.
-			if _, err := s.ledger.Claim(j.Name, time.Time{}, now); err != nil {
+			claimed, err := s.ledger.Claim(j.Name, time.Time{}, now)
+			if err != nil {
 				return fmt.Errorf("schedule: job %q: record its first start: %w", j.Name, err)
 			}
-			j.last, j.next = now, j.spec.next(now, now)
-			continue
+			if claimed {
+				j.last, j.next = now, j.spec.next(now, now)
+				continue
+			}
+			// Another process recorded it first: follow its time.
+			if last, ok, err = s.ledger.Last(j.Name); err != nil {
+				return fmt.Errorf("schedule: job %q: read its last run: %w", j.Name, err)
+			} else if !ok {
+				return fmt.Errorf("schedule: job %q: the ledger refused its first start but has no time for it", j.Name)
+			}
 		}
 		j.last = last
 		if missed, ok := j.spec.latest(last, now); ok {

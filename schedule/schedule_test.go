@@ -3,6 +3,7 @@ package schedule_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -82,7 +83,7 @@ func TestCronFiresOnFakeClock(t *testing.T) {
 		t.Fatalf("before 09:00 the bot sent %q", got)
 	}
 	clk.Advance(time.Second)
-	m := h.WaitReply(0)
+	m := h.NextReply()
 	if m.Text() != "stand-up 2026-01-05 09:00 Monday" || m.RecvID != "alice" {
 		t.Fatalf("got %q to %q", m.Text(), m.RecvID)
 	}
@@ -298,5 +299,36 @@ func TestFromConfigPositions(t *testing.T) {
 	jobs, err := schedule.FromConfig(cfg.Schedules)
 	if err != nil || len(jobs) != 1 || jobs[0].Every != time.Hour {
 		t.Fatalf("jobs %+v, err %v", jobs, err)
+	}
+}
+
+// TestSharedLedgerRunsOnce: two schedulers (two processes, say) with the
+// same job and one ledger: each time runs on one of them only.
+func TestSharedLedgerRunsOnce(t *testing.T) {
+	clk := bottest.NewClock(t, monday0859)
+	h := bottest.Start(t, echo, bottest.WithUsers("alice"))
+	ledger := schedule.NamespaceLedger(h.Bot().DB().Namespace(schedule.Namespace))
+	var stops []func()
+	for range 2 {
+		s := schedule.New(h.Bot(), ledger, schedule.WithClock(clk))
+		if err := s.Add(standup(t)); err != nil {
+			t.Fatal(err)
+		}
+		stops = append(stops, runScheduler(t, s))
+	}
+	for day := 5; day <= 7; day++ {
+		clk.WaitTimers(2)
+		clk.Set(time.Date(2026, 1, day, 9, 0, 0, 0, time.UTC))
+		if got, want := h.NextReplyText(), fmt.Sprintf("stand-up 2026-01-%02d 09:00 %s", day, time.Weekday(day-4)); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	clk.WaitTimers(2) // both schedulers are past Wednesday's run
+	for _, stop := range stops {
+		stop()
+	}
+	h.Say("alice", "marker")
+	if got := h.NextReplyText(); got != "echo marker" {
+		t.Fatalf("got %q: a time ran twice", got)
 	}
 }

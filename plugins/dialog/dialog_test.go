@@ -78,7 +78,7 @@ func talk(t *testing.T, h *bottest.Harness, user string, lines ...string) {
 	t.Helper()
 	for i := 0; i < len(lines); i += 2 {
 		h.Say(user, lines[i])
-		if got := h.WaitReplyText(0); got != lines[i+1] {
+		if got := h.NextReplyText(); got != lines[i+1] {
 			t.Fatalf("%s said %q: bot replied %q, want %q", user, lines[i], got, lines[i+1])
 		}
 	}
@@ -137,7 +137,7 @@ func TestTimeoutDuringDowntime(t *testing.T) {
 	h.RestartBot(newRouter(t, clk))
 	clk.Advance(6 * time.Minute)
 	h.Say("alice", "3")
-	got := []string{h.WaitReplyText(0), h.WaitReplyText(0)}
+	got := []string{h.NextReplyText(), h.NextReplyText()}
 	want := []string{dialog.DefaultTimeoutMessage, "routed: 3"}
 	if got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("got %q, want %q", got, want)
@@ -156,7 +156,7 @@ func TestTimeoutAndCancel(t *testing.T) {
 		t.Fatalf("%d timers pending, want 1", n)
 	}
 	clk.Advance(time.Second)
-	if got := h.WaitReplyText(0); got != "Order timed out." {
+	if got := h.NextReplyText(); got != "Order timed out." {
 		t.Fatalf("got %q", got)
 	}
 	talk(t, h, "alice", "none", "routed: none")
@@ -180,7 +180,7 @@ func TestGroupOtherUserRouted(t *testing.T) {
 	say := func(user, text, want string) {
 		t.Helper()
 		h.SayInGroup("team", user, text)
-		m := h.WaitReply(0)
+		m := h.NextReply()
 		if m.Text() != want || m.GroupID != "team" {
 			t.Fatalf("%s said %q: bot replied %q in %q, want %q in team", user, text, m.Text(), m.GroupID, want)
 		}
