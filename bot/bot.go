@@ -429,6 +429,10 @@ func (b *Bot) transportConfig() transport.Config {
 		Logger:        b.log,
 		API:           b.api,
 		EventQueueCap: eventQueueCap,
+		MaxReconnects: -1, // forever, unless WithMaxReconnects
+	}
+	if b.cfg.maxReconnects > 0 {
+		cfg.MaxReconnects = b.cfg.maxReconnects
 	}
 	if b.cfg.transport != nil {
 		b.cfg.transport(&cfg)

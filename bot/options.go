@@ -145,6 +145,8 @@ type config struct {
 	onKicked       []func()
 	onTokenInvalid []func(error)
 
+	maxReconnects int // WithMaxReconnects; <= 0: forever
+
 	logger    *slog.Logger
 	observer  Observer                // WithObserver; nil: none
 	transport func(*transport.Config) // test hook to adjust the client config
@@ -536,6 +538,19 @@ func WithOnTokenInvalid(f func(error)) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l
+		return nil
+	}
+}
+
+// WithMaxReconnects makes Run give up after n consecutive failed dials
+// (returning an error matching transport.ErrReconnectsExhausted); the
+// same bound applies to reaching the HTTP API for a token. The default, and
+// n <= 0, is to keep trying forever: a bot is a service, and its server may
+// be down for longer than any fixed number of attempts. The back-off
+// between attempts is the transport's (1, 2, 4, 8, 16 s cycling).
+func WithMaxReconnects(n int) Option {
+	return func(c *config) error {
+		c.maxReconnects = n
 		return nil
 	}
 }
