@@ -155,6 +155,7 @@ func (r *runner) run() error {
 		bot.WithHandler(r.live),
 		bot.WithPlatform(int32(o.PlatformID)),
 		bot.WithCompression(o.Compression == "gzip"),
+		bot.WithMaxReconnects(o.MaxReconnects),
 		bot.WithBacklog(backlog(r.cfg.Sync.Backlog)),
 		bot.WithRateLimit(r.cfg.Send.Rate, r.cfg.Send.Burst),
 		bot.WithLoopGuard(r.cfg.Send.LoopGuard),

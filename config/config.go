@@ -74,6 +74,10 @@ type OpenIM struct {
 	PlatformID int `yaml:"platform_id"`
 	// Compression is "none" (default) or "gzip".
 	Compression string `yaml:"compression"`
+	// MaxReconnects is how many connection attempts in a row may fail
+	// before the bot gives up and exits; 0 (the default) means it keeps
+	// trying for ever, with the back-off of 1, 2, 4, 8, 16 s.
+	MaxReconnects int `yaml:"max_reconnects"`
 	// Receive is how messages arrive: "gateway" (the websocket, default),
 	// "poll" (the HTTP API) or "webhook" (OpenIM's callbacks); see
 	// receive.go.
@@ -441,6 +445,9 @@ func (c *Config) validate(d *decoder) {
 	}
 	if o.PlatformID < 1 || o.PlatformID > 11 {
 		bad("openim.platform_id", "must be an OpenIM platform ID from 1 to 11 (7 is Linux), got %d", o.PlatformID)
+	}
+	if o.MaxReconnects < 0 {
+		bad("openim.max_reconnects", "must not be negative (0 means never give up)")
 	}
 	switch o.Compression {
 	case "none", "gzip":
