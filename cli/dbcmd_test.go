@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"net"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,22 @@ func TestRunStorageErrorBeforeSandbox(t *testing.T) {
 	p := writeFile(t, dir, "bot.yaml", "storage:\n  path: "+dir+"/missing/bot.db\n")
 	code, _, stderr := runCLI(t, "", "run", "-config", p, "-log-level", "info")
 	if code != exitRuntime || !strings.Contains(stderr, "no such file or directory") || strings.Contains(stderr, "sandbox started") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestRunMaxReconnects: openim.max_reconnects makes run give up (exit 1)
+// after that many failed attempts; by default it would keep trying.
+func TestRunMaxReconnects(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	p := writeFile(t, t.TempDir(), "bot.yaml", "openim:\n  ws_addr: ws://"+addr+"\n  token: t\n  max_reconnects: 1\nstorage:\n  path: "+t.TempDir()+"/bot.db\n")
+	code, _, stderr := runCLI(t, "", "run", "-config", p)
+	if code != exitRuntime || !strings.Contains(stderr, "reconnect attempts exhausted") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -105,3 +105,20 @@ func TestParseNode(t *testing.T) {
 		t.Fatalf("empty: %v %v", n, err)
 	}
 }
+
+// TestMaxReconnects: openim.max_reconnects defaults to 0 (never give up)
+// and must not be negative.
+func TestMaxReconnects(t *testing.T) {
+	cfg, err := config.Parse("f.yaml", nil, nil)
+	if err != nil || cfg.OpenIM.MaxReconnects != 0 {
+		t.Fatalf("default: %v %d", err, cfg.OpenIM.MaxReconnects)
+	}
+	cfg, err = config.Parse("f.yaml", []byte("openim:\n  max_reconnects: 20\n"), nil)
+	if err != nil || cfg.OpenIM.MaxReconnects != 20 {
+		t.Fatalf("20: %v", err)
+	}
+	_, err = config.Parse("f.yaml", []byte("openim:\n  max_reconnects: -1\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "f.yaml:2:19: openim.max_reconnects: must not be negative") {
+		t.Fatalf("-1: %v", err)
+	}
+}
