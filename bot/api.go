@@ -117,11 +117,11 @@ func (a *API) Client() (*transport.API, string, error) {
 	if a == nil || a.b == nil || a.b.api == nil {
 		return nil, "", ErrNoAPI
 	}
-	cl := a.b.client.Load()
-	if cl == nil {
+	cur := a.b.rx.cur.Load() // the session's Source, in every receive mode
+	if cur == nil || cur.tok == "" {
 		return nil, "", ErrNoAPI
 	}
-	return a.b.api, cl.APIToken(), nil
+	return a.b.api, cur.tok, nil
 }
 
 // call runs f with the client and token, counting the call.
@@ -486,4 +486,21 @@ func (a *API) Conversations(ctx context.Context, page transport.Page) (cs []tran
 		return err
 	})
 	return cs, total, err
+}
+
+// SyncNow syncs by seq at once, as after a reconnect: it asks the server
+// for the newest seq of every conversation and pulls and delivers what the
+// bot has not seen, then returns (the handlers may still be running). It
+// waits for the event the bot is handling, and the event loop waits for
+// it. It fails with ErrNotConnected before Run has connected. Like
+// Shutdown it must not be called from a handler (the sync may wait for
+// that handler's queue): start it in a goroutine there.
+func (b *Bot) SyncNow(ctx context.Context) error {
+	b.mu.Lock()
+	sy := b.sync
+	b.mu.Unlock()
+	if sy == nil || b.Status() != transport.StatusConnected {
+		return ErrNotConnected
+	}
+	return sy.onConnected(ctx)
 }

@@ -249,6 +249,7 @@ type receiver struct {
 type activeSource struct {
 	src  Source
 	mode string
+	tok  string // the token of this session, for Bot.API (api.go)
 }
 
 // Source returns the receive mode: "gateway", "poll", "webhook", or the
@@ -361,7 +362,7 @@ func (b *Bot) newSource() (Source, error) {
 	if src == nil {
 		return nil, errors.New("bot: the SourceFunc returned no Source")
 	}
-	b.rx.cur.Store(&activeSource{src: src, mode: b.modeName()})
+	b.rx.cur.Store(&activeSource{src: src, mode: b.modeName(), tok: p.Token})
 	return src, nil
 }
 

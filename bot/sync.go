@@ -63,6 +63,8 @@ type syncer struct {
 	lagMax    int64    // largest gap of the current catch-up, for obs
 
 	pushed, pulled, duplicates, skipped, gaps, syncs atomic.Int64
+
+	runMu sync.Mutex // one of onConnected and onPush at a time (Bot.SyncNow runs outside the loop)
 }
 
 // Stats counts what the sync engine did since Run started.
@@ -120,6 +122,8 @@ func (s *syncer) base(conv string, maxSeq int64) int64 {
 // onConnected syncs after a (re)connect: newest seqs, then every gap pulled
 // and delivered in seq order per conversation.
 func (s *syncer) onConnected(ctx context.Context) error {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
 	gw := s.gw()
 	if gw == nil {
 		return nil
@@ -223,6 +227,8 @@ func rate(n int64, d time.Duration) float64 {
 
 // onPush handles the messages of one push, in order.
 func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
 	var firstErr error
 	for i := range msgs {
 		m := &msgs[i]

@@ -82,7 +82,3 @@ func (a *API) GetOwnerConversation(ctx context.Context, token, userID string, pa
 	}
 	return out.Conversations, out.Total, nil
 }
-
-// APIToken returns the token the client logs in with, for HTTP API calls
-// made as the same user (a new token would kick this one).
-func (c *Client) APIToken() string { return c.cfg.Token }
