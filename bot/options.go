@@ -575,10 +575,10 @@ func WithTransportConfig(f func(*transport.Config)) Option {
 // limit.
 //
 // A message is a bot's when it carries the marker this framework puts in
-// the ex field of everything a bot sends ({"openimbot_bot":true}), when it
-// is the bot's own (WithDispatchSelf), or, for bots of other frameworks,
-// when its sender is the one the bot answered last in that conversation and
-// it came within a second of that answer (server times). Sends outside
+// the ex field of everything a bot sends ({"openimbot_bot":true}), or when
+// it is the bot's own (WithDispatchSelf); any other message counts as a
+// person's, however fast it comes, so bots of other frameworks are bounded
+// by the rate limit only, unless they set the same marker. Sends outside
 // handlers (Bot.Send) are neither counted nor refused.
 func WithLoopGuard(n int) Option {
 	return func(c *config) error {
