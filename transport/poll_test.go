@@ -209,3 +209,36 @@ func TestWebhookSourceCallbacksTriggerSync(t *testing.T) {
 		}
 	}
 }
+
+// A callback may arrive before its message has a seq (OpenIM assigns seqs
+// after the callback fires): the WebhookSource then re-polls quickly until
+// a pull returns the announced message, without waiting for the reconcile.
+func TestExpectRepollsUntilTheMessageAppears(t *testing.T) {
+	s := startSandbox(t, "bot", "alice")
+	p := pollerFor(t, s, "bot", time.Hour)
+	go p.Run(context.Background())
+	defer p.Close()
+	nextKind(t, p, EventConnected)
+	conv := convSingle("alice", "bot")
+	p.Expect("announced", conv, time.Now().UnixMilli())
+	time.Sleep(150 * time.Millisecond) // the Poller re-polls meanwhile and finds nothing
+	m, err := s.Inject(content.Message{SendID: "alice", RecvID: "bot", ClientMsgID: "announced",
+		ContentType: content.TypeText, Content: []byte(`{"content":"late"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	nextKind(t, p, EventSync)
+	res, err := p.PullRange(context.Background(), []SeqRange{{ConversationID: conv, Begin: 1, End: m.Seq}})
+	if err != nil || len(res[conv].Messages) != 1 {
+		t.Fatal(res, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("found after %v", d)
+	}
+	// Once pulled, the same announcement is ignored.
+	p.Expect("announced", conv, m.SendTime)
+	if p.expecting() {
+		t.Fatal("a pulled message is expected again")
+	}
+}
