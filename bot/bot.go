@@ -168,6 +168,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		db.Advance(conv, seq)
 	})
 	b.disp.rewind = func(conv string, seq int64) { db.Rewind(conv, seq) }
+	b.disp.limitQueued(maxQueuedItems)
 	sy := newSyncer(func() syncGateway {
 		if s := b.source(); s != nil {
 			return s

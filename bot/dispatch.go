@@ -37,6 +37,11 @@ type dispatcher struct {
 	handle  func(*item)                  // runs the handler for a dispatch item
 	advance func(conv string, seq int64) // records a handled seq
 	rewind  func(conv string, seq int64) // sets a watermark, even lower; nil: none
+	// slots holds one token per item queued in any shard (taken by
+	// enqueue, returned by the worker that takes the item): it bounds the
+	// items queued in all, whatever the shard count. nil: only each
+	// shard's capacity bounds them.
+	slots chan struct{}
 
 	quit     chan struct{} // closed when the pool stops taking items
 	stopping atomic.Bool
@@ -55,6 +60,21 @@ func newDispatcher(shards, queue int, handle func(*item), advance func(string, i
 		d.shards[i] = make(chan item, queue)
 	}
 	return d
+}
+
+// maxQueuedItems bounds the items queued in all the shards of a bot
+// (limitQueued): with the defaults (64 shards of 256 on 2 cores) a
+// catch-up would otherwise keep 16,384 messages in memory, about 11 MB
+// and twice that in heap, while 64 per shard on average keep every worker
+// busy.
+const maxQueuedItems = 4096
+
+// limitQueued bounds the items queued in all shards to n (n <= 0: no bound
+// besides each shard's). Call it before start.
+func (d *dispatcher) limitQueued(n int) {
+	if n > 0 {
+		d.slots = make(chan struct{}, n)
+	}
 }
 
 func (d *dispatcher) start() {
@@ -77,6 +97,19 @@ func shardOf(conv string, n int) int {
 // enqueue adds it to its conversation's shard, blocking while the shard's
 // queue is full (backpressure). It fails with ErrClosed once the pool stops.
 func (d *dispatcher) enqueue(ctx context.Context, it item) error {
+	if d.slots != nil {
+		select {
+		case d.slots <- struct{}{}:
+		default:
+			select {
+			case d.slots <- struct{}{}:
+			case <-d.quit:
+				return ErrClosed
+			case <-ctx.Done():
+				return ErrClosed
+			}
+		}
+	}
 	ch := d.shards[shardOf(it.conv, len(d.shards))]
 	select {
 	case ch <- it:
@@ -89,6 +122,9 @@ func (d *dispatcher) enqueue(ctx context.Context, it item) error {
 	case <-d.quit:
 		return ErrClosed
 	case <-ctx.Done():
+		if d.slots != nil {
+			<-d.slots
+		}
 		return ErrClosed
 	}
 }
@@ -124,6 +160,9 @@ func (d *dispatcher) workFrom(ch chan item, pendC string, pendSeq int64) {
 			case <-d.quit:
 				return
 			}
+		}
+		if d.slots != nil {
+			<-d.slots
 		}
 		if d.stopping.Load() {
 			return

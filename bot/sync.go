@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -413,10 +414,9 @@ func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, res tra
 		if m.ConversationID == "" {
 			m.ConversationID = r.ConversationID
 		}
-		// A copy: a queued item must not keep the whole pull result
-		// alive.
-		cp := *m
-		if err := s.accept(ctx, r.ConversationID, &cp, true); err != nil {
+		// A detached copy: a queued item must not keep the whole pull
+		// answer alive.
+		if err := s.accept(ctx, r.ConversationID, detach(m, r.ConversationID), true); err != nil {
 			return 0, err
 		}
 		s.pulled.Add(1)
@@ -432,6 +432,63 @@ func (s *syncer) deliverRange(ctx context.Context, r transport.SeqRange, res tra
 		}
 	}
 	return s.delivered[r.ConversationID] - before, nil
+}
+
+// detach returns a copy of m, with ConversationID conv, that shares no
+// memory with the pull answer it was decoded from. The transport decodes
+// every string of an answer as a substring of one copy of the answer, so
+// one queued message would keep the whole answer (up to 1 MiB) alive, and
+// the dispatcher's queues could hold thousands: the copy's strings are
+// copied into one new block instead.
+func detach(m *content.Message, conv string) *content.Message {
+	cp := *m
+	cp.ConversationID = conv
+	fields := [...]*string{&cp.SendID, &cp.RecvID, &cp.GroupID, &cp.ClientMsgID, &cp.ServerMsgID,
+		&cp.SenderNickname, &cp.SenderFaceURL, &cp.AttachedInfo, &cp.Ex}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	for _, id := range cp.AtUserIDList {
+		n += len(id)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	for _, id := range cp.AtUserIDList {
+		b.WriteString(id)
+	}
+	block, off := b.String(), 0
+	take := func(l int) string {
+		s := block[off : off+l]
+		off += l
+		return s
+	}
+	for _, f := range fields {
+		*f = take(len(*f))
+	}
+	if cp.AtUserIDList != nil {
+		ids := make([]string, len(cp.AtUserIDList))
+		for i, id := range cp.AtUserIDList {
+			ids[i] = take(len(id))
+		}
+		cp.AtUserIDList = ids
+	}
+	if cp.Options != nil {
+		opts := make(map[string]bool, len(cp.Options))
+		for k, v := range cp.Options {
+			opts[strings.Clone(k)] = v
+		}
+		cp.Options = opts
+	}
+	if p := cp.OfflinePushInfo; p != nil {
+		cp.OfflinePushInfo = &content.OfflinePushInfo{Title: strings.Clone(p.Title), Desc: strings.Clone(p.Desc),
+			Ex: strings.Clone(p.Ex), IOSPushSound: strings.Clone(p.IOSPushSound), IOSBadgeCount: p.IOSBadgeCount,
+			SignalInfo: strings.Clone(p.SignalInfo)}
+	}
+	return &cp
 }
 
 // planner cuts gaps into requests of at most limit seqs in all, one request

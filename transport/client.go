@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/openimbot/openimbot/internal/wire"
 )
 
 // Defaults of Config.
@@ -55,7 +57,8 @@ type Client struct {
 	evPull    atomic.Bool   // evMode is eventsPull
 
 	profile profileCache
-	probeMu sync.Mutex // one pull probe at a time (see probe)
+	probeMu sync.Mutex   // one pull probe at a time (see probe)
+	pullEst atomic.Int64 // estimated largest pulled message, bytes (see observePullSizes)
 }
 
 // New validates cfg and returns a Client. It does no I/O.
@@ -123,6 +126,7 @@ func New(cfg Config) (*Client, error) {
 		dispDone: make(chan struct{}),
 		dispStop: make(chan struct{}),
 	}
+	c.pullEst.Store(wire.MaxServerInbound)
 	return c, nil
 }
 

@@ -85,14 +85,21 @@ func (c *Client) GetNewestSeq(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// pullSeqsPerRequest is the most seqs one websocket pull request asks for:
-// the answer of that many messages of the largest size the gateway accepts
-// from a sender (wire.MaxServerInbound per frame) fits in the
-// wire.MaxClientInbound bytes a client reads in one frame. So a pull
-// answer is over the read limit only when a single message is (a message
-// sent through the REST API, or compressed by its sender), and such a
-// message is found by probing the seqs one by one.
+// pullSeqsPerRequest is the fewest seqs a websocket pull request asks for
+// (when nothing is known of the messages, or they are large): the answer
+// of that many messages of the largest size the gateway accepts from a
+// sender (wire.MaxServerInbound per frame) fits in the
+// wire.MaxClientInbound bytes a client reads in one frame. Requests grow
+// up to MaxPullPerRequest seqs as answers show smaller messages (see
+// seqsPerRequest). A pull answer over the read limit costs the connection
+// (the frame cannot be skipped); the seqs of such a request are then
+// probed one by one, so only a message alone over the limit (sent through
+// the REST API, or compressed by its sender) is left out.
 const pullSeqsPerRequest = wire.MaxClientInbound / wire.MaxServerInbound
+
+// pullBudget is the answer size a pull request is sized for: three
+// quarters of the read limit, for messages up to the largest seen lately.
+const pullBudget = wire.MaxClientInbound * 3 / 4
 
 // maxWSParallelPulls bounds the websocket pull requests in flight for one
 // call: as many messages as 4 requests of 100.
@@ -117,9 +124,11 @@ type pullReq struct {
 }
 
 // PullRange pulls every message of each range with 1002, ascending. Ranges
-// are cut into requests of at most 20 seqs in all (pullSeqsPerRequest: so
-// that the answer fits in the 1 MiB read limit even if every message has
-// the largest size the gateway accepts), each range with num = its length
+// are cut into requests sized so that the answer fits in the 1 MiB read
+// limit: 20 seqs in all while nothing is known of the messages (the answer
+// of 20 messages of the largest size the gateway accepts fits), up to 100
+// once answers show the messages are smaller (the estimate follows the
+// largest message of recent answers), each range with num = its length
 // (so the server returns the whole window, docs/protocol.md §7.4), and the
 // requests are pipelined. A message that alone is over the read limit
 // costs the connection once (the frame cannot be read); its seq is then
@@ -131,6 +140,7 @@ type pullReq struct {
 // (the reference client's "from the start") and pulls from seq 1; a range
 // [0, 0] pulls nothing.
 func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]PullResult, error) {
+	per := int64(c.seqsPerRequest())
 	var reqs []pullReq
 	var cur *sdkws.PullMessageBySeqsReq
 	var seqs []convSeq
@@ -161,14 +171,14 @@ func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]P
 			if cur == nil {
 				cur = &sdkws.PullMessageBySeqsReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc}
 			}
-			e := min(r.End, b+(pullSeqsPerRequest-n)-1)
+			e := min(r.End, b+(per-n)-1)
 			cur.SeqRanges = append(cur.SeqRanges, &sdkws.SeqRange{ConversationID: r.ConversationID, Begin: b, End: e, Num: e - b + 1})
 			for s := b; s <= e; s++ {
 				seqs = append(seqs, convSeq{r.ConversationID, s})
 			}
 			n += e - b + 1
 			b = e + 1
-			if n == pullSeqsPerRequest {
+			if n == per {
 				if err := flush(); err != nil {
 					return nil, err
 				}
@@ -185,8 +195,8 @@ func (c *Client) PullRange(ctx context.Context, ranges []SeqRange) (map[string]P
 	return c.pullAll(ctx, "PullRange", wire.PullMsgByRange, reqs, one)
 }
 
-// PullSeqs pulls the given seqs of each conversation with 1005, at most 20
-// seqs per request (as PullRange), pipelined. The result is as for
+// PullSeqs pulls the given seqs of each conversation with 1005, in
+// requests sized as PullRange's, pipelined. The result is as for
 // PullRange; seqs outside the visible window are absent.
 func (c *Client) PullSeqs(ctx context.Context, seqs map[string][]int64) (map[string]PullResult, error) {
 	convs := make([]string, 0, len(seqs))
@@ -197,6 +207,7 @@ func (c *Client) PullSeqs(ctx context.Context, seqs map[string][]int64) (map[str
 		convs = append(convs, conv)
 	}
 	slices.Sort(convs)
+	per := c.seqsPerRequest()
 	var reqs []pullReq
 	var cur *msg.GetSeqMessageReq
 	var asked []convSeq
@@ -218,13 +229,13 @@ func (c *Client) PullSeqs(ctx context.Context, seqs map[string][]int64) (map[str
 			if cur == nil {
 				cur = &msg.GetSeqMessageReq{UserID: c.cfg.UserID, Order: sdkws.PullOrder_PullOrderAsc}
 			}
-			k := min(len(list), pullSeqsPerRequest-len(asked))
+			k := min(len(list), per-len(asked))
 			cur.Conversations = append(cur.Conversations, &msg.ConversationSeqs{ConversationID: conv, Seqs: slices.Clone(list[:k])})
 			for _, s := range list[:k] {
 				asked = append(asked, convSeq{conv, s})
 			}
 			list = list[k:]
-			if len(asked) == pullSeqsPerRequest {
+			if len(asked) == per {
 				if err := flush(); err != nil {
 					return nil, err
 				}
@@ -281,6 +292,7 @@ func (c *Client) pullAll(ctx context.Context, op string, ident int32, reqs []pul
 	}
 	merge := func(data []byte) error {
 		return pullMaps(data, func(conv string, msgs []content.Message, isEnd bool) {
+			c.observePullSizes(msgs)
 			pr := out[conv]
 			pr.Messages = append(pr.Messages, msgs...)
 			pr.IsEnd = pr.IsEnd || isEnd
@@ -351,6 +363,46 @@ func (c *Client) pullAll(ctx context.Context, op string, ident int32, reqs []pul
 		out[conv] = pr
 	}
 	return out, nil
+}
+
+// seqsPerRequest returns how many seqs a websocket pull request asks for:
+// as many messages of the estimated largest size as fit in pullBudget,
+// between pullSeqsPerRequest and MaxPullPerRequest.
+func (c *Client) seqsPerRequest() int {
+	return int(min(max(pullBudget/max(c.pullEst.Load(), 1), pullSeqsPerRequest), MaxPullPerRequest))
+}
+
+// pullMsgOverhead is what a pulled message takes in an answer besides its
+// variable-length fields: IDs, numbers, tags (generously).
+const pullMsgOverhead = 512
+
+// observePullSizes updates the estimate of the largest pulled message from
+// msgs: it rises at once to a larger message and halves its distance to
+// the largest of msgs otherwise.
+func (c *Client) observePullSizes(msgs []content.Message) {
+	var big int64
+	for i := range msgs {
+		m := &msgs[i]
+		n := int64(len(m.Content) + len(m.Ex) + len(m.AttachedInfo) + len(m.SenderNickname) + len(m.SenderFaceURL) +
+			len(m.ClientMsgID) + len(m.ServerMsgID) + len(m.SendID) + len(m.RecvID) + len(m.GroupID) + pullMsgOverhead)
+		for _, id := range m.AtUserIDList {
+			n += int64(len(id)) + 2
+		}
+		big = max(big, n)
+	}
+	if big == 0 {
+		return
+	}
+	for {
+		old := c.pullEst.Load()
+		est := big
+		if big < old {
+			est = old - (old-big)/2
+		}
+		if est == old || c.pullEst.CompareAndSwap(old, est) {
+			return
+		}
+	}
 }
 
 // probe sends a one-seq pull, one probe at a time for the client. When its
