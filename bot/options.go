@@ -378,10 +378,12 @@ func WithWorkers(n int) Option {
 	}
 }
 
-// WithQueueSize sets the capacity of each shard's queue; default 256. When a
-// queue is full the sync engine waits (backpressure); the transport buffers
-// pushes meanwhile and, when its own queue overflows, drops the connection
-// and the messages are pulled again after the reconnect.
+// WithQueueSize sets the capacity of each shard's queue; default 256. The
+// shards together hold at most 4096 queued messages, which bounds the
+// memory of a catch-up whatever the backlog. When a queue is full, or the
+// shards hold 4096, the sync engine waits (backpressure); the transport
+// queues pushes meanwhile, up to 4096 messages, and drops those beyond,
+// which the bot then pulls by seq.
 func WithQueueSize(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
