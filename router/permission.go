@@ -150,8 +150,10 @@ func Require(m Matcher, denial string) bot.Middleware {
 }
 
 // Notification matches the group notifications of the given kinds
-// (content.MemberJoined, content.MemberKicked, ...); the handler reads the
-// typed event with c.Message().GroupEvent().
+// (content.MemberJoined, content.MemberKicked, ...), once each: of a
+// notification the server also copies into the group chat, only the copy
+// is matched. The handler reads the typed event with
+// c.Message().GroupEvent().
 //
 //	r.On(router.Notification(content.MemberJoined), welcome)
 func Notification(kinds ...content.GroupNotice) Matcher {
@@ -168,5 +170,23 @@ func Notification(kinds ...content.GroupNotice) Matcher {
 	}
 	m := ContentTypes(types...).(*attrMatcher)
 	m.name = "Notification"
-	return m
+	return noticeMatcher{m}
+}
+
+// noticeMatcher is a content-type matcher that routes one copy of each
+// group notification. OpenIM sends most group notifications (those with
+// isSendMsg in its notification.yml: joins, kicks, mutes...) twice: in the
+// group's notification stream, marked isSendMsg, and as a stored message of
+// the group chat. The chat copy is the one routed; a notification without
+// a chat copy is routed from the notification stream.
+type noticeMatcher struct{ *attrMatcher }
+
+func (m noticeMatcher) match(in *input) bool {
+	if !m.attrMatcher.match(in) {
+		return false
+	}
+	if v, ok := in.msg.Options["isNotNotification"]; ok && !v && in.msg.Options["isSendMsg"] {
+		return in.trace && in.fail("notification %d has a copy in the group chat, which is routed instead", in.msg.ContentType)
+	}
+	return true
 }

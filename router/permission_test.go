@@ -186,3 +186,30 @@ func BenchmarkRoleRuleCache(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls), "api-calls/1000msgs")
 }
+
+// Of a notification with a copy in the group chat, only the copy is
+// routed; one without a copy is routed from the notification stream.
+func TestNotificationRoutesOneCopy(t *testing.T) {
+	r := router.New()
+	var got []string
+	r.OnFunc(router.Notification(content.MemberJoined, content.RoleChanged), func(c *bot.Context) error {
+		got = append(got, c.Message().ConversationID)
+		return nil
+	})
+	if err := r.Build(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*content.Message{
+		{ConversationID: "n_g1", ContentType: content.TypeMemberInvited, Options: map[string]bool{"isNotNotification": false, "isSendMsg": true}},
+		{ConversationID: "sg_g1", ContentType: content.TypeMemberInvited, Options: map[string]bool{"unreadCount": true}},
+		{ConversationID: "n_g1", ContentType: content.TypeGroupMemberSetToAdmin, Options: map[string]bool{"isNotNotification": false, "isSendMsg": false}},
+		{ConversationID: "sg_g1", ContentType: content.TypeMemberKicked},
+	} {
+		if err := r.Handle(bot.NewContext(context.Background(), m, "bot")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fmt.Sprint(got) != "[sg_g1 n_g1]" {
+		t.Errorf("routed %v, want [sg_g1 n_g1]", got)
+	}
+}

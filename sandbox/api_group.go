@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
 )
@@ -131,7 +133,10 @@ func (s *Server) saveGroupLocked(g *groupRec) *CodeError {
 
 // groupNotifyLocked sends a group notification of type ct from op to g's
 // members, as OpenIM's notification sender does: sessionType 3, msgFrom
-// 200, content {"detail": <tips JSON>}, in the group's n_ stream. Each
+// 200, content {"detail": <tips JSON>}, in the group's n_ stream, plus a
+// copy in the group chat for the types in sendsChatCopy. The n_ copy is
+// stored (as a server whose notification.yml sets reliabilityLevel 2; the
+// default 1 pushes it to online members only). Each
 // notification moves the group's member version on by one and carries it
 // (groupMemberVersion, groupMemberVersionID), so an official SDK applies
 // it to its local member table when it is one ahead of what it has, and
@@ -157,15 +162,40 @@ func (s *Server) groupNotifyLocked(g *groupRec, op string, ct content.ContentTyp
 	}
 	detail, _ := json.Marshal(obj)
 	body, _ := json.Marshal(map[string]string{"detail": string(detail)})
+	sendMsg := sendsChatCopy[ct]
 	md := &sdkws.MsgData{
 		SendID: op, RecvID: g.GroupID, GroupID: g.GroupID, SessionType: int32(content.GroupChat),
 		ContentType: int32(ct), Content: body, MsgFrom: int32(content.FromSystem),
 		CreateTime: time.Now().UnixMilli(), ClientMsgID: newID(op),
-		Options: map[string]bool{"isNotNotification": false, "isSenderSync": true},
+		Options: map[string]bool{"isNotNotification": false, "isSendMsg": sendMsg, "history": true, "persistent": true,
+			"offlinePush": false, "unreadCount": false, "conversationUpdate": false, "senderSync": true,
+			"notPrivate": false, "senderConversationUpdate": false, "reactionFromCache": false},
+	}
+	var chat *sdkws.MsgData
+	if sendMsg {
+		chat = proto.Clone(md).(*sdkws.MsgData)
+		chat.Options = map[string]bool{"offlinePush": false, "unreadCount": true}
 	}
 	if _, err := s.acceptLocked(md, operationID); err != nil {
 		s.log.Warn("sandbox: group notification", "type", ct, "err", err)
 	}
+	if chat != nil {
+		if _, err := s.acceptLocked(chat, operationID); err != nil {
+			s.log.Warn("sandbox: group notification message", "type", ct, "err", err)
+		}
+	}
+}
+
+// sendsChatCopy lists the group notifications whose isSendMsg is true in
+// OpenIM's default notification.yml: the server stores a copy of each as a
+// message of the group chat (sg_), which clients show in the chat, besides
+// the notification in the n_ stream.
+var sendsChatCopy = map[content.ContentType]bool{
+	content.TypeGroupCreated: true, content.TypeMemberQuit: true, content.TypeGroupOwnerTransferred: true,
+	content.TypeMemberKicked: true, content.TypeMemberInvited: true, content.TypeMemberEnter: true,
+	content.TypeGroupDismissed: true, content.TypeGroupMuted: true, content.TypeGroupCancelMuted: true,
+	content.TypeGroupMemberMuted: true, content.TypeGroupMemberCancelMuted: true,
+	content.TypeGroupInfoSetAnnouncement: true, content.TypeGroupInfoSetName: true,
 }
 
 // takeGroupLocked is OpenIM's TakeGroup: an unknown group is 1004.
