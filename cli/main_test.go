@@ -256,7 +256,7 @@ func TestDB(t *testing.T) {
 	// Twice: the second run continues the first's sandbox history and
 	// watermarks.
 	for range 2 {
-		if code, out, stderr := runCLI(t, "hi\n", "run", "-config", p); code != exitOK || out != "hello\n" {
+		if code, out, stderr := runCLI(t, "hi\n", "run", "-config", p); code != exitOK || out != "alice> hi\nbot> hello\n" {
 			t.Fatalf("run: exit %d, out %q, stderr %q", code, out, stderr)
 		}
 	}

@@ -395,7 +395,7 @@ func TestRoutesCarrySource(t *testing.T) {
 		srcs = append(srcs, ri.Name+"@"+ri.Source.String())
 	}
 	got := strings.Join(srcs, " ")
-	for _, want := range []string{"a@rules.yaml:2:5", "b@rules.yaml:3:5", "weather@rules.yaml:4:5"} {
+	for _, want := range []string{"a@rules.yaml:2:5", "b@rules.yaml:3:5", "c@rules.yaml:4:5"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("routes %s: missing %s", got, want)
 		}
