@@ -32,9 +32,19 @@
 // durable). The sync engine does this:
 //
 //   - After every connect it asks for the newest seq of every conversation
-//     and pulls each gap [delivered+1, newest] in requests of at most 100
-//     seqs, several requests in flight, delivering each conversation in seq
-//     order, as offline messages (Context.Offline). Pushes wait meanwhile.
+//     and pulls each gap [delivered+1, newest] in requests of 20 to 100
+//     seqs (sized so that an answer fits in the 1 MiB a client reads in one
+//     frame), several requests in flight, delivering each conversation in
+//     seq order, as offline messages (Context.Offline). Pushes wait
+//     meanwhile. The memory of a catch-up is bounded by the requests in
+//     flight and the shards' queues, whatever the backlog.
+//   - A message alone over the 1 MiB read limit (sent through the REST
+//     API) cannot be pulled: it is skipped and reported as a
+//     *MessageTooLargeError.
+//   - A conversation whose newest seq on the server is below its watermark
+//     (the server's storage was reset) is reported as a *SeqResetError and
+//     handled by WithSeqReset (default: the watermark follows the server's
+//     seqs, so new messages are handled).
 //   - A push whose seq is above delivered+1 first pulls the gap; a push at
 //     or below delivered (counting messages queued or being handled) is a
 //     duplicate and dropped; a push without a seq (online-only messages) is
@@ -61,10 +71,14 @@
 // shard (a hash of its ID), so it is handled in order, and conversations
 // on different shards are handled in parallel. Conversations that share a
 // shard share its order: a slow handler delays the other conversations of
-// its shard, never those of other shards. When a shard's queue is full the
-// sync engine waits (backpressure); transport buffers pushes meanwhile and,
-// past its own limit, drops the connection, after which the missed messages
-// are pulled again.
+// its shard, never those of other shards. When a shard's queue is full, or
+// the shards hold 4096 messages in all, the sync engine waits
+// (backpressure); the transport queues pushes meanwhile and, past its own
+// limit (4096 messages), drops them (the connection stays up), after which
+// the bot pulls the missed messages by seq. A reply waits for the
+// connection while it is down (until its handler's ctx ends), but the
+// transport redials meanwhile: blocked handlers never keep the bot from
+// reconnecting.
 //
 // Handlers may block (a Reply waits for the gateway's answer); each runs with
 // a Context whose ctx is cancelled after WithHandlerTimeout or when the bot
