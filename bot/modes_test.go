@@ -103,6 +103,19 @@ func startModeSandbox(t testing.TB, cfg sandbox.Config) *sandbox.Server {
 	return s
 }
 
+func TestGatewayModeExactlyOnceInOrder(t *testing.T) {
+	s := startModeSandbox(t, sandbox.Config{})
+	users := modeUsers(t, s, 100)
+	rec := newRecorder(100 * 100)
+	b := runModeBot(t, s, rec)
+	want := sendFlow(t, s, users, 100, 0)
+	rec.wait(t, 60*time.Second)
+	rec.checkExactlyOnce(t, want)
+	if b.Source() != bot.ModeGateway {
+		t.Errorf("Source() = %q", b.Source())
+	}
+}
+
 func TestPollModeExactlyOnceInOrder(t *testing.T) {
 	s := startModeSandbox(t, sandbox.Config{})
 	users := modeUsers(t, s, 100)
