@@ -317,6 +317,12 @@ func (cn *conn) readLoop() {
 			continue
 		}
 		if err := dec.DecodeResp(buf.Bytes(), &resp); err != nil {
+			if errors.Is(err, wire.ErrFrameTooLarge) {
+				// A gzip frame inflating past the limit is over the read
+				// limit as much as a frame read past it.
+				cn.die(fmt.Errorf("%w: %w", ErrInboundTooLarge, err))
+				return
+			}
 			cn.die(fmt.Errorf("%w: %w", ErrProtocol, err))
 			return
 		}

@@ -42,7 +42,8 @@ var (
 	// ones that have a seq are recovered by a seq pull.
 	ErrEventQueueFull = errors.New("transport: event queue full")
 	// ErrInboundTooLarge ends a connection that received a frame over the
-	// 1 MiB a client reads (wire.MaxClientInbound): the frame cannot be
+	// 1 MiB a client reads (wire.MaxClientInbound; with gzip, also a frame
+	// inflating to more than that, wire.DefaultMaxInflated): the frame cannot be
 	// skipped, so the connection is closed. Pulls ask for few enough
 	// messages that only a single message over the limit does this; see
 	// PullResult.TooLarge.
