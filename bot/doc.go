@@ -94,6 +94,18 @@
 // All methods of Bot are safe for concurrent use. A Context belongs to one
 // handler invocation.
 //
+// # Dialogs
+//
+// Context.Ask and Context.Wait let a handler wait for the next message of
+// the same user in the same conversation: that message goes to the
+// waiting handler instead of the Handler chain. A waiting handler does not
+// hold its shard: the shard's worker goes on in a new goroutine, other
+// users and conversations are handled meanwhile, and the conversation's
+// messages still reach handlers one at a time, in order. Waits end with
+// their timeout (WithClock gives the clock), a cancel word, or the bot
+// stopping. A dialog lives in memory: see Wait for what a crash does to
+// it.
+//
 // # Sending
 //
 // Context.Reply answers in the message's conversation (ReplyQuote quotes

@@ -14,6 +14,10 @@
 //		t.Fatal(got)
 //	}
 //
+// Clock is a fake bot.Clock for dialog timeouts and schedules: tests move
+// it with Advance after WaitTimers has seen the code under test arm its
+// timer, so nothing sleeps.
+//
 // Sandbox gives the sandbox for fault injection (DropEvery, WithholdPushes,
 // Kick ...), Bot the running bot, Sent everything the bot sent.
 package bottest
