@@ -122,5 +122,19 @@
 // *LoopGuardError; every message the bot sends carries a marker in its ex
 // field so that other bots of this framework know it for a bot's.
 //
+// # Receive modes
+//
+// Messages come from a Source and replies leave through a MsgSender
+// (source.go); the sync engine, dispatch and handlers above are the same
+// whatever the mode. The default is the gateway websocket. WithPoll
+// receives over the HTTP API only (/msg/newest_seq, then
+// /msg/pull_msg_by_seq for the gaps), WithWebhook through OpenIM's
+// after-send callbacks, each of which makes the bot pull by seq at once, a
+// full sync every reconcile period recovering dropped callbacks; both send
+// through the admin-only /msg/send_msg and so need WithAdminSecret.
+// WithFallbackPoll polls while the websocket cannot be established and
+// returns to it. WithSource and WithSender plug in another source, such as
+// a message broker. Context.Source reports the mode.
+//
 // Package bottest runs a bot against an in-process sandbox for tests.
 package bot
