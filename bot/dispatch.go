@@ -18,6 +18,7 @@ type item struct {
 	dispatch bool
 	rewind   bool      // set the watermark to seq, even lower (a server reset)
 	shard    *shardRun // set by the worker for the handler (a Wait detaches it: dialog.go)
+	done     func()    // called once the handler returned (Bot.Dispatch); nil: none
 }
 
 // shardRun is one goroutine's run of a shard's worker loop.
@@ -179,6 +180,9 @@ func (d *dispatcher) workFrom(ch chan item, pendC string, pendSeq int64) {
 			flush()
 			run.conv, run.seq, it.shard = it.conv, it.seq, run
 			d.handle(&it)
+			if it.done != nil {
+				it.done()
+			}
 			if run.detached {
 				return // the handler waited; the shard went on without us
 			}

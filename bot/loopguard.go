@@ -153,6 +153,9 @@ func (g *loopGuard) prune(now time.Time) {
 // sendFor is send for a handler handling trigger: the loop guard admits (or
 // refuses) it first.
 func (b *Bot) sendFor(ctx context.Context, trigger *content.Message, to Target, conv string, elem content.Element) (transport.SendResult, error) {
+	if trigger != nil {
+		ctx = context.WithValue(ctx, triggerKey{}, trigger) // for a relaying MsgSender (relay.go)
+	}
 	g := b.guard
 	if g == nil || trigger == nil {
 		return b.send(ctx, to, conv, elem)
