@@ -132,6 +132,7 @@ type engine struct {
 
 	initMu sync.Mutex
 	ready  atomic.Bool
+	epoch  uint64 // this engine's number; a newer one owns the timeouts
 	ns     *storage.Namespace
 	sender bot.Sender
 
@@ -168,9 +169,21 @@ func (e *engine) init(c *bot.Context) error {
 	if b := c.Bot(); b != nil {
 		e.sender = b
 	}
+	// Take over the timeouts from an earlier engine (before a reload).
+	epoch, err := e.readEpoch(ns)
+	if err != nil {
+		return fmt.Errorf("dialog: %w", err)
+	}
+	e.epoch = epoch + 1
+	if err := ns.Put(epochKey, []byte(strconv.FormatUint(e.epoch, 10))); err != nil {
+		return fmt.Errorf("dialog: %w", err)
+	}
 	var states []state
 	var keys []string
-	err := ns.ForEach(func(k string, v []byte) error {
+	err = ns.ForEach(func(k string, v []byte) error {
+		if k == epochKey {
+			return nil
+		}
 		var st state
 		if err := json.Unmarshal(v, &st); err != nil {
 			e.log.Warn("dialog: dropping an unreadable dialog state", "key", k, "err", err)
@@ -190,6 +203,23 @@ func (e *engine) init(c *bot.Context) error {
 		e.log.Info("dialog: resumed dialogs in progress", "count", len(states))
 	}
 	return nil
+}
+
+// epochKey holds the number of the newest engine (one per Setup, that is
+// per configuration load) that took over the dialogs; it cannot be a
+// dialog's key, which starts with a conversation ID.
+const epochKey = "\x00epoch"
+
+func (e *engine) readEpoch(ns *storage.Namespace) (uint64, error) {
+	v, ok, err := ns.Get(epochKey)
+	if err != nil || !ok {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return 0, nil // unreadable: start afresh
+	}
+	return n, nil
 }
 
 func (e *engine) lock(k string) *sync.Mutex {
@@ -388,6 +418,9 @@ func (e *engine) expireByTimer(k, id string) {
 	mu := e.lock(k)
 	mu.Lock()
 	defer mu.Unlock()
+	if epoch, err := e.readEpoch(e.ns); err != nil || epoch != e.epoch {
+		return // a newer engine (a reload) took over this dialog's timeout
+	}
 	var st state
 	ok, err := e.ns.GetJSON(k, &st)
 	if err != nil || !ok || st.ID != id || e.clock.Now().Before(st.Deadline) {

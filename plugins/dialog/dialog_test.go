@@ -283,3 +283,23 @@ func TestLoadErrors(t *testing.T) {
 		t.Log(err)
 	}
 }
+
+// TestReloadOneTimeout: after a configuration reload (a new router with a
+// new plugin swapped in) the dialogs' timeouts belong to the new plugin:
+// a dialog that times out says so once, not once per load.
+func TestReloadOneTimeout(t *testing.T) {
+	clk := bottest.NewClock(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	live := router.NewLive(newRouter(t, clk))
+	h := bottest.Start(t, live, fast)
+	talk(t, h, "alice", "/feedback", "How would you rate me, from 1 to 5?")
+	if _, err := live.Swap(newRouter(t, clk)); err != nil {
+		t.Fatal(err)
+	}
+	talk(t, h, "bob", "hi", "routed: hi") // the new plugin takes over
+	clk.WaitTimers(2)                     // the old plugin's timer and the new one's
+	clk.Advance(5 * time.Minute)
+	if got := h.NextReplyText(); got != dialog.DefaultTimeoutMessage {
+		t.Fatalf("got %q", got)
+	}
+	talk(t, h, "alice", "4", "routed: 4") // not a second timeout message
+}
