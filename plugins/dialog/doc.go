@@ -56,7 +56,9 @@
 // recognised by its seq and not applied twice: the current question is
 // asked again instead. Dialogs that timed out while the bot was down end,
 // with their timeout message, when the bot handles its first message
-// after the restart (that is when the plugin learns the bot's sender).
+// after the restart (that is when the plugin learns the bot's sender). A
+// configuration reload keeps the dialogs in progress: the plugin of the new
+// configuration takes them over, timeouts included, at its first message.
 //
 // Timeouts read time from a bot.Clock (WithClock), so tests move time with
 // a fake clock instead of waiting.
