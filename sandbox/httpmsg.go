@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"slices"
 	"time"
 
@@ -96,9 +97,19 @@ func (s *Server) joinedGroupsLocked(userID string) []*groupRec {
 // joinVersionID names the sandbox's join-group version stream.
 const joinVersionID = "sandbox-joined-groups"
 
+// joinVersion is the version of a user's group list: a hash of the group
+// IDs, so it changes whenever the list does.
+func joinVersion(groups []*groupRec) uint32 {
+	h := fnv.New32a()
+	for _, g := range groups {
+		h.Write([]byte(g.GroupID))
+		h.Write([]byte{0})
+	}
+	return h.Sum32()
+}
+
 // apiIncrementalJoinGroups is /group/get_incremental_join_groups: always a
-// full answer listing the caller's groups, with the group count as the
-// version (groups are never left in the sandbox, so it only grows).
+// full answer listing the caller's groups, versioned by joinVersion.
 func apiIncrementalJoinGroups(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 	var in struct {
 		UserID string `json:"userID"`
@@ -111,11 +122,12 @@ func apiIncrementalJoinGroups(s *Server, who apiCaller, body []byte) (any, *Code
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	groups := s.joinedGroupsLocked(in.UserID)
 	insert := []any{}
-	for _, g := range s.joinedGroupsLocked(in.UserID) {
+	for _, g := range groups {
 		insert = append(insert, groupInfo(g))
 	}
-	return map[string]any{"version": len(insert), "versionID": joinVersionID, "full": true,
+	return map[string]any{"version": joinVersion(groups), "versionID": joinVersionID, "full": true,
 		"delete": []string{}, "insert": insert, "update": []any{}, "sortVersion": 0}, nil
 }
 
@@ -133,11 +145,12 @@ func apiFullJoinGroupIDs(s *Server, who apiCaller, body []byte) (any, *CodeError
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	groups := s.joinedGroupsLocked(in.UserID)
 	ids := []string{}
-	for _, g := range s.joinedGroupsLocked(in.UserID) {
+	for _, g := range groups {
 		ids = append(ids, g.GroupID)
 	}
-	return map[string]any{"version": len(ids), "versionID": joinVersionID, "equal": false, "groupIDs": ids}, nil
+	return map[string]any{"version": joinVersion(groups), "versionID": joinVersionID, "equal": false, "groupIDs": ids}, nil
 }
 
 // groupCreatedLocked stores and pushes the group-created notification
