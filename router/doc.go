@@ -6,7 +6,9 @@
 // A route is a Matcher and a handler. Matchers test the text (Command,
 // Prefix, Suffix, Keyword, Full, Regex and their case-insensitive Fold
 // variants), the message (ContentTypes, SessionTypes, SingleChat, GroupChat,
-// From, InGroup, MentionsMe), arbitrary predicates (Func, Expr) and
+// From, InGroup, MentionsMe, Notification), the sender's role in the group
+// (GroupOwner, GroupAdmin, Superuser, HasRole; Require turns one into
+// middleware that answers a denial), arbitrary predicates (Func, Expr) and
 // combinations (And, Or, Not, Any). A bad pattern, regex or expression is an
 // error when the route is registered, with its position in the pattern and
 // the registration site (file:line of the On or OnFunc call, or a Location given
@@ -29,9 +31,9 @@
 //	Regex                  1000 + length of its required literal
 //	Expr                   600 with an index guard, 500 without
 //	From, InGroup          40
-//	ContentTypes, MentionsMe 20
+//	ContentTypes, MentionsMe, Notification 20
 //	SessionTypes, SingleChat, GroupChat 10
-//	Func                   5
+//	Func, HasRole and its shorthands 5
 //	Any, Not               0
 //	And                    the sum of its parts; Or: the least of its parts
 //
