@@ -25,6 +25,23 @@
 // users and groups list sender and group IDs; mentioned requires the bot to
 // be @-mentioned. A rule with no condition matches every message.
 //
+// role restricts a rule to senders with a role in the message's group:
+// owner, admin (the owner too) or superuser (the IDs of the top-level
+// permissions.superusers, given to the plugin with WithSuperusers; they
+// pass owner and admin rules as well). Roles are looked up through the
+// bot's HTTP API, once per group until a group notification or the cache
+// lifetime refreshes them. Without deny the role is one more condition;
+// with deny, a message that meets the other conditions but not the role
+// gets the deny text as reply:
+//
+//	permissions:
+//	  superusers: [alice]
+//	rules:
+//	  - command: /ban {who}
+//	    role: admin
+//	    deny: Only group admins may ban.
+//	    reply: "{{.who}} is banned."
+//
 // # Replies
 //
 // reply (plain text) or markdown is a text/template executed with a map
