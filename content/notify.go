@@ -77,18 +77,18 @@ type GroupNotice int
 
 // The group notifications with typed structs.
 const (
-	GroupCreated       GroupNotice = iota + 1 // 1501: *GroupCreatedTips
-	GroupInfoChanged                          // 1502, 1519, 1520: *GroupInfoChangedTips
-	MemberQuit                                // 1504: *MemberQuitTips
-	OwnerTransferred                          // 1507: *OwnerTransferredTips
-	MemberKicked                              // 1508: *MemberKickedTips
-	MemberInvited                             // 1509: *MemberInvitedTips
-	MemberJoined                              // 1509 and 1510: *MemberInvitedTips or *MemberEnterTips
-	GroupDismissed                            // 1511: *GroupDismissedTips
-	MemberMuted                               // 1512: *MemberMutedTips
-	MemberUnmuted                             // 1513: *MemberUnmutedTips
-	MemberInfoChanged                         // 1516: *MemberInfoChangedTips
-	RoleChanged                               // 1517, 1518: *MemberInfoChangedTips
+	GroupCreated      GroupNotice = iota + 1 // 1501: *GroupCreatedTips
+	GroupInfoChanged                         // 1502, 1519, 1520: *GroupInfoChangedTips
+	MemberQuit                               // 1504: *MemberQuitTips
+	OwnerTransferred                         // 1507: *OwnerTransferredTips
+	MemberKicked                             // 1508: *MemberKickedTips
+	MemberInvited                            // 1509: *MemberInvitedTips
+	MemberJoined                             // 1509 and 1510: *MemberInvitedTips or *MemberEnterTips
+	GroupDismissed                           // 1511: *GroupDismissedTips
+	MemberMuted                              // 1512: *MemberMutedTips
+	MemberUnmuted                            // 1513: *MemberUnmutedTips
+	MemberInfoChanged                        // 1516: *MemberInfoChangedTips
+	RoleChanged                              // 1517, 1518: *MemberInfoChangedTips
 )
 
 var noticeNames = [...]string{"", "GroupCreated", "GroupInfoChanged", "MemberQuit", "OwnerTransferred",
@@ -306,7 +306,9 @@ func (t *MemberInfoChangedTips) Members() []GroupMember { return []GroupMember{t
 
 // IsGroupNotification reports whether t is a group notification type
 // (1501–1520).
-func IsGroupNotification(t ContentType) bool { return t >= TypeGroupCreated && t <= TypeGroupInfoSetName }
+func IsGroupNotification(t ContentType) bool {
+	return t >= TypeGroupCreated && t <= TypeGroupInfoSetName
+}
 
 // GroupEvent decodes the detail of a group notification into its typed
 // struct. It returns nil and no error for notifications without a typed
