@@ -16,7 +16,9 @@
 // restart of the process. Each conversation keeps its newest
 // Config.MaxHistory messages (default 10000): older ones are evicted as
 // OpenIM clears expired messages, raising the conversation's min seq
-// (MinSeq); pulls leave out seqs below it and the max seq stays. Gzip
+// (MinSeq); pulls leave out seqs below it and the max seq stays; the store
+// file is compacted as messages are evicted, so it stays about as large as
+// what is kept. Gzip
 // frames inflate to at most 1 MiB, within a memory budget shared by all
 // connections, and API bodies over 1 MiB are refused with ArgsError.
 //

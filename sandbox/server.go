@@ -73,6 +73,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.log = cfg.Logger
 	if st.torn > 0 {
 		cfg.Logger.Warn("sandbox: dropped the torn last line of the store (a record an interrupted run did not finish writing)", "store", cfg.StorePath, "bytes", st.torn)
 	}

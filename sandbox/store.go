@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -87,20 +89,25 @@ func (c *conv) get(seq int64) *sdkws.MsgData {
 	return c.msgs[seq-c.first]
 }
 
-// add appends m (whose seq is maxSeq()+1) and evicts the oldest messages
-// beyond keep (keep <= 0: no limit).
-func (c *conv) add(m *sdkws.MsgData, keep int) {
+// add appends m (whose seq is maxSeq()+1), evicts the oldest messages
+// beyond keep (keep <= 0: no limit) and returns how many it evicted.
+func (c *conv) add(m *sdkws.MsgData, keep int) int {
 	c.msgs = append(c.msgs, m)
+	n := 0
 	for keep > 0 && len(c.msgs) > keep {
+		n++
 		// The array keeps its evicted head until append moves the live
 		// part to a new one, so it stays within about twice keep.
 		c.msgs[0] = nil
 		c.msgs = c.msgs[1:]
 		c.first++
 	}
+	return n
 }
 
-// record is one line of the store file.
+// record is one line of the store file. A "min" record (written by
+// compaction, before any message of its conversation) sets where the
+// conversation's stored seqs start.
 type record struct {
 	K     string    `json:"k"` // user, group, msg, del, token, read, revoke
 	User  *userRec  `json:"user,omitempty"`
@@ -117,17 +124,23 @@ type record struct {
 //
 // Each conversation keeps its newest keep messages (Config.MaxHistory);
 // older ones are evicted and the conversation's min seq rises, as when
-// OpenIM clears or expires messages. The store file keeps every record;
-// loading it applies the cap again.
+// OpenIM clears or expires messages. The store file is compacted when the
+// records of evicted messages outnumber the kept messages (and at least
+// compactAfter of them): it is rewritten without them, so that it grows
+// with what is kept, not with every message ever sent.
 type store struct {
-	keep       int // messages kept per conversation; <= 0: all
-	users      map[string]*userRec
-	groups     map[string]*groupRec
-	userGroups map[string]map[string]struct{}
-	tokens     map[string]*tokenRec
-	convs      map[string]*conv
-	userConvs  map[string]map[string]convRec // conversation records of single and notification chats per user
-	hasRead    map[string]map[string]int64   // user -> conversation -> has-read seq
+	keep         int // messages kept per conversation; <= 0: all
+	evicted      int // records of evicted messages in the file
+	kept         int // messages kept in memory
+	compactAfter int // the fewest evicted records worth a compaction
+	log          *slog.Logger
+	users        map[string]*userRec
+	groups       map[string]*groupRec
+	userGroups   map[string]map[string]struct{}
+	tokens       map[string]*tokenRec
+	convs        map[string]*conv
+	userConvs    map[string]map[string]convRec // conversation records of single and notification chats per user
+	hasRead      map[string]map[string]int64   // user -> conversation -> has-read seq
 
 	path string
 	f    *os.File
@@ -137,14 +150,16 @@ type store struct {
 
 func newStore(keep int) *store {
 	return &store{
-		keep:       keep,
-		users:      map[string]*userRec{},
-		groups:     map[string]*groupRec{},
-		userGroups: map[string]map[string]struct{}{},
-		tokens:     map[string]*tokenRec{},
-		convs:      map[string]*conv{},
-		userConvs:  map[string]map[string]convRec{},
-		hasRead:    map[string]map[string]int64{},
+		keep:         keep,
+		compactAfter: 10000,
+		log:          slog.New(slog.DiscardHandler),
+		users:        map[string]*userRec{},
+		groups:       map[string]*groupRec{},
+		userGroups:   map[string]map[string]struct{}{},
+		tokens:       map[string]*tokenRec{},
+		convs:        map[string]*conv{},
+		userConvs:    map[string]map[string]convRec{},
+		hasRead:      map[string]map[string]int64{},
 	}
 }
 
@@ -178,6 +193,10 @@ func openStore(path string, keep int) (*store, error) {
 	}
 	s.f = f
 	s.w = bufio.NewWriter(f)
+	if err := s.maybeCompact(); err != nil {
+		s.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -251,8 +270,14 @@ func (s *store) apply(rec *record) error {
 		if m.Seq != c.maxSeq()+1 {
 			return fmt.Errorf("message seq %d in %s, want %d", m.Seq, rec.Conv, c.maxSeq()+1)
 		}
-		c.add(&m, s.keep)
+		s.added(c.add(&m, s.keep))
 		s.index(rec.Conv, &m)
+	case "min":
+		c := s.conv(rec.Conv)
+		if rec.Conv == "" || len(c.msgs) > 0 || rec.Seq < c.first {
+			return fmt.Errorf("min seq %d in %s after its messages", rec.Seq, rec.Conv)
+		}
+		c.first = rec.Seq
 	case "read":
 		if rec.Conv == "" || rec.User2 == "" {
 			return errors.New("read record without conversation or user")
@@ -389,8 +414,146 @@ func (s *store) addMsg(convID string, m *sdkws.MsgData) error {
 			return err
 		}
 	}
-	c.add(m, s.keep)
+	s.added(c.add(m, s.keep))
 	s.index(convID, m)
+	if err := s.maybeCompact(); err != nil {
+		// The message is stored; the file is compacted at a later try.
+		s.log.Error("sandbox: store compaction failed", "err", err)
+		s.evicted = 0
+	}
+	return nil
+}
+
+// added counts a message added and evicted ones.
+func (s *store) added(evicted int) {
+	s.kept += 1 - evicted
+	s.evicted += evicted
+}
+
+// maybeCompact compacts the file when the records of evicted messages
+// outnumber the kept messages and compactAfter.
+func (s *store) maybeCompact() error {
+	if s.w == nil || s.evicted < s.compactAfter || s.evicted < s.kept {
+		return nil
+	}
+	return s.compact()
+}
+
+// compact rewrites the store file without the records of evicted messages
+// (msg, del and revoke records of seqs below their conversation's first
+// stored seq). Every other record is kept as it is, in order, except
+// "read" records: the has-read seqs (some set by evicted messages) are
+// written once at the end; a "min" record per conversation that lost
+// messages comes first. The new file replaces the old one atomically (written aside,
+// synced, renamed).
+func (s *store) compact() error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("sandbox: store %s: write: %w", s.path, err)
+	}
+	tmp := s.path + ".compact"
+	out, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("sandbox: store %s: compact: %w", s.path, err)
+	}
+	fail := func(err error) error {
+		out.Close()
+		os.Remove(tmp)
+		// Appending goes on at the end of the old file.
+		if _, serr := s.f.Seek(0, io.SeekEnd); serr != nil {
+			err = errors.Join(err, serr)
+		}
+		return fmt.Errorf("sandbox: store %s: compact: %w", s.path, err)
+	}
+	w := bufio.NewWriter(out)
+	put := func(rec *record) error {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	ids := make([]string, 0, len(s.convs))
+	for id, c := range s.convs {
+		if c.first > 1 {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := put(&record{K: "min", Conv: id, Seq: s.convs[id].first}); err != nil {
+			return fail(err)
+		}
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	br := bufio.NewReader(s.f)
+	for {
+		line, err := br.ReadBytes('\n')
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(err)
+		}
+		var rec record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return fail(err)
+		}
+		if rec.K == "read" || rec.K == "min" {
+			continue // written anew
+		}
+		if c := s.convs[rec.Conv]; c != nil && c.first > 1 {
+			seq := rec.Seq
+			if rec.K == "msg" {
+				var m sdkws.MsgData
+				if err := proto.Unmarshal(rec.Msg, &m); err != nil {
+					return fail(err)
+				}
+				seq = m.Seq
+			}
+			if (rec.K == "msg" || rec.K == "del" || rec.K == "revoke") && seq < c.first {
+				continue
+			}
+		}
+		if _, err := w.Write(line); err != nil {
+			return fail(err)
+		}
+	}
+	users := make([]string, 0, len(s.hasRead))
+	for u := range s.hasRead {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	for _, u := range users {
+		convs := make([]string, 0, len(s.hasRead[u]))
+		for id := range s.hasRead[u] {
+			convs = append(convs, id)
+		}
+		sort.Strings(convs)
+		for _, id := range convs {
+			if err := put(&record{K: "read", Conv: id, User2: u, Seq: s.hasRead[u][id]}); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := out.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, s.path); err != nil {
+		return fail(err)
+	}
+	if d, err := os.Open(filepath.Dir(s.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	s.f.Close()
+	s.f, s.w = out, bufio.NewWriter(out)
+	s.evicted = 0
 	return nil
 }
 
