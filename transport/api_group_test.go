@@ -370,11 +370,38 @@ func TestAPIExpiredTokenAndHTTPStatus(t *testing.T) {
 	}
 	api, _ := NewAPI(s.APIURL())
 	time.Sleep(2100 * time.Millisecond)
-	_, err = api.GetGroupsInfo(context.Background(), tok, "g1")
-	if !errors.Is(err, ErrTokenExpired) {
-		t.Errorf("expired token: %v, want ErrTokenExpired", err)
+	ctx := context.Background()
+	role := content.RoleAdmin
+	calls := map[string]func() error{
+		"GetUsersInfo":          func() error { _, err := api.GetUsersInfo(ctx, tok, "alice"); return err },
+		"GetGroupsInfo":         func() error { _, err := api.GetGroupsInfo(ctx, tok, "g1"); return err },
+		"GetJoinedGroupList":    func() error { _, _, err := api.GetJoinedGroupList(ctx, tok, "alice", Page{}); return err },
+		"GetGroupMemberList":    func() error { _, _, err := api.GetGroupMemberList(ctx, tok, "g1", Page{}); return err },
+		"GetGroupMembersInfo":   func() error { _, err := api.GetGroupMembersInfo(ctx, tok, "g1", "bob"); return err },
+		"InviteUserToGroup":     func() error { return api.InviteUserToGroup(ctx, tok, "g1", "", "bob") },
+		"KickGroupMember":       func() error { return api.KickGroupMember(ctx, tok, "g1", "", "bob") },
+		"MuteGroupMember":       func() error { return api.MuteGroupMember(ctx, tok, "g1", "bob", time.Minute) },
+		"CancelMuteGroupMember": func() error { return api.CancelMuteGroupMember(ctx, tok, "g1", "bob") },
+		"SetGroupMemberInfo": func() error {
+			return api.SetGroupMemberInfo(ctx, tok, MemberUpdate{GroupID: "g1", UserID: "bob", RoleLevel: &role})
+		},
+		"TransferGroupOwner":     func() error { return api.TransferGroupOwner(ctx, tok, "g1", "alice", "bob") },
+		"DismissGroup":           func() error { return api.DismissGroup(ctx, tok, "g1") },
+		"RevokeMsg":              func() error { return api.RevokeMsg(ctx, tok, "alice", "sg_g1", 1) },
+		"MarkConversationAsRead": func() error { return api.MarkConversationAsRead(ctx, tok, "alice", "sg_g1", 1) },
+		"GetConversationsHasReadAndMaxSeq": func() error {
+			_, err := api.GetConversationsHasReadAndMaxSeq(ctx, tok, "alice")
+			return err
+		},
+		"GetOwnerConversation": func() error { _, _, err := api.GetOwnerConversation(ctx, tok, "alice", Page{}); return err },
 	}
-	wantCode(t, "expired token", err, 1501)
+	for name, call := range calls {
+		err := call()
+		if !errors.Is(err, ErrTokenExpired) {
+			t.Errorf("%s with an expired token: %v, want ErrTokenExpired", name, err)
+		}
+		wantCode(t, name+" with an expired token", err, 1501)
+	}
 
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
