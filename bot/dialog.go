@@ -88,7 +88,8 @@ func WaitCancelWords(words ...string) WaitOption {
 
 // WaitMatch sets which messages of the user answer the wait; the others
 // are routed as usual. Default: any message. f runs on the dispatcher's
-// goroutine of the conversation and must be quick.
+// goroutine of the conversation and must be quick; a panic in it counts as
+// false.
 func WaitMatch(f func(*content.Message) bool) WaitOption {
 	return func(w *waitConfig) { w.match = f }
 }
@@ -284,7 +285,7 @@ func (r *waitRegistry) deliver(it *item) bool {
 	key := waitKey(it.msg.ConversationID, it.msg.SendID)
 	r.mu.Lock()
 	w := r.m[key]
-	if w == nil || w.match != nil && !w.match(it.msg) {
+	if w == nil || w.match != nil && !safeMatch(w.match, it.msg) {
 		r.mu.Unlock()
 		return false
 	}
@@ -295,6 +296,17 @@ func (r *waitRegistry) deliver(it *item) bool {
 	r.mu.Unlock()
 	<-yield
 	return true
+}
+
+// safeMatch runs a WaitMatch filter; a panic counts as no match (the
+// message is routed as usual).
+func safeMatch(f func(*content.Message) bool, m *content.Message) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return f(m)
 }
 
 // detach lets the shard's worker go on in a new goroutine while the

@@ -195,6 +195,9 @@ func TestDialogMatchAndBusy(t *testing.T) {
 		switch c.Text() {
 		case "/pick":
 			n, err := c.Ask("A number?", bot.WaitMatch(func(m *content.Message) bool {
+				if m.Text() == "boom" {
+					panic("a filter that panics")
+				}
 				_, err := fmt.Sscan(m.Text(), new(int))
 				return err == nil
 			}))
@@ -213,6 +216,8 @@ func TestDialogMatchAndBusy(t *testing.T) {
 	expect(t, h, "A number?")
 	h.Say("alice", "seven")
 	expect(t, h, "routed: seven")
+	h.Say("alice", "boom")
+	expect(t, h, "routed: boom")
 	h.Say("alice", "/again") // not a number: routed, and its Wait finds /pick's
 	if err := <-second; !errors.Is(err, bot.ErrAlreadyWaiting) {
 		t.Fatalf("second Wait: %v", err)
