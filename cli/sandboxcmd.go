@@ -46,6 +46,7 @@ func (c *cli) sandboxCmd(args []string) int {
 	}
 	defer s.Close()
 	fmt.Fprintf(c.stdout, "OpenIM sandbox: gateway %s, API %s, admin %s\n", s.WSURL(), s.APIURL(), s.AdminUserID())
+	fmt.Fprintf(c.stdout, "Talk to a bot connected to it: openimbot chat -to BOT_USER_ID -ws %s -api %s%s\n", s.WSURL(), s.APIURL(), secretFlag(cfg.Secret))
 	for sig := range c.signals {
 		if sig == syscall.SIGHUP {
 			continue
@@ -58,6 +59,14 @@ func (c *cli) sandboxCmd(args []string) int {
 		return exitRuntime
 	}
 	return exitOK
+}
+
+// secretFlag is the -secret flag chat needs for secret ("" for the default).
+func secretFlag(secret string) string {
+	if secret == sandbox.DefaultSecret {
+		return ""
+	}
+	return " -secret ..."
 }
 
 // isLoopback reports whether a listen address only accepts connections from

@@ -52,6 +52,21 @@ func TestSandboxWarnsOfDefaultSecretBeyondLoopback(t *testing.T) {
 	}
 }
 
+// TestSandboxSaysHowToChat: the sandbox's banner gives the chat command for
+// its addresses.
+func TestSandboxSaysHowToChat(t *testing.T) {
+	var out, errOut syncBuffer
+	sigs := make(chan os.Signal, 1)
+	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs}
+	done := make(chan int, 1)
+	go func() { done <- c.main([]string{"sandbox", "-ws", "127.0.0.1:0", "-api", "127.0.0.1:0"}) }()
+	waitFor(t, &out, "openimbot chat -to BOT_USER_ID -ws ws://127.0.0.1:", 1)
+	sigs <- syscall.SIGTERM
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+}
+
 // TestSandboxHelp: the sandbox's flags do not mention configuration keys
 // of a file it does not read.
 func TestSandboxHelp(t *testing.T) {
