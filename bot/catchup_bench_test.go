@@ -49,9 +49,32 @@ func TestCatchupSandboxChild(t *testing.T) {
 // function.
 func startCatchupSandbox(b testing.TB, convs, msgs int) (ws, api string, stop func()) {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCatchupSandboxChild$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), catchupChildEnv+"=1",
+	ch := startSandboxChild(b, "TestCatchupSandboxChild", catchupChildEnv+"=1",
 		"CATCHUP_CONVS="+strconv.Itoa(convs), "CATCHUP_MSGS="+strconv.Itoa(msgs))
+	go func() {
+		for ch.out.Scan() {
+		}
+	}()
+	return ch.ws, ch.api, ch.stop
+}
+
+// sandboxChild is a sandbox served by a child process: the test binary
+// re-run as one of its Test...Child functions, which prints
+// "READY <ws> <api>" on its stdout and serves until its stdin closes.
+type sandboxChild struct {
+	ws, api string
+	in      io.WriteCloser // the child's stdin
+	out     *bufio.Scanner // the child's stdout after the READY line
+	stop    func()         // closes stdin and waits for the child
+}
+
+// startSandboxChild runs the test binary's test (a Test...Child function)
+// in a child process with env added to its environment, and waits for its
+// READY line.
+func startSandboxChild(b testing.TB, test string, env ...string) *sandboxChild {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -64,20 +87,19 @@ func startCatchupSandbox(b testing.TB, convs, msgs int) (ws, api string, stop fu
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	stop = func() {
+	stop := func() {
 		_ = stdin.Close()
 		_ = cmd.Wait()
 	}
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "READY" {
-			go func() { _, _ = io.Copy(io.Discard, out) }()
-			return f[1], f[2], stop
+			return &sandboxChild{ws: f[1], api: f[2], in: stdin, out: sc, stop: stop}
 		}
 	}
 	stop()
-	b.Fatalf("the sandbox child ended before it was ready: %v", sc.Err())
-	return "", "", nil
+	b.Fatalf("the sandbox child %s ended before it was ready: %v", test, sc.Err())
+	return nil
 }
 
 // heapPeak samples the live heap (runtime/metrics heap objects bytes)
