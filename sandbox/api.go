@@ -81,9 +81,6 @@ func apiRoutes() map[string]apiRoute {
 		"/msg/mark_msgs_as_read":                        {h: apiSetHasRead},
 		"/friend/get_self_unhandled_apply_count":        emptyOK(map[string]any{"count": 0}),
 		"/group/get_group_application_unhandled_count":  emptyOK(map[string]any{"count": 0}),
-		"/group/get_groups_info":                        {h: apiGetGroupsInfo},
-		"/group/get_group_members_info":                 {h: apiGetGroupMembersInfo},
-		"/group/get_group_member_list":                  {h: apiGetGroupMemberList},
 		"/group/get_full_group_member_user_ids":         {h: apiGetFullGroupMemberUserIDs},
 		"/third/fcm_update_token":                       emptyOK(nil),
 		"/third/set_app_badge":                          emptyOK(nil),
@@ -584,7 +581,7 @@ func apiCreateGroup(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 			return nil, codeErr(CodeUserIDNotFound, "user "+m+" is not registered")
 		}
 	}
-	g := &groupRec{GroupID: id, Name: in.GroupInfo.GroupName, Owner: owner, Members: members}
+	g := &groupRec{GroupID: id, Name: in.GroupInfo.GroupName, Owner: owner, Members: members, Admins: in.AdminUserIDs}
 	if err := s.createGroupLocked(g); err != nil {
 		return nil, asCodeErr(err)
 	}
@@ -602,92 +599,11 @@ func groupInfo(g *groupRec) map[string]any {
 	}
 }
 
-// OpenIM's group member role levels.
-const (
-	roleOwner  = 100
-	roleMember = 20
-)
-
-// memberInfoLocked is a member as sdkws.GroupMemberFullInfo in JSON. s.mu
-// is held.
-func (s *Server) memberInfoLocked(g *groupRec, userID string) map[string]any {
-	role := roleMember
-	if userID == g.Owner {
-		role = roleOwner
-	}
-	m := map[string]any{"groupID": g.GroupID, "userID": userID, "roleLevel": role, "joinTime": g.CreateTime, "joinSource": 2}
-	if u := s.st.users[userID]; u != nil {
-		m["nickname"], m["faceURL"], m["appMangerLevel"] = u.Nickname, u.FaceURL, u.AppMangerLevel
-	}
-	return m
-}
-
-func apiGetGroupsInfo(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
-	var in struct {
-		GroupIDs []string `json:"groupIDs"`
-	}
-	if cerr := decodeJSON(body, &in); cerr != nil {
-		return nil, cerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []any{}
-	for _, id := range in.GroupIDs {
-		if g := s.st.groups[id]; g != nil {
-			out = append(out, groupInfo(g))
-		}
-	}
-	return map[string]any{"groupInfos": out}, nil
-}
-
-func apiGetGroupMembersInfo(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
-	var in struct {
-		GroupID string   `json:"groupID"`
-		UserIDs []string `json:"userIDs"`
-	}
-	if cerr := decodeJSON(body, &in); cerr != nil {
-		return nil, cerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []any{}
-	if g := s.st.groups[in.GroupID]; g != nil {
-		for _, u := range in.UserIDs {
-			if _, ok := s.st.userGroups[u][g.GroupID]; ok {
-				out = append(out, s.memberInfoLocked(g, u))
-			}
-		}
-	}
-	return map[string]any{"members": out}, nil
-}
-
-func apiGetGroupMemberList(s *Server, _ apiCaller, body []byte) (any, *CodeError) {
-	var in struct {
-		GroupID    string `json:"groupID"`
-		Pagination struct {
-			PageNumber int `json:"pageNumber"`
-			ShowNumber int `json:"showNumber"`
-		} `json:"pagination"`
-	}
-	if cerr := decodeJSON(body, &in); cerr != nil {
-		return nil, cerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.st.groups[in.GroupID]
-	if g == nil {
-		return nil, codeErr(CodeGroupIDNotFound, "group "+in.GroupID+" does not exist")
-	}
-	members := g.Members
-	if n := in.Pagination.ShowNumber; n > 0 {
-		from := max(in.Pagination.PageNumber-1, 0) * n
-		members = members[min(from, len(members)):min(from+n, len(members))]
-	}
-	out := []any{}
-	for _, u := range members {
-		out = append(out, s.memberInfoLocked(g, u))
-	}
-	return map[string]any{"total": len(g.Members), "members": out}, nil
+// memberInfoLocked is a member as sdkws.GroupMemberFullInfo (see
+// memberLocked in api_group.go, which also serves the member endpoints).
+// s.mu is held.
+func (s *Server) memberInfoLocked(g *groupRec, userID string) content.GroupMember {
+	return s.memberLocked(g, userID)
 }
 
 func apiGetFullGroupMemberUserIDs(s *Server, _ apiCaller, body []byte) (any, *CodeError) {

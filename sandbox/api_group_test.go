@@ -65,3 +65,23 @@ func TestGroupMemberVersions(t *testing.T) {
 		t.Errorf("a kicked member's version check: %v", env)
 	}
 }
+
+// create_group makes adminUserIDs admins, and the member endpoints report
+// the roles.
+func TestCreateGroupAdmins(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	tokA := token(t, s, "alice", 7)
+	env := apiCall(t, s, "/group/create_group", tokA, map[string]any{"adminUserIDs": []string{"bob"}, "memberUserIDs": []string{"carol"},
+		"groupInfo": map[string]any{"groupID": "team"}})
+	if errCode(env) != 0 {
+		t.Fatal(env)
+	}
+	env = apiCall(t, s, "/group/get_group_member_list", tokA, map[string]any{"groupID": "team", "pagination": map[string]any{"pageNumber": 1, "showNumber": 10}})
+	var roles []float64
+	for _, m := range env["data"].(map[string]any)["members"].([]any) {
+		roles = append(roles, m.(map[string]any)["roleLevel"].(float64))
+	}
+	if len(roles) != 3 || roles[0] != 100 || roles[1] != 60 || roles[2] != 20 {
+		t.Errorf("roles %v, want [100 60 20]", roles)
+	}
+}
