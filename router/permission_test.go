@@ -89,17 +89,17 @@ func TestRoleMatchers(t *testing.T) {
 		if tt.want == "" {
 			continue // the next reply is the next case's
 		}
-		if got := h.WaitReplyText(0); got != tt.want {
+		if got := h.NextReplyText(); got != tt.want {
 			t.Errorf("%s %s: reply %q, want %q", tt.user, tt.text, got, tt.want)
 		}
 	}
 	// Roles hold in groups only; superusers pass everywhere.
 	h.Say("alice", "/owner")
-	if got := h.WaitReplyText(0); got != "no route" {
+	if got := h.NextReplyText(); got != "no route" {
 		t.Errorf("owner in a single chat: %q", got)
 	}
 	h.Say("root", "/admin")
-	if got := h.WaitReplyText(0); got != "ok root" {
+	if got := h.NextReplyText(); got != "ok root" {
 		t.Errorf("superuser in a single chat: %q", got)
 	}
 	// A role change reaches the bot as a notification, which drops the
@@ -109,7 +109,7 @@ func TestRoleMatchers(t *testing.T) {
 	}
 	waitRole(t, h, "bob", content.RoleAdmin)
 	s.SendGroupText("bob", "g1", "/admin")
-	if got := h.WaitReplyText(0); got != "ok bob" {
+	if got := h.NextReplyText(); got != "ok bob" {
 		t.Errorf("bob after promotion: %q", got)
 	}
 }
@@ -125,7 +125,7 @@ func waitRole(t *testing.T, h *bottest.Harness, user string, role content.RoleLe
 		}
 		// Ask the bot something to let it handle the notification first.
 		h.Say("root", "/super")
-		h.WaitReplyText(0)
+		h.NextReplyText()
 	}
 	t.Fatalf("the bot never saw %s become %s", user, role)
 }

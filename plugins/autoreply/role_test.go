@@ -85,7 +85,7 @@ func TestRoleRules(t *testing.T) {
 		if tt.want == "" {
 			continue
 		}
-		if got := h.WaitReplyText(0); got != tt.want {
+		if got := h.NextReplyText(); got != tt.want {
 			t.Errorf("%s %q: reply %q, want %q", tt.user, tt.text, got, tt.want)
 		}
 	}
