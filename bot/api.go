@@ -208,6 +208,16 @@ func (a *API) Members(ctx context.Context, groupID string, page transport.Page) 
 	return ms, total, err
 }
 
+// MembersInfo returns the given users as members of a group (not cached);
+// users who are not members are absent.
+func (a *API) MembersInfo(ctx context.Context, groupID string, userIDs ...string) (ms []content.GroupMember, err error) {
+	err = a.call(func(api *transport.API, tok string) error {
+		ms, err = api.GetGroupMembersInfo(ctx, tok, groupID, userIDs...)
+		return err
+	})
+	return ms, err
+}
+
 // Member returns userID as a member of groupID (cached), or an error
 // matching ErrNotMember.
 func (a *API) Member(ctx context.Context, groupID, userID string) (content.GroupMember, error) {

@@ -71,6 +71,9 @@ func TestBotAPICalls(t *testing.T) {
 	if m, err := api.Member(ctx, "g1", "alice"); err != nil || m.Nickname != "Nick alice" || m.RoleLevel != content.RoleMember {
 		t.Errorf("Member = %+v, %v", m, err)
 	}
+	if ms, err := api.MembersInfo(ctx, "g1", "alice", "dave"); err != nil || len(ms) != 1 || ms[0].UserID != "alice" {
+		t.Errorf("MembersInfo = %+v, %v", ms, err)
+	}
 	if _, err := api.Member(ctx, "g1", "dave"); !errors.Is(err, bot.ErrNotMember) {
 		t.Errorf("Member(non-member) = %v", err)
 	}
