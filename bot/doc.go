@@ -122,6 +122,19 @@
 // *LoopGuardError; every message the bot sends carries a marker in its ex
 // field so that other bots of this framework know it for a bot's.
 //
+// # The OpenIM API
+//
+// Context.API (and Bot.API) is the HTTP API as the bot's own user, with the
+// token of the running session: users, groups, members and roles, invite,
+// kick, mute, member roles and nicknames, transfer, dismiss, revoke, read
+// marks, conversations. The server applies its rules for the bot's role in
+// each group; its refusals are *transport.APIError. User, Member and Role
+// answers are cached for DefaultMemberCacheTTL, and any group notification
+// of a group drops that group's entries before the notification reaches the
+// handler; concurrent lookups of one key make one call. Bot.SelfProfile
+// reads the bot's own profile; Bot.SyncNow pulls what the server has that
+// the bot has not seen.
+//
 // # Receive modes
 //
 // Messages come from a Source and replies leave through a MsgSender

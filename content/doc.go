@@ -13,6 +13,13 @@
 // not decode is never dropped: it comes back as *Unknown with the raw bytes
 // and a *DecodeError. Message.DecodeContent fills Message.Elem the same way.
 //
+// Group notifications (1501–1520) decode further into typed events:
+// Message.GroupEvent and Notification.GroupEvent return a GroupEvent
+// (*MemberKickedTips, *MemberInvitedTips, *MemberMutedTips, ...) with the
+// group, the operator and the members concerned (GroupMember, with its
+// RoleLevel). GroupNotice names the kinds a bot reacts to (MemberJoined,
+// MemberKicked, RoleChanged, ...) with their content types.
+//
 // # Encoding
 //
 // Encode(element) produces content JSON with the keys official OpenIM
