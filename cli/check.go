@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/plugins/autoreply"
@@ -34,11 +35,13 @@ func (c *cli) checkCmd(args []string) int {
 		c.errorf("%v", err)
 		return exitUsage
 	}
-	if _, err := schedule.FromConfig(cfg.Schedules); err != nil {
+	jobs, err := schedule.FromConfig(cfg.Schedules)
+	if err != nil {
 		c.errorf("%v", err)
 		return exitUsage
 	}
 	printCheck(c, cfg, r)
+	printSchedules(c.stdout, cfg, jobs, time.Now()) // schedules.go
 	if !printTrace(c, cfg, r, tf) {
 		return exitUsage
 	}

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"sync"
+	"text/tabwriter"
+	"time"
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/config"
@@ -67,4 +71,32 @@ func (s *schedules) stop() {
 		<-s.done
 		s.cancel = nil
 	}
+}
+
+// printSchedules lists the jobs of the schedules list (as FromConfig gave
+// them, in the same order) for check, with the next time each would run
+// after now.
+func printSchedules(w io.Writer, cfg *config.Config, jobs []schedule.Job, now time.Time) {
+	if len(jobs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nschedules (%d):\n", len(jobs))
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tWHEN\tTO\tMISSED\tNEXT")
+	for i, j := range jobs {
+		when := "every " + j.Every.String()
+		if j.Cron != "" {
+			when = fmt.Sprintf("cron %q %s", j.Cron, j.Location)
+		}
+		missed := "run once"
+		if j.SkipMissed {
+			missed = "skip"
+		}
+		next := j.Next(now).Format("2006-01-02 15:04 MST")
+		if j.Every > 0 {
+			next = "every " + j.Every.String() + " from the first start"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", j.Name, when, cfg.Schedules[i].Send.To, missed, next)
+	}
+	tw.Flush()
 }

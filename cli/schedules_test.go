@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -56,5 +57,32 @@ schedules:
 			t.Fatalf("output lacks %q (in order):\n%s", want, out)
 		}
 		rest = rest[i+len(want):]
+	}
+}
+
+// TestCheckListsSchedules: check lists the schedules with their next run.
+func TestCheckListsSchedules(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "s.yaml", `schedules:
+  - name: standup
+    cron: "55 8 * * 1-5"
+    timezone: UTC
+    send: {to: "group:team", text: "Stand-up"}
+  - name: tick
+    every: 30m
+    missed: skip
+    send: {to: "user:alice", text: "tick"}
+`)
+	code, out, stderr := runCLI(t, "", "check", "-config", p)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, re := range []string{
+		`(?m)^schedules \(2\):$`,
+		`(?m)^  standup +cron "55 8 \* \* 1-5" UTC +group:team +run once +20\d\d-\d\d-\d\d 08:55 UTC$`,
+		`(?m)^  tick +every 30m0s +user:alice +skip +every 30m0s from the first start$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("check output does not match %s:\n%s", re, out)
+		}
 	}
 }

@@ -157,6 +157,21 @@ func (s *Scheduler) Add(j Job) error {
 	return nil
 }
 
+// Next returns the first time after t the job would run if it started at
+// t with no earlier run: for an interval job, t plus the interval. It
+// returns the zero time for a job that Check rejects.
+func (j Job) Next(t time.Time) time.Time {
+	sp, err := j.parse()
+	if err != nil {
+		return time.Time{}
+	}
+	loc := j.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	return sp.next(t, t).In(loc)
+}
+
 // Check validates j as Add does, without adding it.
 func (j Job) Check() error {
 	_, err := j.parse()
