@@ -1,0 +1,395 @@
+package cluster_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openimbot/openimbot/bot"
+	"github.com/openimbot/openimbot/cluster"
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/sandbox"
+	"github.com/openimbot/openimbot/storage"
+)
+
+const (
+	childEnv = "OPENIMBOT_CLUSTER_CHILD"
+	users    = 100
+	total    = 10000
+	leaseTTL = 2 * time.Second
+	botID    = "bot"
+)
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("CLUSTER_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// startNATS starts an embedded NATS server with JetStream on a free port.
+func startNATS(t testing.TB) *cluster.Embedded {
+	t.Helper()
+	e, err := cluster.StartEmbedded(cluster.EmbeddedOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+// startSandbox starts the sandbox with the bot and the users.
+func startSandbox(t testing.TB) *sandbox.Server {
+	t.Helper()
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.RegisterUser(botID, "Bot"); err != nil {
+		t.Fatal(err)
+	}
+	for u := range users {
+		if err := s.RegisterUser(fmt.Sprint("u", u), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// send sends messages from..to-1, message i from user i mod users.
+func send(t testing.TB, s *sandbox.Server, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if _, err := s.SendText(fmt.Sprint("u", i%users), botID, fmt.Sprint("m", i)); err != nil {
+			t.Error(err)
+			return
+		}
+	}
+}
+
+// ingress runs an ingress bot in this process until the test ends.
+type ingress struct {
+	in   *cluster.Ingress
+	done chan error
+	stop context.CancelFunc
+}
+
+func startIngress(t testing.TB, natsURL string, s *sandbox.Server, dir string) *ingress {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	nc, js, err := cluster.Connect(ctx, natsURL, "ingress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := cluster.NewIngress(ctx, cluster.Config{BotID: botID, LeaseTTL: leaseTTL, Logger: testLogger(t).With("p", "ingress")}, nc, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(filepath.Join(dir, "ingress.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.WithGateway(s.WSURL()), bot.WithUser(botID), bot.WithAdminSecret(s.APIURL(), sandbox.DefaultSecret),
+		bot.WithDB(db), bot.WithBacklog(bot.BacklogAll), bot.WithHandler(in.Handler()), bot.WithRateLimit(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &ingress{in: in, done: make(chan error, 1), stop: cancel}
+	go func() { g.done <- in.Run(ctx, b, db) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-g.done; err != nil && err != context.Canceled {
+			t.Errorf("ingress: %v", err)
+		}
+		db.Close()
+		nc.Close()
+	})
+	return g
+}
+
+// recorder is a handler that appends "conversation seq" to a file before
+// it returns (O_APPEND: whole lines, in the order they were written, from
+// any number of processes).
+func recorder(f *os.File, reply bool, name string) bot.Handler {
+	return bot.HandlerFunc(func(c *bot.Context) error {
+		m := c.Message()
+		if _, err := fmt.Fprintf(f, "%s %d %s\n", m.ConversationID, m.Seq, name); err != nil {
+			return err
+		}
+		if reply {
+			return c.Reply("re " + m.Text())
+		}
+		return nil
+	})
+}
+
+// runWorker runs a worker in this process until ctx ends.
+func runWorker(ctx context.Context, t testing.TB, natsURL, out string, reply bool, name string) <-chan error {
+	t.Helper()
+	nc, js, err := cluster.Connect(ctx, natsURL, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := cluster.NewWorker(ctx, cluster.Config{BotID: botID, LeaseTTL: leaseTTL, Logger: testLogger(t).With("p", name)}, nc, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.WithUser(botID), bot.WithStorage(filepath.Join(filepath.Dir(out), name+".db")),
+		bot.WithHandler(recorder(f, reply, name)), bot.WithRateLimit(0, 0), w.BotOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := w.Run(ctx, b)
+		f.Close()
+		nc.Close()
+		done <- err
+	}()
+	return done
+}
+
+// TestWorkerChild is a worker process of the kill tests; it is skipped
+// unless one of them runs it. It stops when its stdin closes.
+func TestWorkerChild(t *testing.T) {
+	if os.Getenv(childEnv) != "worker" {
+		t.Skip("runs only as a child process of the cluster tests")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	if err := <-runWorker(ctx, t, os.Getenv("CT_NATS"), os.Getenv("CT_OUT"), false, os.Getenv("CT_NAME")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   bytes.Buffer
+}
+
+func startChild(t *testing.T, test string, env ...string) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v")}
+	c.cmd.Env = append(os.Environ(), env...)
+	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
+	var err error
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = c.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-done
+		}
+	})
+	return c
+}
+
+// handled reads the recorder file.
+func handled(t testing.TB, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// key is the "conversation seq" of a record line.
+func key(l string) string {
+	f := strings.Fields(l)
+	if len(f) < 2 {
+		return l
+	}
+	return f[0] + " " + f[1]
+}
+
+// by returns the handler (worker name) of a record line.
+func by(l string) string {
+	f := strings.Fields(l)
+	if len(f) < 3 {
+		return ""
+	}
+	return f[2]
+}
+
+func unique(lines []string) int {
+	seen := make(map[string]bool, len(lines))
+	for _, l := range lines {
+		seen[key(l)] = true
+	}
+	return len(seen)
+}
+
+// waitHandled waits until n distinct messages were recorded.
+func waitHandled(t testing.TB, path string, n int, within time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		lines := handled(t, path)
+		if unique(lines) >= n {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d messages handled after %v", unique(lines), n, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// check verifies the record against the sandbox: every message handled,
+// first handlings in seq order per conversation; it returns the lost and
+// repeated counts.
+func check(t testing.TB, s *sandbox.Server, lines []string, perConv int64) (lost, repeated int) {
+	t.Helper()
+	last := map[string]int64{}
+	seen := map[string]bool{}
+	for _, l := range lines {
+		var conv string
+		var seq int64
+		if _, err := fmt.Sscanf(l, "%s %d", &conv, &seq); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if seen[key(l)] {
+			repeated++
+			continue
+		}
+		seen[key(l)] = true
+		if seq != last[conv]+1 {
+			t.Errorf("out of order: %s seq %d first handled after seq %d", conv, seq, last[conv])
+		}
+		last[conv] = seq
+	}
+	for u := range users {
+		conv := content.SingleConversationID(botID, fmt.Sprint("u", u))
+		for seq := int64(1); seq <= perConv; seq++ {
+			if !seen[fmt.Sprintf("%s %d", conv, seq)] {
+				lost++
+			}
+		}
+	}
+	return lost, repeated
+}
+
+// One worker, a second one added mid-stream: 10,000 messages over 100
+// conversations handled exactly once, in order per conversation, and every
+// handler's reply sent through the ingress.
+func TestExactlyOnceWorkerJoins(t *testing.T) {
+	e := startNATS(t)
+	s := startSandbox(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "handled.txt")
+	startIngress(t, e.URL(), s, dir)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	w1 := runWorker(ctx, t, e.URL(), out, true, "w1")
+	var sending sync.WaitGroup
+	sending.Add(1)
+	go func() { defer sending.Done(); send(t, s, 0, total) }()
+	waitHandled(t, out, total/4, 60*time.Second)
+	w2 := runWorker(ctx, t, e.URL(), out, true, "w2")
+	sending.Wait()
+	lines := waitHandled(t, out, total, 90*time.Second)
+	time.Sleep(200 * time.Millisecond) // anything handled twice shows up now
+	lines = handled(t, out)
+	lost, repeated := check(t, s, lines, total/users)
+	per := map[string]int{}
+	for _, l := range lines {
+		per[by(l)]++
+	}
+	t.Logf("worker joins: %d messages, %d handled (%v), lost %d, repeated %d", total, len(lines), per, lost, repeated)
+	if per["w2"] == 0 {
+		t.Error("the worker added mid-stream handled nothing")
+	}
+	if lost != 0 || repeated != 0 {
+		t.Errorf("lost %d, repeated %d: want 0 and 0", lost, repeated)
+	}
+	// Every reply reached the sandbox: 100 messages and 100 replies per conversation.
+	deadline := time.Now().Add(30 * time.Second)
+	for u := 0; u < users; u++ {
+		conv := content.SingleConversationID(botID, fmt.Sprint("u", u))
+		for s.MaxSeq(conv) < 2*total/users && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got := s.MaxSeq(conv); got != 2*total/users {
+			t.Errorf("%s: max seq %d, want %d (every message and its reply)", conv, got, 2*total/users)
+		}
+	}
+	cancel()
+	for _, w := range []<-chan error{w1, w2} {
+		if err := <-w; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	}
+}
+
+// Two worker processes; one killed with SIGKILL mid-stream: its partitions
+// are taken over, nothing is lost, order holds, and only messages it was
+// handed and had not acknowledged are handled again.
+func TestWorkerKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	e := startNATS(t)
+	s := startSandbox(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "handled.txt")
+	startIngress(t, e.URL(), s, dir)
+	env := []string{childEnv + "=worker", "CT_NATS=" + e.URL(), "CT_OUT=" + out}
+	c1 := startChild(t, "TestWorkerChild", append(env, "CT_NAME=w1")...)
+	startChild(t, "TestWorkerChild", append(env, "CT_NAME=w2")...)
+	var sending sync.WaitGroup
+	sending.Add(1)
+	go func() { defer sending.Done(); send(t, s, 0, total) }()
+	waitHandled(t, out, total/3, 60*time.Second)
+	if err := c1.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	atKill := len(handled(t, out))
+	sending.Wait()
+	lines := waitHandled(t, out, total, 90*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	lines = handled(t, out)
+	lost, repeated := check(t, s, lines, total/users)
+	t.Logf("worker SIGKILLed after %d handled: %d messages, %d handled, lost %d, repeated %d", atKill, total, len(lines), lost, repeated)
+	if lost != 0 {
+		t.Errorf("lost %d", lost)
+	}
+	if bound := 16 * 512; repeated > bound {
+		t.Errorf("repeated %d > %d (partitions x unacknowledged per partition)", repeated, bound)
+	}
+}
