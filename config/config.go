@@ -30,6 +30,7 @@ type Config struct {
 	Console Console `yaml:"console"`
 	Admin   Admin   `yaml:"admin"`   // admin.go
 	Webhook Webhook `yaml:"webhook"` // receive.go
+	Cluster Cluster `yaml:"cluster"` // cluster.go
 
 	// Plugins enables plugins by name, each with its own configuration, in
 	// the order of the file.
@@ -305,6 +306,7 @@ func Default() *Config {
 		Send:    Send{Rate: 5, Burst: 10, LoopGuard: 5},
 		Log:     Log{Level: "info", Format: "text"},
 		Console: Console{User: "alice"},
+		Cluster: Cluster{Listen: DefaultClusterListen, Partitions: 16, Replicas: 1},
 	}
 }
 
@@ -501,6 +503,7 @@ func (c *Config) validate(d *decoder) {
 		bad("console.user", "must differ from openim.user_id")
 	}
 	c.validateAdmin(bad)
+	c.validateCluster(bad)
 	validateRules(d, c.Rules)
 	c.validateSchedules(d)
 }
