@@ -42,7 +42,8 @@ func main() {
 		log.Info("embedded sandbox; talk to the bot with: go run ./cmd/openimbot chat -to bot1")
 	}
 	b, err := bot.New(bot.WithHandler(r), bot.WithUser("bot1"), bot.WithStorage("bot1.db"),
-		bot.WithGateway(ws), bot.WithAdminSecret(api, secret), bot.WithLogger(log))
+		bot.WithGateway(ws), bot.WithAdminSecret(api, secret), bot.WithLogger(log),
+		bot.WithOnSynced(func() { log.Info("ready: connected and in sync") }))
 	if err == nil {
 		err = b.Run(ctx) // returns nil once ctx ends and the bot has shut down
 	}

@@ -41,7 +41,8 @@ func (l *lockedBuffer) String() string {
 }
 
 // runHello starts the program in dir with env, waits for it to be
-// connected (its log says so), runs during, then sends SIGTERM and checks
+// connected and in sync (its log says so: a message sent before its
+// first sync is backlog, which the default policy skips), runs during, then sends SIGTERM and checks
 // that it exits 0.
 func runHello(t *testing.T, env []string, during func()) string {
 	t.Helper()
@@ -54,7 +55,7 @@ func runHello(t *testing.T, env []string, during func()) string {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(logs.String(), "msg=connected") {
+	for !strings.Contains(logs.String(), "msg=\"ready: connected and in sync\"") {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
