@@ -264,6 +264,60 @@ func (d *Decoder) DecodeResp(frame []byte, r *Resp) error {
 	return err
 }
 
+// RespView is a Resp whose string fields are bytes that alias the frame or
+// the Decoder's buffers, for a reader that only looks at them (or copies
+// the few it keeps): DecodeRespView allocates nothing for them.
+type RespView struct {
+	ReqIdentifier int32
+	MsgIncr       []byte
+	OperationID   []byte
+	ErrCode       int
+	ErrMsg        []byte
+	Data          []byte
+}
+
+// DecodeRespView decodes a frame into v as DecodeResp does, without
+// converting the string fields to strings. v is zeroed first; its slices
+// are valid until the next call (and while frame is unchanged). On error v
+// is zero and the error wraps ErrBadFrame or ErrFrameTooLarge.
+func (d *Decoder) DecodeRespView(frame []byte, v *RespView) error {
+	*v = RespView{}
+	body, err := d.body(frame, "resp")
+	if err != nil {
+		return err
+	}
+	if d.opts.Encoding != JSON {
+		// The gob fast path of gobResp, for a known type prefix whose
+		// plan applies.
+		if at, ms, me, id, ok := splitGob(body); ok {
+			if e := d.resp.lookup(body[:at]); e != nil && e.plan != nil && e.id == id && e.plan.parse(body[:me], ms, &d.v) {
+				d.v.fillRespView(body, v)
+				return nil
+			}
+		}
+	}
+	var r Resp
+	if d.opts.Encoding == JSON {
+		err = d.jsonResp(body, &r)
+	} else {
+		err = d.gobResp(body, &r)
+	}
+	if err != nil {
+		return err
+	}
+	*v = RespView{ReqIdentifier: r.ReqIdentifier, ErrCode: r.ErrCode, Data: r.Data}
+	if r.MsgIncr != "" {
+		v.MsgIncr = []byte(r.MsgIncr)
+	}
+	if r.OperationID != "" {
+		v.OperationID = []byte(r.OperationID)
+	}
+	if r.ErrMsg != "" {
+		v.ErrMsg = []byte(r.ErrMsg)
+	}
+	return nil
+}
+
 // DecodeReq decodes a frame into r, which is zeroed first. r.Data may alias
 // the frame or an internal buffer and is valid until the next call (and
 // while frame is unchanged). On error r is zero and the error wraps

@@ -467,6 +467,17 @@ func (v *vals) fillResp(msg []byte, r *Resp, sb *strings.Builder) {
 	}
 }
 
+func (v *vals) fillRespView(msg []byte, r *RespView) {
+	*r = RespView{
+		ReqIdentifier: int32(v.ints[0]),
+		MsgIncr:       bytesOf(msg, v.rng[1]),
+		OperationID:   bytesOf(msg, v.rng[2]),
+		ErrCode:       int(v.ints[3]),
+		ErrMsg:        bytesOf(msg, v.rng[4]),
+		Data:          bytesOf(msg, v.rng[5]),
+	}
+}
+
 func (v *vals) fillReq(msg []byte, r *Req, sb *strings.Builder) {
 	s := stringsOf(msg, v, &reqTarget, sb)
 	*r = Req{
