@@ -56,6 +56,9 @@ type reply struct {
 	err  error
 }
 
+// replyChans recycles the channels requests wait on for their reply.
+var replyChans = sync.Pool{New: func() any { return make(chan reply, 1) }}
+
 // queryEscape escapes a query value as url.QueryEscape does.
 func queryEscape(s string) string { return url.QueryEscape(s) }
 
@@ -293,7 +296,7 @@ func (cn *conn) readLoop() {
 	c := cn.c
 	dec := wire.NewDecoder(c.wireOptions(wire.MaxClientInbound))
 	var buf bytes.Buffer
-	var resp wire.Resp
+	var resp wire.RespView
 	// Reads are not bounded by a context (coder/websocket would arm one
 	// per read): die closes the websocket, which ends a blocked read.
 	ctx := context.Background()
@@ -316,7 +319,7 @@ func (cn *conn) readLoop() {
 			}
 			continue
 		}
-		if err := dec.DecodeResp(buf.Bytes(), &resp); err != nil {
+		if err := dec.DecodeRespView(buf.Bytes(), &resp); err != nil {
 			if errors.Is(err, wire.ErrFrameTooLarge) {
 				// A gzip frame inflating past the limit is over the read
 				// limit as much as a frame read past it.
@@ -363,7 +366,9 @@ func (cn *conn) handleText(b []byte) error {
 	return fmt.Errorf("%w: unexpected text frame of type %q", ErrProtocol, f.Type)
 }
 
-func (cn *conn) handleResp(r *wire.Resp) error {
+// handleResp handles one decoded frame. r's slices alias the read buffer:
+// what outlives the call is copied.
+func (cn *conn) handleResp(r *wire.RespView) error {
 	switch r.ReqIdentifier {
 	case wire.PushMsg:
 		if r.ErrCode != 0 {
@@ -384,14 +389,14 @@ func (cn *conn) handleResp(r *wire.Resp) error {
 	case wire.KickOnlineMsg:
 		return ErrKicked
 	case wire.SubUserOnlineStatus:
-		if r.MsgIncr == "" {
+		if len(r.MsgIncr) == 0 {
 			return nil // an online-status notification; not subscribed by this client
 		}
 	}
 	cn.pendMu.Lock()
-	ch, ok := cn.pending[r.MsgIncr]
+	ch, ok := cn.pending[string(r.MsgIncr)]
 	if ok {
-		delete(cn.pending, r.MsgIncr)
+		delete(cn.pending, string(r.MsgIncr))
 	}
 	cn.pendMu.Unlock()
 	if !ok {
@@ -400,13 +405,13 @@ func (cn *conn) handleResp(r *wire.Resp) error {
 			wire.PullMsgBySeqList, wire.GetConvMaxReadSeq, wire.PullConvLastMessage,
 			wire.LogoutMsg, wire.SetBackgroundStatus, wire.SubUserOnlineStatus:
 			// A reply whose request gave up (its ctx ended): ignore it.
-			cn.c.log.Debug("reply without a pending request", "reqIdentifier", r.ReqIdentifier, "msgIncr", r.MsgIncr)
+			cn.c.log.Debug("reply without a pending request", "reqIdentifier", r.ReqIdentifier, "msgIncr", string(r.MsgIncr))
 			return nil
 		}
 		return fmt.Errorf("%w: unknown reqIdentifier %d", ErrProtocol, r.ReqIdentifier)
 	}
 	if r.ErrCode != 0 {
-		ch <- reply{err: &APIError{Code: r.ErrCode, Msg: r.ErrMsg}}
+		ch <- reply{err: &APIError{Code: r.ErrCode, Msg: string(r.ErrMsg)}}
 		return nil
 	}
 	ch <- reply{data: bytes.Clone(r.Data)}
@@ -455,7 +460,7 @@ func (e *notSentError) Unwrap() error { return e.err }
 func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]byte, error) {
 	c := cn.c
 	incr := c.nextMsgIncr()
-	ch := make(chan reply, 1)
+	ch := replyChans.Get().(chan reply)
 	cn.pendMu.Lock()
 	if cn.dead {
 		err := cn.err
@@ -508,6 +513,10 @@ func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]b
 	}
 	select {
 	case r := <-ch:
+		// The one send to ch was this reply (whoever takes a request
+		// out of pending sends to it once): ch is empty and no one
+		// else holds it.
+		replyChans.Put(ch)
 		return r.data, r.err
 	case <-ctx.Done():
 		forget()

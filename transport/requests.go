@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/openimbot/openimbot/content"
@@ -44,12 +46,12 @@ func (c *Client) request(ctx context.Context, op string, ident int32, payload []
 			return nil, fmt.Errorf("transport: %s: %w", op, err)
 		}
 		data, err = cn.roundTrip(ctx, ident, payload)
+		if err == nil {
+			return data, nil
+		}
 		var ns *notSentError
 		if errors.As(err, &ns) {
 			continue // cn died before the request was sent: wait for the next one
-		}
-		if err == nil {
-			return data, nil
 		}
 		var ae *APIError
 		if errors.As(err, &ae) {
@@ -561,17 +563,68 @@ func (c *Client) SendMsg(ctx context.Context, m *content.Message) (SendResult, e
 	if err != nil {
 		return SendResult{}, err
 	}
-	var resp sdkws.UserSendMsgResp
-	if err := proto.Unmarshal(data, &resp); err != nil {
+	res, err := decodeSendResp(data)
+	if err != nil {
 		return SendResult{}, fmt.Errorf("transport: SendMsg: decode SendMsgResp: %w", err)
 	}
-	res := SendResult{ServerMsgID: resp.GetServerMsgID(), ClientMsgID: resp.GetClientMsgID(), SendTime: resp.GetSendTime()}
 	if res.ClientMsgID == "" {
 		res.ClientMsgID = m.ClientMsgID
 	}
 	m.ServerMsgID = res.ServerMsgID
 	m.SendTime = res.SendTime
 	m.Status = content.StatusSent
+	return res, nil
+}
+
+// decodeSendResp decodes a UserSendMsgResp payload {1: serverMsgID,
+// 2: clientMsgID, 3: sendTime} as proto.Unmarshal does (unknown fields and
+// known fields of another wire type are skipped, strings must be valid
+// UTF-8), with one allocation for both strings instead of three.
+func decodeSendResp(data []byte) (SendResult, error) {
+	var res SendResult
+	var str string
+	b := data
+	for len(b) > 0 {
+		num, typ, n := consumeTag(b)
+		if n < 0 {
+			return SendResult{}, protowire.ParseError(n)
+		}
+		switch {
+		case (num == 1 || num == 2) && typ == protowire.BytesType:
+			v, m := consumeBytes(b[n:])
+			if m < 0 {
+				return SendResult{}, protowire.ParseError(m)
+			}
+			if str == "" {
+				str = string(data)
+			}
+			at := len(data) - len(b) + n + m - len(v)
+			sv := str[at : at+len(v)]
+			if !utf8.ValidString(sv) {
+				return SendResult{}, fmt.Errorf("field %d: string field contains invalid UTF-8", num)
+			}
+			if num == 1 {
+				res.ServerMsgID = sv
+			} else {
+				res.ClientMsgID = sv
+			}
+			n += m
+		case num == 3 && typ == protowire.VarintType:
+			v, m := consumeVarint(b[n:])
+			if m < 0 {
+				return SendResult{}, protowire.ParseError(m)
+			}
+			res.SendTime = int64(v)
+			n += m
+		default:
+			m := protowire.ConsumeFieldValue(num, typ, b[n:])
+			if m < 0 {
+				return SendResult{}, protowire.ParseError(m)
+			}
+			n += m
+		}
+		b = b[n:]
+	}
 	return res, nil
 }
 
