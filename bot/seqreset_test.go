@@ -298,3 +298,33 @@ func TestSeqResetWhileRunning(t *testing.T) {
 	default:
 	}
 }
+
+// With SeqResetKeep the watermark stays: the reset is reported once, and
+// only the messages past the old watermark are handled.
+func TestSeqResetWhileDownKeep(t *testing.T) {
+	r := newResetRig(t, bot.WithSeqReset(bot.SeqResetKeep))
+	r.startBot()
+	for _, s := range []string{"a1", "a2", "a3"} {
+		r.say(s)
+	}
+	r.rec.waitText(t, "a3")
+	r.stopBot()
+
+	r.freshSandbox()
+	r.say("b1")
+	r.startBot()
+	r.wantReset(1, 3)
+	for _, s := range []string{"b2", "b3", "b4", "b5"} {
+		r.say(s)
+	}
+	r.rec.waitText(t, "b5")
+	texts, _ := r.rec.snapshot()
+	if got := strings.Join(texts, " "); got != "a1 a2 a3 b4 b5" {
+		t.Errorf("handled %q, want a1 a2 a3 b4 b5", got)
+	}
+	select {
+	case se := <-r.resets:
+		t.Errorf("reported twice: %+v", se)
+	default:
+	}
+}

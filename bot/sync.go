@@ -60,6 +60,8 @@ type syncer struct {
 
 	delivered map[string]int64
 	seqReset  SeqResetPolicy
+	scanned   bool            // checkReset has scanned the durable watermarks
+	kept      map[string]bool // conversations reported under SeqResetKeep
 	obs       Observer // nil: none
 	lagMax    int64    // largest gap of the current catch-up, for obs
 
@@ -185,15 +187,21 @@ func (s *syncer) onConnected(ctx context.Context) error {
 // durably handled: the server's seqs went back. Each is reported as a
 // *SeqResetError and handled by the SeqResetPolicy; a watermark that
 // changes is rewound through the conversation's shard, after the items
-// already queued for it.
+// already queued for it. The durable watermarks are scanned at the first
+// sync only: after it, every conversation the server listed is in
+// delivered. With SeqResetKeep a conversation is reported once per run.
 func (s *syncer) checkReset(ctx context.Context, newest map[string]int64) error {
-	known := s.st.Watermarks()
-	for conv, d := range s.delivered {
-		known[conv] = d // delivered runs ahead of the durable watermark
+	known := s.delivered
+	if !s.scanned {
+		known = s.st.Watermarks()
+		for conv, d := range s.delivered {
+			known[conv] = d // delivered runs ahead of the durable watermark
+		}
+		s.scanned = true
 	}
 	var reset []string
 	for conv, d := range known {
-		if newest[conv] < d {
+		if newest[conv] < d && !s.kept[conv] {
 			reset = append(reset, conv)
 		}
 	}
@@ -204,6 +212,10 @@ func (s *syncer) checkReset(ctx context.Context, newest map[string]int64) error 
 		to := n
 		switch s.seqReset {
 		case SeqResetKeep:
+			if s.kept == nil {
+				s.kept = make(map[string]bool)
+			}
+			s.kept[conv] = true
 			continue
 		case SeqResetReplay:
 			to = 0
