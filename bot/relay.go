@@ -165,3 +165,8 @@ func (s *idleSource) Close() error {
 	s.once.Do(func() { close(s.closed) })
 	return nil
 }
+
+// Stopping returns a channel closed once Shutdown or Close was called, even
+// before Run: a process that waits before it runs the bot (a standby
+// ingress) stops waiting.
+func (b *Bot) Stopping() <-chan struct{} { return b.stop }

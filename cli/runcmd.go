@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openimbot/openimbot/bot"
+	"github.com/openimbot/openimbot/cluster"
 	"github.com/openimbot/openimbot/config"
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/router"
@@ -32,12 +33,18 @@ const (
 )
 
 func (c *cli) runCmd(args []string) int {
-	fs := c.flags("run", "-config FILE [-log-level LEVEL] [-log-format text|json]")
+	fs := c.flags("run", "-config FILE [-role all|ingress|worker] [-nats URL] [-log-level LEVEL] [-log-format text|json]")
 	path := fs.String("config", "", "the configuration file (required)")
+	role := fs.String("role", "", "all (default), ingress or worker: scale-out over NATS JetStream (clusterrole.go)")
+	natsURL := fs.String("nats", "", "with -role: the NATS URL, instead of cluster.nats_url")
 	var lf logFlags
 	lf.add(fs)
 	if code, ok := parse(fs, args); !ok {
 		return code
+	}
+	if err := checkRole(*role); err != nil {
+		c.errorf("%v", err)
+		return exitUsage
 	}
 	if *path == "" {
 		c.errorf("run: -config FILE is required")
@@ -63,8 +70,12 @@ func (c *cli) runCmd(args []string) int {
 		c.errorf("%v", err)
 		return exitUsage
 	}
-	r := &runner{cli: c, path: *path, cfg: cfg, log: logger}
-	if err := r.run(); err != nil {
+	r := &runner{cli: c, path: *path, cfg: cfg, log: logger, role: *role, natsURL: *natsURL}
+	run := r.run
+	if *role == roleWorker {
+		run = r.runWorker
+	}
+	if err := run(); err != nil {
 		c.errorf("%v", err)
 		return exitRuntime
 	}
@@ -81,6 +92,10 @@ type runner struct {
 	db    *storage.DB
 	live  *router.Live
 	admin *admin // admin.go
+
+	role    string           // -role (clusterrole.go)
+	natsURL string           // -nats
+	ingress *cluster.Ingress // -role ingress
 }
 
 func (r *runner) run() error {
@@ -175,6 +190,15 @@ func (r *runner) run() error {
 	}
 	opts = append(opts, receiveOptions(r.cfg, sb, wsURL)...) // receive.go
 	opts = append(opts, r.admin.botOptions()...)
+	if r.role == roleIngress {
+		in, closeIngress, err := r.startIngress(ctx, dbPath) // clusterrole.go
+		if err != nil {
+			return err
+		}
+		defer closeIngress()
+		r.ingress = in
+		opts = append(opts, bot.WithHandler(in.Handler()))
+	}
 	b, err := bot.New(opts...)
 	if err != nil {
 		return err
@@ -189,7 +213,7 @@ func (r *runner) run() error {
 	}
 	defer sched.stop()
 	runErr := make(chan error, 1)
-	go func() { runErr <- b.Run(ctx) }()
+	go func() { runErr <- r.runBot(ctx, b, db) }()
 
 	// The console's input and end of input.
 	var cons *console

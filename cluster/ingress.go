@@ -174,8 +174,20 @@ func (in *Ingress) restoreWatermarks(ctx context.Context, db *storage.DB) (int, 
 // lease is lost (ErrLeaseLost). b must have been built with Handler.
 func (in *Ingress) Run(ctx context.Context, b *bot.Bot, db *storage.DB) error {
 	log := in.cfg.Logger.With("role", "ingress", "id", in.id)
-	rev, err := in.acquire(ctx, log)
+	actx, acancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-b.Stopping():
+			acancel()
+		case <-actx.Done():
+		}
+	}()
+	rev, err := in.acquire(actx, log)
+	acancel()
 	if err != nil {
+		if ctx.Err() == nil {
+			return nil // the bot was stopped while standing by
+		}
 		return err
 	}
 	defer func() {

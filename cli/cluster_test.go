@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/sandbox"
+)
+
+const cliWorkerEnv = "OPENIMBOT_CLI_WORKER"
+
+// TestCLIWorkerChild is `openimbot run -role worker` as a child process of
+// TestClusterRoles; skipped otherwise. It stops when its stdin closes.
+func TestCLIWorkerChild(t *testing.T) {
+	if os.Getenv(cliWorkerEnv) == "" {
+		t.Skip("runs only as a child process of TestClusterRoles")
+	}
+	sigs := make(chan os.Signal, 1)
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		sigs <- syscall.SIGTERM
+	}()
+	c := &cli{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, signals: sigs}
+	if code := c.main([]string{"run", "-role", "worker", "-config", os.Getenv("CLIW_CONFIG"), "-nats", os.Getenv("CLIW_NATS")}); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type cliChild struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   syncBuffer
+}
+
+func startCLIWorker(t *testing.T, config, nats string) *cliChild {
+	t.Helper()
+	c := &cliChild{cmd: exec.Command(os.Args[0], "-test.run=^TestCLIWorkerChild$", "-test.count=1")}
+	c.cmd.Env = append(os.Environ(), cliWorkerEnv+"=1", "CLIW_CONFIG="+config, "CLIW_NATS="+nats)
+	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
+	var err error
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = c.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-done
+		}
+	})
+	return c
+}
+
+var heldSome = regexp.MustCompile(`held="\[\d`)
+
+// `openimbot run -role ingress` and two `-role worker` processes answer
+// every message of a burst of 2,000 from 50 users, although one worker is
+// killed with SIGKILL in the middle.
+func TestClusterRoles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const users, burst = 50, 2000
+	if err := s.RegisterUser("bot", "Bot"); err != nil {
+		t.Fatal(err)
+	}
+	for u := range users {
+		if err := s.RegisterUser(fmt.Sprint("u", u), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	p := writeFile(t, dir, "bot.yaml", fmt.Sprintf(`openim:
+  ws_addr: %s
+  api_addr: %s
+  user_id: bot
+  admin_secret: %s
+storage: {path: %s}
+send: {rate: 0}
+cluster: {listen: "127.0.0.1:%d", partitions: 8}
+rules:
+  - {prefix: [m], reply: "re {{.Text}}"}
+`, s.WSURL(), s.APIURL(), sandbox.DefaultSecret, filepath.Join(dir, "bot.db"), port))
+	nats := fmt.Sprintf("nats://127.0.0.1:%d", port)
+
+	sigs := make(chan os.Signal, 1)
+	ready := make(chan struct{})
+	var out, errOut syncBuffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs, onReady: func() { close(ready) }}
+	done := make(chan int, 1)
+	go func() { done <- c.main([]string{"run", "-role", "ingress", "-config", p}) }()
+	waitReady(t, ready, done, &errOut)
+
+	w1 := startCLIWorker(t, p, nats)
+	w2 := startCLIWorker(t, p, nats)
+	deadline := time.Now().Add(20 * time.Second)
+	for !heldSome.MatchString(w1.out.String()) || !heldSome.MatchString(w2.out.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("workers hold no partitions:\n%s\n%s", w1.out.String(), w2.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	replies, unsub := s.Subscribe(4 * burst)
+	defer unsub()
+	var mu sync.Mutex
+	answered := map[string]int{}
+	var count sync.WaitGroup
+	count.Add(1)
+	go func() {
+		defer count.Done()
+		for m := range replies {
+			if m.SendID == "bot" {
+				mu.Lock()
+				answered[m.RecvID+" "+m.Text()]++
+				mu.Unlock()
+			}
+		}
+	}()
+	distinct := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(answered)
+	}
+	go func() {
+		for i := range burst {
+			if _, err := s.SendText(fmt.Sprint("u", i%users), "bot", fmt.Sprint("m", i)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for distinct() < burst/4 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := w1.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	atKill := distinct()
+	deadline = time.Now().Add(60 * time.Second)
+	for distinct() < burst && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	unsub()
+	count.Wait()
+	lost, repeated := 0, 0
+	for i := range burst {
+		n := answered[fmt.Sprintf("u%d re m%d", i%users, i)]
+		if n == 0 {
+			lost++
+		}
+		if n > 1 {
+			repeated += n - 1
+		}
+	}
+	t.Logf("burst of %d from %d users, a worker SIGKILLed after %d answers: lost %d, repeated %d", burst, users, atKill, lost, repeated)
+	if lost != 0 {
+		t.Errorf("%d messages never answered; worker output:\n%s", lost, w2.out.String())
+	}
+	conv := content.SingleConversationID("bot", "u0")
+	if s.MaxSeq(conv) < 2*burst/users {
+		t.Errorf("%s: max seq %d", conv, s.MaxSeq(conv))
+	}
+	sigs <- syscall.SIGTERM
+	if code := <-done; code != exitOK {
+		t.Fatalf("ingress exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "role: ingress") || !strings.Contains(w2.out.String(), "role: worker") {
+		t.Errorf("roles not logged:\n%s\n%s", errOut.String(), w2.out.String())
+	}
+}
