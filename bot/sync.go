@@ -62,8 +62,8 @@ type syncer struct {
 	seqReset  SeqResetPolicy
 	scanned   bool            // checkReset has scanned the durable watermarks
 	kept      map[string]bool // conversations reported under SeqResetKeep
-	obs       Observer // nil: none
-	lagMax    int64    // largest gap of the current catch-up, for obs
+	obs       Observer        // nil: none
+	lagMax    int64           // largest gap of the current catch-up, for obs
 
 	pushed, pulled, duplicates, skipped, gaps, syncs atomic.Int64
 
