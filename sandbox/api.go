@@ -505,7 +505,7 @@ func apiSendMsg(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 		SenderNickname: in.SenderNickname, SenderFaceURL: in.SenderFaceURL, SenderPlatformID: in.SenderPlatformID,
 		SessionType: in.SessionType, ContentType: in.ContentType, Content: raw,
 		MsgFrom: int32(content.FromSystem), SendTime: in.SendTime, CreateTime: time.Now().UnixMilli(),
-		ClientMsgID: newID(in.SendID), Ex: in.Ex, Options: map[string]bool{},
+		ClientMsgID: newID(), Ex: in.Ex, Options: map[string]bool{},
 	}
 	if p := in.OfflinePushInfo; p != nil {
 		md.OfflinePushInfo = &sdkws.OfflinePushInfo{Title: p.Title, Desc: p.Desc, Ex: p.Ex, IOSPushSound: p.IOSPushSound,

@@ -166,7 +166,7 @@ func (s *Server) groupNotifyLocked(g *groupRec, op string, ct content.ContentTyp
 	md := &sdkws.MsgData{
 		SendID: op, RecvID: g.GroupID, GroupID: g.GroupID, SessionType: int32(content.GroupChat),
 		ContentType: int32(ct), Content: body, MsgFrom: int32(content.FromSystem),
-		CreateTime: time.Now().UnixMilli(), ClientMsgID: newID(op),
+		CreateTime: time.Now().UnixMilli(), ClientMsgID: newID(),
 		Options: map[string]bool{"isNotNotification": false, "isSendMsg": sendMsg, "history": true, "persistent": true,
 			"offlinePush": false, "unreadCount": false, "conversationUpdate": false, "senderSync": true,
 			"notPrivate": false, "senderConversationUpdate": false, "reactionFromCache": false},
@@ -866,7 +866,7 @@ func apiRevokeMsg(s *Server, who apiCaller, body []byte) (any, *CodeError) {
 	}
 	md := &sdkws.MsgData{SendID: in.UserID, RecvID: recv, SessionType: m.SessionType,
 		ContentType: int32(content.TypeMsgRevokeNotification), Content: elem, MsgFrom: int32(content.FromSystem),
-		CreateTime: time.Now().UnixMilli(), ClientMsgID: newID(in.UserID), Options: map[string]bool{"isNotNotification": false}}
+		CreateTime: time.Now().UnixMilli(), ClientMsgID: newID(), Options: map[string]bool{"isNotNotification": false}}
 	if m.SessionType == int32(content.GroupChat) {
 		md.GroupID = m.GroupID
 	}

@@ -182,7 +182,7 @@ func (s *Server) groupCreatedLocked(g *groupRec, opUserID, operationID string) e
 		return err
 	}
 	md := &sdkws.MsgData{
-		SendID: opUserID, GroupID: g.GroupID, ClientMsgID: newID(opUserID),
+		SendID: opUserID, GroupID: g.GroupID, ClientMsgID: newID(),
 		SenderPlatformID: 0, SessionType: int32(content.GroupChat), MsgFrom: int32(content.FromSystem),
 		ContentType: int32(content.TypeGroupCreated), Content: raw, CreateTime: now,
 		Status: int32(content.StatusSending), Options: map[string]bool{"unreadCount": false, "offlinePush": false},

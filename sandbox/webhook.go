@@ -232,7 +232,7 @@ func (s *Server) webhookLocked(md *sdkws.MsgData, operationID string) {
 		return
 	}
 	if body.OperationID == "" {
-		body.OperationID = newID("callback")
+		body.OperationID = newID()
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
