@@ -72,6 +72,7 @@ type HandledEvent struct {
 // SendEvent describes one finished send.
 type SendEvent struct {
 	To       Target
+	Elem     content.Element // what was sent; must not be modified
 	Duration time.Duration
 	Err      error // nil on success; matches ErrRateLimited for a send over the limit
 }
@@ -173,7 +174,12 @@ func (b *Bot) observeHandled(c *Context, err error) {
 // observeSend reports a send started at start that finished with *err;
 // send defers it when an observer is set.
 func (b *Bot) observeSend(to Target, start time.Time, err *error) {
-	b.cfg.observer.Sent(SendEvent{To: to, Duration: time.Since(start), Err: *err})
+	b.observeSendOf(to, nil, start, err)
+}
+
+// observeSendOf is observeSend with the element sent.
+func (b *Bot) observeSendOf(to Target, elem content.Element, start time.Time, err *error) {
+	b.cfg.observer.Sent(SendEvent{To: to, Elem: elem, Duration: time.Since(start), Err: *err})
 }
 
 // observeLag reports the sync lag of gaps (nil: caught up).

@@ -129,7 +129,8 @@ func TestObserverAndDebugLog(t *testing.T) {
 			t.Errorf("handled[%d] = %+v, want %+v", i, e, w)
 		}
 	}
-	if len(obs.sent) != 1 || obs.sent[0].Err != nil || obs.sent[0].To != bot.ToUser("alice") {
+	if len(obs.sent) != 1 || obs.sent[0].Err != nil || obs.sent[0].To != bot.ToUser("alice") ||
+		obs.sent[0].Elem == nil || obs.sent[0].Elem.(*content.Text).Content != "hello" {
 		t.Errorf("sent %+v", obs.sent)
 	}
 	if len(obs.lags) == 0 || obs.lags[len(obs.lags)-1] != [2]int64{0, 0} {

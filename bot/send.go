@@ -60,7 +60,7 @@ func (b *Bot) Send(ctx context.Context, to Target, elem content.Element) (transp
 // compute it).
 func (b *Bot) send(ctx context.Context, to Target, conv string, elem content.Element) (_ transport.SendResult, err error) {
 	if b.cfg.observer != nil {
-		defer b.observeSend(to, time.Now(), &err)
+		defer b.observeSendOf(to, elem, time.Now(), &err)
 	}
 	switch {
 	case to.GroupID != "" && to.UserID == "":

@@ -1,15 +1,20 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/openimbot/openimbot/bot"
+	"github.com/openimbot/openimbot/config"
 	webconsole "github.com/openimbot/openimbot/console"
+	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/router"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/storage"
+	"github.com/openimbot/openimbot/transport"
 )
 
 // admin is the run command's admin side: the metrics, always collected,
@@ -58,7 +63,12 @@ func (a *admin) start(b *bot.Bot, sb *sandbox.Server) error {
 		Logger:  a.r.log.With("component", "console"),
 	}
 	if sb == nil && cfg.Admin.Chat {
-		a.r.log.Warn("admin.chat: chatting through a real server is not supported; the console's chat panel stays off")
+		sendAs, err := adminSender(cfg)
+		if err != nil {
+			return err
+		}
+		opts.SendAs = sendAs
+		a.r.log.Warn("admin.chat: the web console's chat panel sends as other users through the admin API", "url", "http://"+addr+"/")
 	}
 	srv, err := webconsole.New(opts)
 	if err != nil {
@@ -103,4 +113,55 @@ func logFindings(log *slog.Logger, rt *router.Router) {
 	for _, f := range rt.Analyze() {
 		log.Warn("routing: "+f.Kind.String(), "route", router.RouteName(f.Route), "at", f.Route.Source.String(), "finding", f.Msg)
 	}
+}
+
+// adminSender returns the console's way to send as other users against a
+// real server: /msg/send_msg with an admin token fetched with
+// openim.admin_secret (fetched again once when the server rejects it).
+func adminSender(cfg *config.Config) (func(context.Context, *content.Message) error, error) {
+	o := cfg.OpenIM
+	if o.AdminSecret == "" || o.APIAddr == "" {
+		return nil, errors.New("admin.chat: sending as other users needs openim.admin_secret and openim.api_addr")
+	}
+	api, err := transport.NewAPI(config.URL(o.APIAddr, "http"))
+	if err != nil {
+		return nil, fmt.Errorf("admin.chat: %w", err)
+	}
+	var (
+		mu  sync.Mutex
+		tok string
+	)
+	token := func(ctx context.Context, fresh bool) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if tok == "" || fresh {
+			t, err := api.GetAdminToken(ctx, o.AdminSecret, o.AdminUserID)
+			if err != nil {
+				return "", err
+			}
+			tok = t
+		}
+		return tok, nil
+	}
+	return func(ctx context.Context, m *content.Message) error {
+		send := transport.AdminSend{
+			SendID: m.SendID, RecvID: m.RecvID, GroupID: m.GroupID, SenderNickname: m.SenderNickname,
+			SenderPlatformID: int32(o.PlatformID), Content: m.Content, ContentType: m.ContentType, SessionType: m.SessionType,
+		}
+		var err error
+		for attempt := range 2 {
+			var t string
+			if t, err = token(ctx, attempt > 0); err != nil {
+				return fmt.Errorf("admin token: %w", err)
+			}
+			if _, err = api.SendMsg(ctx, t, send); err == nil {
+				return nil
+			}
+			var ae *transport.APIError
+			if !errors.As(err, &ae) || ae.Code < 1501 || ae.Code > 1507 { // not a token error
+				return err
+			}
+		}
+		return err
+	}, nil
 }

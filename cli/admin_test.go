@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/openimbot/openimbot/sandbox"
 )
 
 var screenshot = flag.String("screenshot", "", "write a screenshot of the web console of `run -config config.example.yaml` to this PNG file")
@@ -210,4 +214,96 @@ func chromiumPath(t *testing.T) string {
 	}
 	t.Skip("chromium is not installed; the browser tests need it (apt-get install chromium)")
 	return ""
+}
+
+// TestWebConsoleAgainstRealServer runs a bot against a server (a
+// standalone sandbox): the console's chat panel is off by default, with
+// the inspection panels on; with admin.chat it sends as other users
+// through the admin API and shows the bot's replies.
+func TestWebConsoleAgainstRealServer(t *testing.T) {
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, u := range []string{"bot1", "carol"} {
+		if err := s.RegisterUser(u, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	for i, chat := range []bool{false, true} {
+		p := writeFile(t, dir, "real.yaml", fmt.Sprintf(`openim:
+  ws_addr: %s
+  api_addr: %s
+  user_id: bot1
+  admin_secret: %s
+storage: {path: %s}
+admin: {listen: "127.0.0.1:0", chat: %v}
+rules:
+  - {name: ping, full: ping, reply: pong}
+`, s.WSURL(), s.APIURL(), sandbox.DefaultSecret, filepath.Join(dir, fmt.Sprintf("bot%d.db", i)), chat))
+		sigs := make(chan os.Signal, 1)
+		ready := make(chan struct{})
+		var out, errOut syncBuffer
+		c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs, onReady: func() { close(ready) }}
+		done := make(chan int, 1)
+		go func() { done <- c.main([]string{"run", "-config", p}) }()
+		waitReady(t, ready, done, &errOut)
+		waitFor(t, &errOut, `msg="web console and metrics" url=http://127.0.0.1:`, 1)
+		url := regexp.MustCompile(`msg="web console and metrics" url=(http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(errOut.String())[1]
+		post := func(path, body string) (int, string) {
+			res, err := http.Post(url+path, "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		getBody := func(path string) string {
+			res, err := http.Get(url + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return string(b)
+		}
+		if info := getBody("api/info"); !strings.Contains(info, `"mode":"server"`) || !strings.Contains(info, fmt.Sprintf(`"chat":%v`, chat)) {
+			t.Errorf("chat %v: info %s", chat, info)
+		}
+		if routes := getBody("api/routes"); !strings.Contains(routes, `"name":"ping"`) {
+			t.Errorf("chat %v: routes %s", chat, routes)
+		}
+		if code, body := post("api/trace", `{"text":"ping","sender":"carol"}`); code != 200 || !strings.Contains(body, `"route":"ping"`) {
+			t.Errorf("chat %v: trace %d %s", chat, code, body)
+		}
+		code, body := post("api/send", `{"from":"carol","text":"ping"}`)
+		if !chat {
+			if code != 403 {
+				t.Errorf("chat off: send %d %s, want 403", code, body)
+			}
+		} else {
+			if code != 200 {
+				t.Fatalf("chat on: send %d %s", code, body)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				ev := getBody("api/events?after=0&wait=0")
+				if strings.Contains(ev, `"from":"carol"`) && strings.Contains(ev, `"text":"pong"`) &&
+					strings.Contains(ev, `"type":"handled"`) && strings.Contains(ev, `"route":"ping"`) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("chat on: events %s", ev)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		sigs <- syscall.SIGINT
+		if code := <-done; code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+	}
 }

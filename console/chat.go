@@ -38,6 +38,7 @@ type event struct {
 
 // messageJSON is a message as the page renders it.
 type messageJSON struct {
+	Key          string   `json:"key"` // conversation/seq, or conversation/sN for a message without seq
 	Conversation string   `json:"conversation"`
 	Seq          int64    `json:"seq"`
 	From         string   `json:"from"`
@@ -54,7 +55,7 @@ type messageJSON struct {
 }
 
 func toJSON(m *content.Message) *messageJSON {
-	out := &messageJSON{Conversation: m.ConversationID, Seq: m.Seq, From: m.SendID, To: m.RecvID, Group: m.GroupID,
+	out := &messageJSON{Key: msgKey(m.ConversationID, m.Seq), Conversation: m.ConversationID, Seq: m.Seq, From: m.SendID, To: m.RecvID, Group: m.GroupID,
 		Kind: contentKind(m.ContentType), Text: m.Text(), Time: m.SendTime}
 	quote := func(q *content.QuotedMessage) {
 		if q != nil {
@@ -93,12 +94,16 @@ func quotedText(q *content.QuotedMessage) string {
 	return ""
 }
 
-// chat is the chat panel's side on the server: it watches the sandbox,
-// keeps the recent events, and sends as users.
+// chat is the chat panel's side on the server: it keeps the recent
+// events and sends as users. With the sandbox it watches every message
+// there; against a real server (sendAs) it shows what the bot receives and
+// sends, as the bot's observer. It is a bot.Observer (through Metrics).
 type chat struct {
-	sb    *sandbox.Server
-	botID string
-	trace func(*content.Message) *traceJSON
+	bot.NopObserver
+	sb     *sandbox.Server
+	sendAs func(context.Context, *content.Message) error
+	botID  string
+	trace  func(*content.Message) *traceJSON
 
 	mu      sync.Mutex
 	events  []event
@@ -111,11 +116,16 @@ type chat struct {
 	done  chan struct{}
 }
 
-func newChat(sb *sandbox.Server, botID string, trace func(*content.Message) *traceJSON) *chat {
-	return &chat{sb: sb, botID: botID, trace: trace, next: 1, changed: make(chan struct{}), msgs: map[string]content.Message{}}
+func newChat(sb *sandbox.Server, sendAs func(context.Context, *content.Message) error, botID string,
+	trace func(*content.Message) *traceJSON) *chat {
+	return &chat{sb: sb, sendAs: sendAs, botID: botID, trace: trace, next: 1, changed: make(chan struct{}),
+		msgs: map[string]content.Message{}}
 }
 
 func (c *chat) start() {
+	if c.sb == nil {
+		return
+	}
 	ch, unsub := c.sb.Subscribe(1024)
 	c.unsub, c.done = unsub, make(chan struct{})
 	go func() {
@@ -149,7 +159,10 @@ func (c *chat) seen(m content.Message) {
 		ev.Trace = c.trace(&m)
 	}
 	c.mu.Lock()
-	k := msgKey(m.ConversationID, m.Seq)
+	if m.Seq == 0 {
+		ev.Message.Key = m.ConversationID + "/s" + strconv.FormatInt(c.next, 10)
+	}
+	k := ev.Message.Key
 	if _, ok := c.msgs[k]; !ok {
 		c.order = append(c.order, k)
 		if len(c.order) > maxEvents {
@@ -162,8 +175,33 @@ func (c *chat) seen(m content.Message) {
 	c.mu.Unlock()
 }
 
-// handled records the bot's report on a message (a bot.Observer tap).
-func (c *chat) handled(e bot.HandledEvent) {
+// Received records, against a real server, a message the bot received.
+func (c *chat) Received(m *content.Message, offline bool) {
+	if c.sb == nil {
+		c.seen(*m)
+	}
+}
+
+// Sent records, against a real server, a message the bot sent.
+func (c *chat) Sent(e bot.SendEvent) {
+	if c.sb != nil || e.Err != nil || e.Elem == nil {
+		return
+	}
+	m, err := content.NewMessage(e.Elem)
+	if err != nil {
+		return
+	}
+	m.SendID, m.SendTime = c.botID, time.Now().UnixMilli()
+	if e.To.GroupID != "" {
+		m.GroupID, m.SessionType, m.ConversationID = e.To.GroupID, content.GroupChat, content.GroupConversationID(e.To.GroupID)
+	} else {
+		m.RecvID, m.SessionType, m.ConversationID = e.To.UserID, content.SingleChat, content.SingleConversationID(c.botID, e.To.UserID)
+	}
+	c.seen(*m)
+}
+
+// Handled records the bot's report on a message.
+func (c *chat) Handled(e bot.HandledEvent) {
 	ev := event{Type: "handled", Conversation: e.Message.ConversationID, Seq: e.Message.Seq, Route: e.Route,
 		DurationMs: float64(e.Duration.Microseconds()) / 1000, Panic: e.Panic}
 	if e.Err != nil {
@@ -231,6 +269,9 @@ func (c *chat) send(req sendRequest) (content.Message, error) {
 	if req.From == c.botID {
 		return content.Message{}, errors.New("the console cannot send as the bot itself")
 	}
+	if c.sb == nil {
+		return c.relay(req)
+	}
 	if err := c.sb.RegisterUser(req.From, req.From); err != nil && !errors.Is(err, sandbox.ErrUserExists) {
 		return content.Message{}, err
 	}
@@ -286,4 +327,28 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		wait = 0
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": s.chat.after(r.Context(), after, wait)})
+}
+
+// relay sends req through sendAs (a real server).
+func (c *chat) relay(req sendRequest) (content.Message, error) {
+	var quoted *content.Message
+	if req.QuoteConversation != "" {
+		c.mu.Lock()
+		q, ok := c.msgs[msgKey(req.QuoteConversation, req.QuoteSeq)]
+		c.mu.Unlock()
+		if !ok {
+			return content.Message{}, errors.New("the quoted message is not among the recent ones")
+		}
+		quoted = &q
+	}
+	m, err := buildMessage(req.From, c.botID, req.Group, req.Text, req.Mentions, quoted, req.Picture)
+	if err != nil {
+		return content.Message{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.sendAs(ctx, m); err != nil {
+		return content.Message{}, err
+	}
+	return *m, nil
 }

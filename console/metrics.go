@@ -52,8 +52,7 @@ type Metrics struct {
 	connects  int
 	since     time.Time // of the last readiness change
 
-	tapMu sync.RWMutex
-	taps  []func(bot.HandledEvent)
+	tap atomic.Pointer[bot.Observer] // the console's chat, if any
 }
 
 type routeMetrics struct {
@@ -247,6 +246,9 @@ func (m *Metrics) Received(msg *content.Message, offline bool) {
 		c, _ = m.recvCache.LoadOrStore(key, m.received.WithLabelValues(src, contentKind(msg.ContentType)))
 	}
 	c.(prometheus.Counter).Inc()
+	if t := m.tap.Load(); t != nil {
+		(*t).Received(msg, offline)
+	}
 }
 
 // contentKind is the content label: the content type's name in lower case
@@ -294,23 +296,19 @@ func (m *Metrics) Handled(e bot.HandledEvent) {
 	case e.Err != nil:
 		r.errs.Inc()
 	}
-	m.tapMu.RLock()
-	taps := m.taps
-	m.tapMu.RUnlock()
-	for _, f := range taps {
-		f(e)
+	if t := m.tap.Load(); t != nil {
+		(*t).Handled(e)
 	}
 }
 
-// onHandled adds f to the functions told of every handled message.
-func (m *Metrics) onHandled(f func(bot.HandledEvent)) {
-	m.tapMu.Lock()
-	m.taps = append(m.taps[:len(m.taps):len(m.taps)], f)
-	m.tapMu.Unlock()
-}
+// setTap makes m pass the message events on to o too.
+func (m *Metrics) setTap(o bot.Observer) { m.tap.Store(&o) }
 
 // Sent implements bot.Observer.
 func (m *Metrics) Sent(e bot.SendEvent) {
+	if t := m.tap.Load(); t != nil {
+		(*t).Sent(e)
+	}
 	m.sends.Inc()
 	if e.Err != nil {
 		m.sendFails.WithLabelValues(sendReason(e.Err)).Inc()

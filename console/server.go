@@ -44,9 +44,14 @@ type Options struct {
 	// the routing panels are empty.
 	Router func() *router.Router
 	// Sandbox, if set, is the embedded sandbox the chat panel sends
-	// through. Without it the chat panel is off; the inspection panels
-	// (routing table, findings, traces, counters) stay.
+	// through. Without it (and without SendAs) the chat panel is off; the
+	// inspection panels (routing table, findings, traces, counters) stay.
 	Sandbox *sandbox.Server
+	// SendAs, if set and Sandbox is not, turns the chat panel on against a
+	// real server: it sends m as m.SendID (through the server's admin
+	// API). The panel then shows the messages the bot receives and what it
+	// sends. Off by default: it sends as other users.
+	SendAs func(ctx context.Context, m *content.Message) error
 	// Users are the user IDs offered in the chat panel; default "alice",
 	// "bob". Any other ID can be typed in.
 	Users []string
@@ -89,9 +94,9 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if opts.Sandbox != nil {
-		s.chat = newChat(opts.Sandbox, opts.BotID, s.trace)
-		opts.Metrics.onHandled(s.chat.handled)
+	if opts.Sandbox != nil || opts.SendAs != nil {
+		s.chat = newChat(opts.Sandbox, opts.SendAs, opts.BotID, s.trace)
+		opts.Metrics.setTap(s.chat)
 	}
 	s.routes()
 	return s, nil

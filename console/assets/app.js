@@ -75,7 +75,7 @@ function inCurrentChat(m) {
 function key(conv, seq) { return conv + "/" + seq; }
 
 function renderMessage(m) {
-  const k = key(m.conversation, m.seq);
+  const k = m.key;
   const li = document.createElement("li");
   const mine = m.from === state.info.bot;
   li.className = "msg " + (mine ? "bot" : "user");
@@ -85,8 +85,8 @@ function renderMessage(m) {
   if (m.picture) body += '<div class="body"><img alt="picture" src="' + esc(m.picture) + '"></div>';
   else if (m.markdown) body += '<div class="body md">' + markdown(m.markdown) + "</div>";
   else body += '<div class="body">' + withMentions(esc(m.text), m.mentions) + "</div>";
-  li.innerHTML = '<div class="who">' + esc(m.from) + (m.group ? " in " + esc(m.group) : "") + " · #" + m.seq +
-    '</div><button type="button" class="quote-btn" title="quote this message">quote</button>' + body +
+  li.innerHTML = '<div class="who">' + esc(m.from) + (m.group ? " in " + esc(m.group) : "") + (m.seq ? " · #" + m.seq : "") +
+    '</div>' + (m.seq ? '<button type="button" class="quote-btn" title="quote this message">quote</button>' : "") + body +
     (mine ? "" : '<div class="route dim">routing…</div>');
   li.addEventListener("click", (e) => {
     if (e.target.classList.contains("quote-btn")) { startQuote(m); return; }
@@ -118,7 +118,7 @@ function redrawMessages() {
 }
 
 function addMessage(m) {
-  const k = key(m.conversation, m.seq);
+  const k = m.key;
   state.messages.set(k, m);
   if (!inCurrentChat(m)) return;
   const ol = $("#messages");
@@ -171,7 +171,7 @@ async function poll() {
       for (const ev of data.events) {
         state.after = Math.max(state.after, ev.id);
         if (ev.type === "message") {
-          const k = key(ev.message.conversation, ev.message.seq);
+          const k = ev.message.key;
           if (ev.trace) state.traces.set(k, ev.trace);
           addMessage(ev.message);
           // A message the user just sent is selected, so its trace shows.
