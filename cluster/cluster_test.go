@@ -87,6 +87,11 @@ type ingress struct {
 
 func startIngress(t testing.TB, natsURL string, s *sandbox.Server, dir string) *ingress {
 	t.Helper()
+	return startIngressAt(t, natsURL, s.WSURL(), s.APIURL(), filepath.Join(dir, "ingress.db"))
+}
+
+func startIngressAt(t testing.TB, natsURL, wsURL, apiURL, dbPath string) *ingress {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	nc, js, err := cluster.Connect(ctx, natsURL, "ingress")
 	if err != nil {
@@ -96,11 +101,11 @@ func startIngress(t testing.TB, natsURL string, s *sandbox.Server, dir string) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := storage.Open(filepath.Join(dir, "ingress.db"), storage.Options{})
+	db, err := storage.Open(dbPath, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(bot.WithGateway(s.WSURL()), bot.WithUser(botID), bot.WithAdminSecret(s.APIURL(), sandbox.DefaultSecret),
+	b, err := bot.New(bot.WithGateway(wsURL), bot.WithUser(botID), bot.WithAdminSecret(apiURL, sandbox.DefaultSecret),
 		bot.WithDB(db), bot.WithBacklog(bot.BacklogAll), bot.WithHandler(in.Handler()), bot.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -392,4 +397,91 @@ func TestWorkerKilled(t *testing.T) {
 	if bound := 16 * 512; repeated > bound {
 		t.Errorf("repeated %d > %d (partitions x unacknowledged per partition)", repeated, bound)
 	}
+}
+
+// TestIngressChild is an ingress process of TestIngressTakeover; skipped
+// otherwise. It runs until killed or its stdin closes.
+func TestIngressChild(t *testing.T) {
+	if os.Getenv(childEnv) != "ingress" {
+		t.Skip("runs only as a child process of the cluster tests")
+	}
+	g := startIngressAt(t, os.Getenv("CT_NATS"), os.Getenv("CT_WS"), os.Getenv("CT_API"), os.Getenv("CT_DB"))
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	g.stop()
+}
+
+// The active ingress (a child process) killed with SIGKILL mid-stream: the
+// standby takes the lease within seconds, resumes from the watermarks kept
+// in JetStream (its own database has none) and nothing is lost or repeated:
+// what the dead one published and the standby publishes again is dropped
+// by the stream's dedup.
+func TestIngressTakeover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	e := startNATS(t)
+	s := startSandbox(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "handled.txt")
+	a := startChild(t, "TestIngressChild", childEnv+"=ingress", "CT_NATS="+e.URL(), "CT_WS="+s.WSURL(), "CT_API="+s.APIURL(),
+		"CT_DB="+filepath.Join(dir, "a.db"))
+	// The child takes the lease first.
+	time.Sleep(time.Second)
+	b := startIngressAt(t, e.URL(), s.WSURL(), s.APIURL(), filepath.Join(dir, "b.db"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := runWorker(ctx, t, e.URL(), out, false, "w1")
+	var sending sync.WaitGroup
+	sending.Add(1)
+	go func() { defer sending.Done(); send(t, s, 0, total) }()
+	waitHandled(t, out, total/3, 60*time.Second)
+	if b.in.Active() {
+		t.Fatalf("the second ingress is active while the first runs:\n%s", a.out.String())
+	}
+	if err := a.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	atKill := len(handled(t, out))
+	inStream := streamMsgs(t, e.URL())
+	for !b.in.Active() {
+		if time.Since(killed) > 15*time.Second {
+			t.Fatal("the standby did not take over within 15s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	takeover := time.Since(killed)
+	sending.Wait()
+	lines := waitHandled(t, out, total, 90*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	lines = handled(t, out)
+	lost, repeated := check(t, s, lines, total/users)
+	t.Logf("active ingress SIGKILLed after %d published, %d handled; standby active after %v, re-published %d (dropped by dedup): %d messages, %d handled, lost %d, repeated %d",
+		inStream, atKill, takeover.Round(time.Millisecond), b.in.Duplicates(), total, len(lines), lost, repeated)
+	if d := b.in.Duplicates(); d > int64(inStream)/2 {
+		t.Errorf("the standby re-published %d messages: it did not resume from the watermarks in JetStream", d)
+	}
+	if lost != 0 {
+		t.Errorf("lost %d", lost)
+	}
+	if repeated > 0 {
+		t.Errorf("repeated %d: the stream's dedup should drop every re-publish", repeated)
+	}
+	cancel()
+	<-w
+}
+
+// streamMsgs returns the number of messages in the bot's stream.
+func streamMsgs(t testing.TB, url string) uint64 {
+	t.Helper()
+	nc, js, err := cluster.Connect(context.Background(), url, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	st, err := js.Stream(context.Background(), "openimbot_"+botID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.CachedInfo().State.Msgs
 }

@@ -45,8 +45,17 @@ type Ingress struct {
 	mu      sync.Mutex
 	pending map[string]int64 // conversation -> highest published seq not yet in the bucket
 
-	published atomic.Int64
+	published  atomic.Int64
+	duplicates atomic.Int64
+	active     atomic.Bool
 }
+
+// Duplicates returns the number of publishes JetStream dropped as already
+// in the stream (re-published after a takeover or a crash).
+func (in *Ingress) Duplicates() int64 { return in.duplicates.Load() }
+
+// Active reports whether this ingress holds the lease and runs its bot.
+func (in *Ingress) Active() bool { return in.active.Load() }
 
 // NewIngress creates (or updates) the stream and the buckets of the bot on
 // the JetStream that js talks to.
@@ -92,9 +101,12 @@ func (in *Ingress) publish(c *bot.Context) error {
 	wait := 50 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err := in.js.PublishMsg(ctx, msg)
+		ack, err := in.js.PublishMsg(ctx, msg)
 		cancel()
 		if err == nil {
+			if ack.Duplicate {
+				in.duplicates.Add(1)
+			}
 			break
 		}
 		in.cfg.Logger.Warn("cluster: publish failed; retrying", "conversation", m.ConversationID, "seq", m.Seq, "err", err)
@@ -122,19 +134,32 @@ func (in *Ingress) flushWatermarks(ctx context.Context) error {
 	p := in.pending
 	in.pending = make(map[string]int64, len(p))
 	in.mu.Unlock()
-	var firstErr error
+	var (
+		firstErr error
+		emu      sync.Mutex
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, 32)
+	)
 	for conv, seq := range p {
-		if _, err := in.wms.Put(ctx, token(conv), []byte(conv+"\n"+strconv.FormatInt(seq, 10))); err != nil {
-			if firstErr == nil {
-				firstErr = err
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := in.wms.Put(ctx, token(conv), []byte(conv+"\n"+strconv.FormatInt(seq, 10))); err != nil {
+				emu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				emu.Unlock()
+				in.mu.Lock()
+				if seq > in.pending[conv] {
+					in.pending[conv] = seq
+				}
+				in.mu.Unlock()
 			}
-			in.mu.Lock()
-			if seq > in.pending[conv] {
-				in.pending[conv] = seq
-			}
-			in.mu.Unlock()
-		}
+		}()
 	}
+	wg.Wait()
 	return firstErr
 }
 
@@ -190,6 +215,8 @@ func (in *Ingress) Run(ctx context.Context, b *bot.Bot, db *storage.DB) error {
 		}
 		return err
 	}
+	in.active.Store(true)
+	defer in.active.Store(false)
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -215,7 +242,7 @@ func (in *Ingress) Run(ctx context.Context, b *bot.Bot, db *storage.DB) error {
 	go func() { defer bg.Done(); in.holdLease(runCtx, rev, lost, log) }()
 	go func() {
 		defer bg.Done()
-		t := time.NewTicker(200 * time.Millisecond)
+		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		last, lastLog := int64(0), time.Now()
 		for {
