@@ -387,7 +387,7 @@ func (s *syncer) fill(ctx context.Context, gw syncGateway, gaps []gap, total int
 		s.observeProgress(total - done)
 		if total > 1000 && time.Since(lastLog) >= s.progress {
 			lastLog = time.Now()
-			s.log.Info("bot: sync: progress", "delivered", done, "remaining", max(total-done, 0),
+			s.log.Info("bot: sync: progress", "percent", done*100/total, "messages", total, "conversations", len(gaps), "delivered", done, "remaining", max(total-done, 0),
 				"rate", rate(done, time.Since(start)))
 		}
 	}
