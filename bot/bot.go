@@ -431,6 +431,9 @@ func (b *Bot) transportConfig() transport.Config {
 		API:           b.api,
 		EventQueueCap: eventQueueCap,
 		MaxReconnects: -1, // forever, unless WithMaxReconnects
+		// The sync engine needs only the seq of the bot's own messages
+		// unless it dispatches them.
+		SkipOwnContent: !b.cfg.dispatchSelf,
 	}
 	if b.cfg.maxReconnects > 0 {
 		cfg.MaxReconnects = b.cfg.maxReconnects

@@ -120,6 +120,11 @@ type Config struct {
 	API *API
 	// ProfileTTL is how long the fetched profile is reused; default 600s.
 	ProfileTTL time.Duration
+	// SkipOwnContent leaves Content and Elem out of the pushed messages
+	// whose SendID is UserID (the echoes of what this client sent), for a
+	// consumer that only needs their seq: it saves a copy and a decode per
+	// echo. Pulled messages are always complete. Default false.
+	SkipOwnContent bool
 }
 
 // SeqRange asks for the messages of one conversation with seq in [Begin, End].

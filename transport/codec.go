@@ -19,6 +19,12 @@ import (
 // 2: map<string, PullMsgs>}). visit is called once per map entry, chat
 // entries first, in payload order.
 func pullMaps(payload []byte, visit func(conv string, msgs []content.Message, isEnd bool)) error {
+	return pullMapsOwn(payload, "", visit)
+}
+
+// pullMapsOwn is pullMaps that leaves Content and Elem out of the messages
+// whose SendID is own (when own is not empty).
+func pullMapsOwn(payload []byte, own string, visit func(conv string, msgs []content.Message, isEnd bool)) error {
 	if len(payload) == 0 {
 		return nil
 	}
@@ -39,7 +45,7 @@ func pullMaps(payload []byte, visit func(conv string, msgs []content.Message, is
 			if m < 0 {
 				return fmt.Errorf("transport: decode payload map entry at byte %d: %w", off, protowire.ParseError(m))
 			}
-			if err := pullEntry(data, str, off+n+(m-len(v)), v, visit); err != nil {
+			if err := pullEntry(data, str, off+n+(m-len(v)), v, own, visit); err != nil {
 				return err
 			}
 			n += m
@@ -57,7 +63,7 @@ func pullMaps(payload []byte, visit func(conv string, msgs []content.Message, is
 }
 
 // pullEntry decodes one map entry {1: key, 2: PullMsgs} located at data[base:].
-func pullEntry(data []byte, str string, base int, b []byte, visit func(string, []content.Message, bool)) error {
+func pullEntry(data []byte, str string, base int, b []byte, own string, visit func(string, []content.Message, bool)) error {
 	var conv string
 	var pm []byte
 	pmBase := 0
@@ -114,7 +120,7 @@ func pullEntry(data []byte, str string, base int, b []byte, visit func(string, [
 				msgs = make([]content.Message, 0, 1)
 			}
 			msgs = append(msgs, content.Message{ConversationID: conv})
-			if err := decodeMsgData(data, str, pmBase+off+n+m-len(v), v, &msgs[len(msgs)-1]); err != nil {
+			if err := decodeMsgData(data, str, pmBase+off+n+m-len(v), v, own, &msgs[len(msgs)-1]); err != nil {
 				return fmt.Errorf("transport: decode MsgData of %q: %w", conv, err)
 			}
 			n += m
@@ -141,7 +147,11 @@ func pullEntry(data []byte, str string, base int, b []byte, visit func(string, [
 
 // decodeMsgData decodes the MsgData b, which starts at data[base:] (and
 // str[base:]), into m. Strings are substrings of str; Content is a copy.
-func decodeMsgData(data []byte, str string, base int, b []byte, m *content.Message) error {
+// A message whose SendID is own (when own is not empty) gets no Content
+// and no Elem.
+func decodeMsgData(data []byte, str string, base int, b []byte, own string, m *content.Message) error {
+	// The content, copied into m.Content at the end unless the message is own.
+	contentAt, contentEnd, hasContent := 0, 0, false
 	off := 0
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
@@ -173,7 +183,7 @@ func decodeMsgData(data []byte, str string, base int, b []byte, m *content.Messa
 			case 8:
 				m.SenderFaceURL = sv
 			case 12:
-				m.Content = []byte(sv)
+				contentAt, contentEnd, hasContent = s, s+len(v), true
 			case 19:
 				key, val, err := decodeOption(str, s, v)
 				if err != nil {
@@ -234,6 +244,12 @@ func decodeMsgData(data []byte, str string, base int, b []byte, m *content.Messa
 		}
 		b = b[n:]
 		off += n
+	}
+	if own != "" && m.SendID == own {
+		return nil
+	}
+	if hasContent {
+		m.Content = []byte(str[contentAt:contentEnd])
 	}
 	elem, err := content.Decode(m.ContentType, m.Content)
 	if elem == nil {

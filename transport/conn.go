@@ -374,7 +374,11 @@ func (cn *conn) handleResp(r *wire.RespView) error {
 		if r.ErrCode != 0 {
 			return nil
 		}
-		msgs, err := decodePush(r.Data)
+		own := ""
+		if cn.c.cfg.SkipOwnContent {
+			own = cn.c.cfg.UserID
+		}
+		msgs, err := decodePushOwn(r.Data, own)
 		if err != nil {
 			return fmt.Errorf("%w: push: %w", ErrProtocol, err)
 		}

@@ -431,8 +431,14 @@ func (c *Client) probe(ctx context.Context, op string, ident int32, payload []by
 // decodePush converts a 2001 PushMessages payload into messages, chat
 // messages first, each with its ConversationID from the map key.
 func decodePush(payload []byte) ([]content.Message, error) {
+	return decodePushOwn(payload, "")
+}
+
+// decodePushOwn is decodePush that leaves Content and Elem out of the
+// messages whose SendID is own (when own is not empty).
+func decodePushOwn(payload []byte, own string) ([]content.Message, error) {
 	var out []content.Message
-	err := pullMaps(payload, func(_ string, msgs []content.Message, _ bool) {
+	err := pullMapsOwn(payload, own, func(_ string, msgs []content.Message, _ bool) {
 		if out == nil {
 			out = msgs
 			return
