@@ -154,7 +154,9 @@ func (g *loopGuard) prune(now time.Time) {
 // refuses) it first.
 func (b *Bot) sendFor(ctx context.Context, trigger *content.Message, to Target, conv string, elem content.Element) (transport.SendResult, error) {
 	if trigger != nil {
-		ctx = context.WithValue(ctx, triggerKey{}, trigger) // for a relaying MsgSender (relay.go)
+		if _, builtin := b.sender().(*transport.Client); !builtin {
+			ctx = context.WithValue(ctx, triggerKey{}, trigger) // for a relaying MsgSender (relay.go)
+		}
 	}
 	g := b.guard
 	if g == nil || trigger == nil {
