@@ -39,7 +39,11 @@ type conn struct {
 	enc     *wire.Encoder
 	req     wire.Req
 
-	lastIn atomic.Int64 // unix nanos of the last inbound frame, ping or pong
+	lastIn atomic.Int64 // unix nanos of the last inbound ping or pong, or of a data frame (see gotFrame)
+	// gotFrame is set by the read loop for every data frame; the heartbeat
+	// turns it into lastIn at its next check, so the read loop does not
+	// read the clock per frame.
+	gotFrame atomic.Bool
 
 	pendMu  sync.Mutex
 	pending map[string]chan reply
@@ -256,6 +260,9 @@ func (cn *conn) heartbeat() {
 		case <-cn.ctx.Done():
 			return
 		case <-watch.C:
+			if cn.gotFrame.Swap(false) {
+				cn.lastIn.Store(time.Now().UnixNano())
+			}
 			idle := time.Since(time.Unix(0, cn.lastIn.Load()))
 			if idle > cfg.ReadTimeout {
 				cn.die(fmt.Errorf("%w: nothing received for %v", ErrReadTimeout, idle.Round(time.Millisecond)))
@@ -311,7 +318,9 @@ func (cn *conn) readLoop() {
 			cn.die(readError(err, c.cfg.Token))
 			return
 		}
-		cn.lastIn.Store(time.Now().UnixNano())
+		if !cn.gotFrame.Load() {
+			cn.gotFrame.Store(true)
+		}
 		if typ == websocket.MessageText {
 			if err := cn.handleText(buf.Bytes()); err != nil {
 				cn.die(err)
