@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/cluster"
@@ -26,8 +29,14 @@ const (
 	childEnv = "OPENIMBOT_CLUSTER_CHILD"
 	users    = 100
 	total    = 10000
-	leaseTTL = 2 * time.Second
 	botID    = "bot"
+)
+
+// leaseTTL and replicas are what the test processes use (the node-loss
+// test raises them).
+var (
+	leaseTTL = 2 * time.Second
+	replicas = 1
 )
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -97,7 +106,7 @@ func startIngressAt(t testing.TB, natsURL, wsURL, apiURL, dbPath string) *ingres
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := cluster.NewIngress(ctx, cluster.Config{BotID: botID, LeaseTTL: leaseTTL, Logger: testLogger(t).With("p", "ingress")}, nc, js)
+	in, err := cluster.NewIngress(ctx, cluster.Config{BotID: botID, LeaseTTL: leaseTTL, Replicas: replicas, Logger: testLogger(t).With("p", "ingress")}, nc, js)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +155,7 @@ func runWorker(ctx context.Context, t testing.TB, natsURL, out string, reply boo
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := cluster.NewWorker(ctx, cluster.Config{BotID: botID, LeaseTTL: leaseTTL, Logger: testLogger(t).With("p", name)}, nc, js)
+	w, err := cluster.NewWorker(ctx, cluster.Config{BotID: botID, LeaseTTL: leaseTTL, Replicas: replicas, Logger: testLogger(t).With("p", name)}, nc, js)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,4 +493,137 @@ func streamMsgs(t testing.TB, url string) uint64 {
 		t.Fatal(err)
 	}
 	return st.CachedInfo().State.Msgs
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startCluster3 starts three NATS servers with JetStream in one cluster on
+// loopback and waits until JetStream answers with replicas 3.
+func startCluster3(t *testing.T) ([]*cluster.Embedded, string) {
+	t.Helper()
+	ports := []int{freePort(t), freePort(t), freePort(t)}
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	nodes := make([]*cluster.Embedded, 3)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for i := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e, err := cluster.StartEmbedded(cluster.EmbeddedOptions{
+				Listen: "127.0.0.1:0", StoreDir: t.TempDir(), ServerName: fmt.Sprint("n", i),
+				ClusterName: "test", ClusterListen: fmt.Sprintf("127.0.0.1:%d", ports[i]), Routes: routes,
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			nodes[i] = e
+		}()
+	}
+	wg.Wait()
+	for _, e := range nodes {
+		if e != nil {
+			t.Cleanup(e.Close)
+		}
+	}
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var urls []string
+	for _, e := range nodes {
+		urls = append(urls, e.URL())
+	}
+	url := strings.Join(urls, ",")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		nc, js, err := cluster.Connect(context.Background(), url, "probe")
+		if err == nil {
+			_, err = js.CreateOrUpdateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: "probe", Replicas: 3})
+			nc.Close()
+			if err == nil {
+				return nodes, url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the JetStream cluster is not up after 30s: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// One node of a three-node JetStream cluster (replicas 3) stopped
+// mid-stream: the stream leader, the node the most is at stake on. Nothing
+// is lost; repeats are bounded by what the workers had not acknowledged.
+func TestNATSNodeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three NATS servers")
+	}
+	leaseTTL, replicas = 4*time.Second, 3
+	defer func() { leaseTTL, replicas = 2*time.Second, 1 }()
+	nodes, url := startCluster3(t)
+	s := startSandbox(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "handled.txt")
+	startIngress(t, url, s, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w1 := runWorker(ctx, t, url, out, false, "w1")
+	w2 := runWorker(ctx, t, url, out, false, "w2")
+	var sending sync.WaitGroup
+	sending.Add(1)
+	go func() { defer sending.Done(); send(t, s, 0, total) }()
+	waitHandled(t, out, total/3, 60*time.Second)
+
+	nc, js, err := cluster.Connect(context.Background(), url, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(context.Background(), "openimbot_"+botID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := st.CachedInfo().Cluster.Leader
+	nc.Close()
+	victim := -1
+	for i, e := range nodes {
+		if e.Server.Name() == leader {
+			victim = i
+		}
+	}
+	if victim < 0 {
+		t.Fatalf("stream leader %q is none of the nodes", leader)
+	}
+	atStop := len(handled(t, out))
+	nodes[victim].Close()
+	sending.Wait()
+	lines := waitHandled(t, out, total, 120*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	lines = handled(t, out)
+	lost, repeated := check(t, s, lines, total/users)
+	t.Logf("NATS node %s (stream leader) stopped after %d handled: %d messages, %d handled, lost %d, repeated %d",
+		leader, atStop, total, len(lines), lost, repeated)
+	if lost != 0 {
+		t.Errorf("lost %d", lost)
+	}
+	if bound := 16 * 512; repeated > bound {
+		t.Errorf("repeated %d > %d", repeated, bound)
+	}
+	cancel()
+	<-w1
+	<-w2
 }

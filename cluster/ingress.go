@@ -332,7 +332,7 @@ func (in *Ingress) holdLease(ctx context.Context, rev *atomic.Uint64, lost chan<
 		case <-t.C:
 		}
 		uctx, cancel := context.WithTimeout(ctx, in.cfg.LeaseTTL/4)
-		r, err := in.lease.Update(uctx, "active", []byte(in.id), rev.Load())
+		r, err := renew(uctx, in.lease, "active", in.id, rev.Load())
 		cancel()
 		if err == nil {
 			rev.Store(r)
@@ -379,4 +379,24 @@ func (in *Ingress) serveSends(b *bot.Bot) (*nats.Subscription, error) {
 		return nil, fmt.Errorf("cluster: serve sends on %s: %w", in.n.sendSubj, err)
 	}
 	return sub, in.nc.Flush()
+}
+
+// renew updates the lease key to id if it is still at revision rev. An
+// update that landed although its answer was lost (a slow or failing
+// node) moved the revision: when the key still holds id, its revision is
+// adopted.
+func renew(ctx context.Context, kv jetstream.KeyValue, key, id string, rev uint64) (uint64, error) {
+	r, err := kv.Update(ctx, key, []byte(id), rev)
+	if err == nil {
+		return r, nil
+	}
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequence {
+		return 0, err
+	}
+	e, gerr := kv.Get(ctx, key)
+	if gerr != nil || string(e.Value()) != id {
+		return 0, err
+	}
+	return kv.Update(ctx, key, []byte(id), e.Revision())
 }

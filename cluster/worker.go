@@ -256,7 +256,7 @@ func (w *Worker) manage(ctx context.Context, b *bot.Bot, log interface {
 			default:
 			}
 		}
-		rev, err := w.leases.Update(rctx, leaseKey(p), []byte(w.id), r.rev)
+		rev, err := renew(rctx, w.leases, leaseKey(p), w.id, r.rev)
 		if err == nil {
 			r.rev, r.renewed = rev, time.Now()
 		} else {
@@ -297,62 +297,110 @@ func (w *Worker) manage(ctx context.Context, b *bot.Bot, log interface {
 
 // start consumes partition p (whose lease w just took) into b.
 func (w *Worker) start(ctx context.Context, b *bot.Bot, p int, rev uint64) (*partRun, error) {
+	it, err := w.iterate(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	pctx, pcancel := context.WithCancel(context.Background())
+	r := &partRun{part: p, rev: rev, renewed: time.Now(), cancel: pcancel, drained: make(chan struct{})}
+	var (
+		mu      sync.Mutex
+		stopped bool
+	)
+	r.stop = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			stopped = true
+			it.Stop()
+		}
+	}
+	isStopped := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return stopped
+	}
+	go func() {
+		defer close(r.drained)
+		for {
+			err := w.consume(pctx, b, r, it)
+			r.inflight.Wait()
+			if isStopped() || pctx.Err() != nil {
+				return
+			}
+			// The pull broke (a NATS node lost, the consumer's leader
+			// moved): resume from the acknowledged floor, as a new holder.
+			w.cfg.Logger.Warn("cluster: partition pull interrupted; resuming", "partition", p, "err", err)
+			for {
+				w.settle(pctx, r)
+				time.Sleep(200 * time.Millisecond)
+				if isStopped() || pctx.Err() != nil {
+					return
+				}
+				next, err := w.iterate(pctx, p)
+				if err == nil {
+					mu.Lock()
+					it = next
+					if stopped {
+						it.Stop()
+					}
+					mu.Unlock()
+					break
+				}
+				w.cfg.Logger.Warn("cluster: partition consumer unavailable; retrying", "partition", p, "err", err)
+			}
+		}
+	}()
+	return r, nil
+}
+
+// iterate opens a pull on partition p's consumer.
+func (w *Worker) iterate(ctx context.Context, p int) (jetstream.MessagesContext, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cons, err := w.consumer(cctx, p)
 	if err != nil {
 		return nil, err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(128))
-	if err != nil {
-		return nil, err
-	}
-	pctx, pcancel := context.WithCancel(context.Background())
-	r := &partRun{part: p, rev: rev, renewed: time.Now(), cancel: pcancel, drained: make(chan struct{})}
-	var stopOnce sync.Once
-	r.stop = func() { stopOnce.Do(it.Stop) }
-	go func() {
-		defer close(r.drained)
-		defer r.inflight.Wait()
+	return cons.Messages(jetstream.PullMaxMessages(128), jetstream.PullExpiry(10*time.Second),
+		jetstream.PullHeartbeat(2*time.Second), jetstream.WithMessagesErrOnMissingHeartbeat(true))
+}
+
+// consume hands the messages of it to b until it fails or is stopped.
+func (w *Worker) consume(ctx context.Context, b *bot.Bot, r *partRun, it jetstream.MessagesContext) error {
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			it.Stop()
+			return err
+		}
+		m, err := decodeMsg(msg.Data())
+		if err != nil {
+			w.cfg.Logger.Error("cluster: dropping an undecodable message", "partition", r.part, "err", err)
+			_ = msg.Term()
+			continue
+		}
+		if md, err := msg.Metadata(); err == nil {
+			r.maxSeq.Store(md.Sequence.Stream)
+		}
+		r.inflight.Add(1)
+		done := func() {
+			_ = msg.Ack()
+			r.inflight.Done()
+		}
 		for {
-			msg, err := it.Next()
-			if err != nil {
-				return // stopped
-			}
-			m, err := decodeMsg(msg.Data())
-			if err != nil {
-				w.cfg.Logger.Error("cluster: dropping an undecodable message", "partition", p, "err", err)
-				_ = msg.Term()
-				continue
-			}
-			if md, err := msg.Metadata(); err == nil {
-				r.maxSeq.Store(md.Sequence.Stream)
-			}
-			r.inflight.Add(1)
-			done := func() {
-				_ = msg.Ack()
-				r.inflight.Done()
-			}
-			for {
-				err = b.Dispatch(pctx, m, done)
-				if !errors.Is(err, bot.ErrNotConnected) {
-					break
-				}
-				select { // the bot is starting
-				case <-pctx.Done():
-				case <-time.After(10 * time.Millisecond):
-					continue
-				}
+			err = b.Dispatch(ctx, m, done)
+			if !errors.Is(err, bot.ErrNotConnected) || ctx.Err() != nil {
 				break
 			}
-			if err != nil {
-				r.inflight.Done() // not handed over: the next holder gets it again
-				r.stop()
-				return
-			}
+			time.Sleep(10 * time.Millisecond) // the bot is starting
 		}
-	}()
-	return r, nil
+		if err != nil {
+			r.inflight.Done() // not handed over: the next holder gets it again
+			r.stop()
+			return err
+		}
+	}
 }
 
 // consumer returns the durable consumer of partition p. A consumer left
