@@ -28,7 +28,10 @@ func receiveOptions(cfg *config.Config, sb *sandbox.Server, wsURL string) []bot.
 		return append(opts, bot.WithWebhook(bot.WebhookOptions{Listen: w.Listen, Path: w.Path, Reconcile: w.Reconcile}))
 	}
 	if o.Fallback == config.ReceivePoll {
-		opts = append(opts, bot.WithFallbackPoll(bot.FallbackOptions{Interval: o.Poll.Interval, MaxInterval: o.Poll.MaxInterval}))
+		opts = append(opts, bot.WithFallbackPoll(bot.FallbackOptions{
+			After: o.FallbackAfter, Retry: o.FallbackRetry,
+			Interval: o.Poll.Interval, MaxInterval: o.Poll.MaxInterval,
+		}))
 	}
 	return opts
 }

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -86,6 +87,12 @@ type OpenIM struct {
 	// Fallback is "none" (default) or "poll": in gateway mode, poll the
 	// HTTP API while the websocket cannot be established.
 	Fallback string `yaml:"fallback"`
+	// FallbackAfter is how many websocket dials must fail in a row before
+	// the fallback switches to polling; default 3.
+	FallbackAfter int `yaml:"fallback_after"`
+	// FallbackRetry is how often the fallback tries the websocket again
+	// while it polls; default 30s.
+	FallbackRetry time.Duration `yaml:"fallback_retry"`
 	// Poll configures poll mode and the fallback's polling.
 	Poll Poll `yaml:"poll"`
 }
@@ -292,14 +299,16 @@ func (ps *Plugins) decodeNode(d *decoder, n *yaml.Node) {
 func Default() *Config {
 	return &Config{
 		OpenIM: OpenIM{
-			UserID:      "bot",
-			Nickname:    "Bot",
-			AdminUserID: "imAdmin",
-			PlatformID:  7,
-			Compression: "none",
-			Receive:     ReceiveGateway,
-			Fallback:    "none",
-			Poll:        Poll{Interval: DefaultPollInterval, MaxInterval: DefaultPollMaxInterval},
+			UserID:        "bot",
+			Nickname:      "Bot",
+			AdminUserID:   "imAdmin",
+			PlatformID:    7,
+			Compression:   "none",
+			Receive:       ReceiveGateway,
+			Fallback:      "none",
+			FallbackAfter: DefaultFallbackAfter,
+			FallbackRetry: DefaultFallbackRetry,
+			Poll:          Poll{Interval: DefaultPollInterval, MaxInterval: DefaultPollMaxInterval},
 		},
 		Webhook: Webhook{Listen: DefaultWebhookListen, Path: DefaultWebhookPath, Reconcile: DefaultWebhookReconcile},
 		Sync:    Sync{Backlog: Backlog{Mode: BacklogSkip}},

@@ -43,5 +43,5 @@ rules:
 	// bot1 3 true alice
 	// rule 1 at bot.yaml:8:5 reply at bot.yaml:9:12
 	// 3 10s
-	// config: bad.yaml:2:3: unknown key "usr_id" (known keys: admin_secret, admin_user_id, api_addr, compression, fallback, max_reconnects, nickname, platform_id, poll, receive, token, user_id, ws_addr)
+	// config: bad.yaml:2:3: unknown key "usr_id" (known keys: admin_secret, admin_user_id, api_addr, compression, fallback, fallback_after, fallback_retry, max_reconnects, nickname, platform_id, poll, receive, token, user_id, ws_addr)
 }

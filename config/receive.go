@@ -43,6 +43,8 @@ const (
 	DefaultWebhookListen    = "127.0.0.1:10006"
 	DefaultWebhookPath      = "/callbackExample"
 	DefaultWebhookReconcile = 30 * time.Second
+	DefaultFallbackAfter    = 3
+	DefaultFallbackRetry    = 30 * time.Second
 )
 
 // validateReceive checks the receive mode and the combinations that cannot
@@ -60,6 +62,12 @@ func (c *Config) validateReceive(bad func(path, format string, args ...any)) {
 	case "none", ReceivePoll:
 	default:
 		bad("openim.fallback", "want none or poll, got %q", short(o.Fallback))
+	}
+	if o.FallbackAfter <= 0 {
+		bad("openim.fallback_after", "must be at least 1, got %d", o.FallbackAfter)
+	}
+	if o.FallbackRetry <= 0 {
+		bad("openim.fallback_retry", "must be positive, got %v", o.FallbackRetry)
 	}
 	if o.Poll.Interval <= 0 {
 		bad("openim.poll.interval", "must be positive, got %v", o.Poll.Interval)
