@@ -87,15 +87,7 @@ func TestCatchupReplyingSmallQueuesWithDrop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- b.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	defer runInBackground(t, b)()
 	rec.wait(t, 20*time.Second)
 	rec.checkExactlyOnce(t, want)
 	// Still live afterwards: a new message is handled.
@@ -141,15 +133,7 @@ func TestCatchupMemoryBoundedByQueues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		runErr := make(chan error, 1)
-		go func() { runErr <- b.Run(ctx) }()
-		defer func() {
-			cancel()
-			if err := <-runErr; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}()
+		defer runInBackground(t, b)()
 		select {
 		case <-all:
 		case <-time.After(60 * time.Second):
