@@ -168,12 +168,13 @@ func TestPollModeAcrossTokenExpiry(t *testing.T) {
 	// Tokens live one second: the bot's expires while messages flow, the
 	// poll is refused with 1501, the bot fetches a new token and goes on.
 	s := startModeSandbox(t, sandbox.Config{TokenTTL: time.Second})
-	users := modeUsers(t, s, 10)
-	rec := newRecorder(10 * 150)
+	// 10,000 messages over 100 conversations.
+	users := modeUsers(t, s, 100)
+	rec := newRecorder(100 * 100)
 	var invalid atomic.Int32
 	runModeBot(t, s, rec, bot.WithPoll(10*time.Millisecond, 0),
 		bot.WithOnTokenInvalid(func(error) { invalid.Add(1) }))
-	want := sendFlow(t, s, users, 150, 15*time.Millisecond) // about 2.3 s
+	want := sendFlow(t, s, users, 100, 25*time.Millisecond) // about 2.5 s
 	rec.wait(t, 30*time.Second)
 	rec.checkExactlyOnce(t, want)
 	if invalid.Load() == 0 {
