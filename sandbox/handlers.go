@@ -360,9 +360,16 @@ func (s *Server) pushLocked(convID string, md *sdkws.MsgData, operationID string
 
 // marshalPush returns the PushMessages of one message: {msgs (or
 // notificationMsgs for an n_ conversation): {convID: {Msgs: [md]}}},
-// byte-identical to proto.Marshal of that message, without building it.
+// byte-identical to proto.Marshal of that message (deterministic: options
+// in key order), without building it.
 func marshalPush(convID string, md *sdkws.MsgData) ([]byte, error) {
-	mdSize := proto.Size(md)
+	buf := msgDataBufs.Get().(*[]byte)
+	defer msgDataBufs.Put(buf)
+	enc := appendMsgData((*buf)[:0], md)
+	if cap(enc) <= 64<<10 {
+		*buf = enc[:0]
+	}
+	mdSize := len(enc)
 	pullSize := protowire.SizeTag(1) + protowire.SizeBytes(mdSize)
 	entrySize := protowire.SizeTag(1) + protowire.SizeBytes(len(convID)) + protowire.SizeTag(2) + protowire.SizeBytes(pullSize)
 	var field protowire.Number = 1 // msgs
@@ -378,7 +385,7 @@ func marshalPush(convID string, md *sdkws.MsgData) ([]byte, error) {
 	b = protowire.AppendVarint(b, uint64(pullSize))
 	b = protowire.AppendTag(b, 1, protowire.BytesType) // PullMsgs.Msgs
 	b = protowire.AppendVarint(b, uint64(mdSize))
-	return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(b, md)
+	return append(b, enc...), nil
 }
 
 // subOnlineStatus is 2005 (docs/protocol.md §7.9).
