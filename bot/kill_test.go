@@ -22,29 +22,37 @@ import (
 const killChildEnv = "OPENIMBOT_BOT_KILL_CHILD"
 
 // TestKillChild is the bot process of TestSIGKILLRestart; it is skipped
-// unless that test runs it. It appends "conversation seq" to a file with
-// O_APPEND and fsync before its handler returns, and stops when its stdin
-// is closed.
+// unless that test runs it.
 func TestKillChild(t *testing.T) {
 	if os.Getenv(killChildEnv) == "" {
 		t.Skip("runs only as the child process of TestSIGKILLRestart")
 	}
-	ws, api, dbPath, out := os.Getenv("KC_WS"), os.Getenv("KC_API"), os.Getenv("KC_DB"), os.Getenv("KC_OUT")
+	runChildBot(t, bot.WithGateway(os.Getenv("KC_WS")), fastReconnect())
+}
+
+// runChildBot is the body of a child bot process: a bot with opts, user
+// "bot", the admin API at $KC_API, storage at $KC_DB and the whole backlog,
+// that appends "conversation seq" to the file $KC_OUT with O_APPEND and
+// fsync before its handler returns, and stops when its stdin is closed.
+func runChildBot(t *testing.T, opts ...bot.Option) {
+	api, dbPath, out := os.Getenv("KC_API"), os.Getenv("KC_DB"), os.Getenv("KC_OUT")
 	f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	b, err := bot.New(
-		bot.WithGateway(ws), bot.WithUser("bot"), bot.WithAdminSecret(api, sandbox.DefaultSecret),
-		bot.WithStorage(dbPath), bot.WithBacklog(bot.BacklogAll), fastReconnect(),
+	base := []bot.Option{
+		bot.WithUser("bot"), bot.WithAdminSecret(api, sandbox.DefaultSecret),
+		bot.WithStorage(dbPath), bot.WithBacklog(bot.BacklogAll),
 		bot.WithHandler(bot.HandlerFunc(func(c *bot.Context) error {
 			m := c.Message()
-			if _, err := f.Write([]byte(fmt.Sprintf("%s %d\n", m.ConversationID, m.Seq))); err != nil {
+			if _, err := fmt.Fprintf(f, "%s %d\n", m.ConversationID, m.Seq); err != nil {
 				return err
 			}
 			return f.Sync()
-		})))
+		})),
+	}
+	b, err := bot.New(append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +72,11 @@ type child struct {
 	out   bytes.Buffer
 }
 
-func startChild(t *testing.T, env []string) *child {
+// startChild runs the test binary's test (a Test...Child function) in a
+// child process with env added to its environment.
+func startChild(t *testing.T, test string, env []string) *child {
 	t.Helper()
-	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1", "-test.v")}
+	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v")}
 	c.cmd.Env = append(os.Environ(), env...)
 	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
 	var err error
@@ -93,6 +103,78 @@ func readHandled(t *testing.T, path string) []string {
 		}
 	}
 	return lines
+}
+
+// stop closes the child's stdin and waits for it to end; an error it ends
+// with fails the test.
+func (c *child) stop(t *testing.T) {
+	t.Helper()
+	_ = c.stdin.Close()
+	if err := c.cmd.Wait(); err != nil {
+		t.Errorf("child: %v; output:\n%s", err, c.out.String())
+	}
+}
+
+// killAfter waits (30s at most) until the child bot has handled n
+// messages, kills it with SIGKILL, and returns the lines in out at the kill
+// and how many of them were in flight (handled, but above the watermark
+// durable in dbPath).
+func (c *child) killAfter(t *testing.T, out, dbPath string, n int) (atKill []string, inFlight int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(readHandled(t, out)) < n {
+		if time.Now().After(deadline) {
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
+			t.Fatalf("child handled %d messages in 30s; output:\n%s", len(readHandled(t, out)), c.out.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	_ = c.cmd.Wait()
+	atKill = readHandled(t, out)
+	db, err := storage.Open(dbPath, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wms := db.Watermarks()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range atKill {
+		var conv string
+		var seq int64
+		if _, err := fmt.Sscanf(l, "%s %d", &conv, &seq); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if seq > wms[conv] {
+			inFlight++
+		}
+	}
+	return atKill, inFlight
+}
+
+// waitHandled waits (d at most) until the lines in out name total distinct
+// messages, and returns the lines.
+func (c *child) waitHandled(t *testing.T, out string, total int, d time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		lines := readHandled(t, out)
+		seen := make(map[string]bool, len(lines))
+		for _, l := range lines {
+			seen[l] = true
+		}
+		if len(seen) == total {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d messages handled; output:\n%s", len(seen), total, c.out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // (b) The bot process killed with SIGKILL mid-stream and restarted: nothing
@@ -128,68 +210,14 @@ func TestSIGKILLRestart(t *testing.T) {
 	env := []string{killChildEnv + "=1", "KC_WS=" + s.WSURL(), "KC_API=" + s.APIURL(), "KC_DB=" + dbPath, "KC_OUT=" + out}
 
 	send(before)
-	c1 := startChild(t, env)
-	deadline := time.Now().Add(30 * time.Second)
-	for len(readHandled(t, out)) < 300 {
-		if time.Now().After(deadline) {
-			_ = c1.cmd.Process.Kill()
-			_ = c1.cmd.Wait()
-			t.Fatalf("child handled %d messages in 30s; output:\n%s", len(readHandled(t, out)), c1.out.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := c1.cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	_ = c1.cmd.Wait()
-	atKill := readHandled(t, out)
-
-	// What was in flight: handled lines above the durable watermark.
-	db, err := storage.Open(dbPath, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wms := db.Watermarks()
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	inFlight := 0
-	for _, l := range atKill {
-		var conv string
-		var seq int64
-		if _, err := fmt.Sscanf(l, "%s %d", &conv, &seq); err != nil {
-			t.Fatalf("line %q: %v", l, err)
-		}
-		if seq > wms[conv] {
-			inFlight++
-		}
-	}
+	c1 := startChild(t, "TestKillChild", env)
+	atKill, inFlight := c1.killAfter(t, out, dbPath, 300)
 
 	send(during) // while the bot is down
-	c2 := startChild(t, env)
-	defer func() {
-		_ = c2.stdin.Close()
-		if err := c2.cmd.Wait(); err != nil {
-			t.Errorf("second child: %v; output:\n%s", err, c2.out.String())
-		}
-	}()
+	c2 := startChild(t, "TestKillChild", env)
+	defer c2.stop(t)
 	total := before + during
-	deadline = time.Now().Add(40 * time.Second)
-	var lines []string
-	for {
-		lines = readHandled(t, out)
-		seen := make(map[string]bool, len(lines))
-		for _, l := range lines {
-			seen[l] = true
-		}
-		if len(seen) == total {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the restart %d of %d messages handled; output:\n%s", len(seen), total, c2.out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	lines := c2.waitHandled(t, out, total, 40*time.Second)
 	// Everything handled at least once; check against the sandbox.
 	seen := make(map[string]int, len(lines))
 	for _, l := range lines {

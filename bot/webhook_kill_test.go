@@ -1,12 +1,9 @@
 package bot_test
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -16,61 +13,17 @@ import (
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/sandbox"
-	"github.com/openimbot/openimbot/storage"
 )
 
 const webhookChildEnv = "OPENIMBOT_BOT_WEBHOOK_CHILD"
 
 // TestWebhookKillChild is the bot process of TestWebhookSIGKILLRestart: a
-// webhook-mode bot that appends "conversation seq" to a file (O_APPEND,
-// fsync) before its handler returns, and stops when its stdin is closed.
+// webhook-mode bot (listening on $KC_LISTEN) run by runChildBot.
 func TestWebhookKillChild(t *testing.T) {
 	if os.Getenv(webhookChildEnv) == "" {
 		t.Skip("runs only as the child process of TestWebhookSIGKILLRestart")
 	}
-	api, dbPath, out, listen := os.Getenv("KC_API"), os.Getenv("KC_DB"), os.Getenv("KC_OUT"), os.Getenv("KC_LISTEN")
-	f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := bot.New(
-		bot.WithUser("bot"), bot.WithAdminSecret(api, sandbox.DefaultSecret),
-		bot.WithWebhook(bot.WebhookOptions{Listen: listen, Reconcile: 300 * time.Millisecond}),
-		bot.WithStorage(dbPath), bot.WithBacklog(bot.BacklogAll),
-		bot.WithHandler(bot.HandlerFunc(func(c *bot.Context) error {
-			m := c.Message()
-			if _, err := fmt.Fprintf(f, "%s %d\n", m.ConversationID, m.Seq); err != nil {
-				return err
-			}
-			return f.Sync()
-		})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		cancel()
-	}()
-	if err := b.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func startWebhookChild(t *testing.T, env []string) *child {
-	t.Helper()
-	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^TestWebhookKillChild$", "-test.count=1", "-test.v")}
-	c.cmd.Env = append(os.Environ(), env...)
-	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
-	var err error
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	runChildBot(t, bot.WithWebhook(bot.WebhookOptions{Listen: os.Getenv("KC_LISTEN"), Reconcile: 300 * time.Millisecond}))
 }
 
 // A webhook-mode bot process killed with SIGKILL while messages keep
@@ -117,68 +70,16 @@ func TestWebhookSIGKILLRestart(t *testing.T) {
 			}
 		}()
 	}
-	c1 := startWebhookChild(t, env)
-	deadline := time.Now().Add(30 * time.Second)
-	for len(readHandled(t, out)) < 500 {
-		if time.Now().After(deadline) {
-			_ = c1.cmd.Process.Kill()
-			_ = c1.cmd.Wait()
-			t.Fatalf("child handled %d messages in 30s; output:\n%s", len(readHandled(t, out)), c1.out.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := c1.cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	_ = c1.cmd.Wait()
-	atKill := readHandled(t, out)
-	db, err := storage.Open(dbPath, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wms := db.Watermarks()
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	inFlight := 0
-	for _, l := range atKill {
-		var conv string
-		var seq int64
-		if _, err := fmt.Sscanf(l, "%s %d", &conv, &seq); err != nil {
-			t.Fatalf("line %q: %v", l, err)
-		}
-		if seq > wms[conv] {
-			inFlight++
-		}
-	}
+	c1 := startChild(t, "TestWebhookKillChild", env)
+	atKill, inFlight := c1.killAfter(t, out, dbPath, 500)
 	time.Sleep(300 * time.Millisecond) // the bot is down; callbacks fail
-	c2 := startWebhookChild(t, env)
-	defer func() {
-		_ = c2.stdin.Close()
-		if err := c2.cmd.Wait(); err != nil {
-			t.Errorf("second child: %v; output:\n%s", err, c2.out.String())
-		}
-	}()
+	c2 := startChild(t, "TestWebhookKillChild", env)
+	defer c2.stop(t)
 	time.Sleep(500 * time.Millisecond) // messages keep coming after the restart
 	close(stop)
 	wg.Wait()
 	total := int(sent.Load())
-	deadline = time.Now().Add(30 * time.Second)
-	var lines []string
-	for {
-		lines = readHandled(t, out)
-		seen := make(map[string]bool, len(lines))
-		for _, l := range lines {
-			seen[l] = true
-		}
-		if len(seen) == total {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d messages handled; output:\n%s", len(seen), total, c2.out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	lines := c2.waitHandled(t, out, total, 30*time.Second)
 	// In order per conversation (each run of the bot), nothing lost.
 	count := make(map[string]int, len(lines))
 	last := map[string]int64{}
