@@ -355,3 +355,47 @@ func TestStartOnTakenPort(t *testing.T) {
 		t.Fatalf("Start on a taken port: %v", err)
 	}
 }
+
+func TestReceivedLabels(t *testing.T) {
+	m := NewMetrics()
+	for _, c := range []struct {
+		t       content.ContentType
+		offline bool
+		n       int
+	}{{content.TypeText, false, 3}, {content.TypeText, true, 2}, {content.TypePicture, false, 1}, {content.TypeAtText, true, 1}, {1201, false, 2}} {
+		for range c.n {
+			m.Received(&content.Message{ContentType: c.t}, c.offline)
+		}
+	}
+	s, err := New(Options{Metrics: m, BotID: "bot", Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := scrape(t, s.URL()+"metrics")
+	for k, v := range map[string]float64{
+		`openimbot_messages_received_total{content="text",source="push"}`:    3,
+		`openimbot_messages_received_total{content="text",source="pull"}`:    2,
+		`openimbot_messages_received_total{content="picture",source="push"}`: 1,
+		`openimbot_messages_received_total{content="at_text",source="pull"}`: 1,
+	} {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	n := 0.0
+	for k, v := range got {
+		if strings.HasPrefix(k, "openimbot_messages_received_total") {
+			n += v
+		}
+	}
+	if n != 9 {
+		t.Errorf("%v messages received in all, want 9", n)
+	}
+	if code, body := get(t, s.URL()+"readyz"); code != 503 || !strings.Contains(body, "not running") {
+		t.Errorf("readyz without a bot: %d %s", code, body)
+	}
+}

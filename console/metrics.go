@@ -29,7 +29,8 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	received   *prometheus.CounterVec
-	recvCache  sync.Map // [2]any{offline, content.ContentType} → prometheus.Counter
+	recvFast   [2][1024]atomic.Pointer[prometheus.Counter] // [offline][content type] below 1024
+	recvCache  sync.Map                                    // the other types: type<<1|offline → prometheus.Counter
 	handled    *prometheus.CounterVec
 	errors     *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
@@ -233,22 +234,34 @@ func (m *Metrics) StorageCommitted(d time.Duration, writes int, err error) {
 
 // Received implements bot.Observer.
 func (m *Metrics) Received(msg *content.Message, offline bool) {
-	key := int64(msg.ContentType) << 1
-	if offline {
-		key |= 1
-	}
-	c, ok := m.recvCache.Load(key)
-	if !ok {
-		src := "push"
-		if offline {
-			src = "pull"
-		}
-		c, _ = m.recvCache.LoadOrStore(key, m.received.WithLabelValues(src, contentKind(msg.ContentType)))
-	}
-	c.(prometheus.Counter).Inc()
+	m.receivedCounter(msg.ContentType, offline).Inc()
 	if t := m.tap.Load(); t != nil {
 		(*t).Received(msg, offline)
 	}
+}
+
+// receivedCounter returns the received counter of a content type and
+// source without a map lookup for the common types.
+func (m *Metrics) receivedCounter(t content.ContentType, offline bool) prometheus.Counter {
+	src, i := "push", 0
+	if offline {
+		src, i = "pull", 1
+	}
+	if t >= 0 && t < 1024 {
+		slot := &m.recvFast[i][t]
+		if c := slot.Load(); c != nil {
+			return *c
+		}
+		c := m.received.WithLabelValues(src, contentKind(t))
+		slot.Store(&c)
+		return c
+	}
+	key := int64(t)<<1 | int64(i)
+	if c, ok := m.recvCache.Load(key); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.recvCache.LoadOrStore(key, m.received.WithLabelValues(src, contentKind(t)))
+	return c.(prometheus.Counter)
 }
 
 // contentKind is the content label: the content type's name in lower case
