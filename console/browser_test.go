@@ -76,6 +76,21 @@ func say(text string) chromedp.Action[chromedp.Void] {
 		js(`document.querySelector("#text").value = ""`),
 		chromedp.SendKeys(chromedp.CSS("#text"), text),
 		chromedp.Click(chromedp.CSS("#send")),
+		// The page clears the input once the server took the message:
+		// wait for it, so that the next message is not typed before.
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			for {
+				empty, err := chromedp.Evaluate[bool](`document.querySelector("#text").value === ""`)(ctx, tg)
+				if err != nil || empty {
+					return err
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}),
 	)
 }
 
