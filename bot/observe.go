@@ -7,6 +7,7 @@ import (
 
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/storage"
+	"github.com/openimbot/openimbot/transport"
 )
 
 // Observer receives the runtime's events, one call at each step of a
@@ -222,3 +223,7 @@ func (b *Bot) storageOptions() storage.Options {
 	}
 	return o
 }
+
+// Connected reports whether the bot's connection is up (Status is
+// transport.StatusConnected), for health checks.
+func (b *Bot) Connected() bool { return b.Status() == transport.StatusConnected }

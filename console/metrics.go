@@ -13,7 +13,6 @@ import (
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/content"
-	"github.com/openimbot/openimbot/transport"
 )
 
 // Metrics collects the bot's Prometheus metrics and its readiness. It is a
@@ -83,7 +82,7 @@ func NewMetrics() *Metrics {
 	m.sends = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "sends_total",
 		Help: "Messages the bot tried to send."})
 	m.sendFails = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "send_failures_total",
-		Help: "Sends that failed, by reason (rate_limit, not_connected, timeout, gateway, other)."}, []string{"reason"})
+		Help: "Sends that failed, by reason (rate_limit, loop_guard, not_connected, invalid, timeout, gateway: an error from the connection or the server)."}, []string{"reason"})
 	m.sendDur = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "send_duration_seconds",
 		Help: "Time from a send to the gateway's answer.", Buckets: handlerBuckets})
 	m.lagSum = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "sync_lag_messages",
@@ -100,7 +99,7 @@ func NewMetrics() *Metrics {
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "config_reloads_total",
 		Help: "Configuration reloads, by result (ok, failed)."}, []string{"result"})
 	m.reloads.WithLabelValues("ok")
-	for _, r := range []string{"rate_limit", "not_connected", "timeout", "gateway", "other"} {
+	for _, r := range []string{"rate_limit", "loop_guard", "not_connected", "invalid", "timeout", "gateway"} {
 		m.sendFails.WithLabelValues(r)
 	}
 	m.reloads.WithLabelValues("failed")
@@ -127,7 +126,7 @@ func NewMetrics() *Metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "connected",
 			Help: "1 while the gateway connection is up."},
 			botFunc(func(b *bot.Bot) float64 {
-				if b.Status() == transport.StatusConnected {
+				if b.Connected() {
 					return 1
 				}
 				return 0
@@ -193,28 +192,12 @@ func (m *Metrics) Ready() (bool, string) {
 	switch {
 	case b == nil:
 		return false, "the bot is not running"
-	case !connected || b.Status() != transport.StatusConnected:
-		return false, "not connected to the gateway (" + statusName(b.Status()) + " for " + time.Since(since).Round(time.Millisecond).String() + ")"
+	case !connected || !b.Connected():
+		return false, "not connected to the gateway (for " + time.Since(since).Round(time.Millisecond).String() + ")"
 	case !synced:
 		return false, "connected, catching up since " + time.Since(since).Round(time.Millisecond).String() + " ago"
 	}
 	return true, "connected and caught up"
-}
-
-func statusName(s transport.Status) string {
-	switch s {
-	case transport.StatusIdle:
-		return "idle"
-	case transport.StatusConnecting:
-		return "connecting"
-	case transport.StatusConnected:
-		return "connected"
-	case transport.StatusDisconnected:
-		return "disconnected"
-	case transport.StatusClosed:
-		return "closed"
-	}
-	return "unknown"
 }
 
 // ConfigReloaded counts a configuration reload; err is its result.
@@ -331,18 +314,21 @@ func (m *Metrics) Sent(e bot.SendEvent) {
 }
 
 func sendReason(err error) string {
-	var ae *transport.APIError
 	switch {
 	case errors.Is(err, bot.ErrRateLimited):
 		return "rate_limit"
+	case errors.Is(err, bot.ErrLoopGuard):
+		return "loop_guard"
 	case errors.Is(err, bot.ErrNotConnected):
 		return "not_connected"
+	case errors.Is(err, bot.ErrInvalidTarget):
+		return "invalid"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "timeout"
-	case errors.As(err, &ae), errors.Is(err, transport.ErrConnectionLost), errors.Is(err, transport.ErrClosed):
-		return "gateway"
 	}
-	return "other"
+	// What remains comes from the connection or the server (an error
+	// code, a lost connection).
+	return "gateway"
 }
 
 // SyncLag implements bot.Observer.
