@@ -394,6 +394,19 @@ func TestAPIExpiredTokenAndHTTPStatus(t *testing.T) {
 			return err
 		},
 		"GetOwnerConversation": func() error { _, _, err := api.GetOwnerConversation(ctx, tok, "alice", Page{}); return err },
+		// The calls of poll and webhook modes, and the admin calls (with
+		// the expired token in the admin's place).
+		"NewestSeq": func() error { _, err := api.NewestSeq(ctx, tok, "alice"); return err },
+		"PullRange": func() error {
+			_, err := api.PullRange(ctx, tok, "alice", []SeqRange{{ConversationID: "sg_g1", Begin: 1, End: 2}})
+			return err
+		},
+		"SendMsg": func() error {
+			_, err := api.SendMsg(ctx, tok, AdminSend{SendID: "alice", RecvID: "bob", Content: []byte(`{"content":"hi"}`), ContentType: 101, SessionType: 1})
+			return err
+		},
+		"GetUserToken": func() error { _, err := api.GetUserToken(ctx, tok, "alice", 7); return err },
+		"UserRegister": func() error { return api.UserRegister(ctx, tok, UserInfo{UserID: "dave"}) },
 	}
 	for name, call := range calls {
 		err := call()
