@@ -1,10 +1,8 @@
 package bot_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/openimbot/openimbot/bot"
@@ -12,22 +10,10 @@ import (
 	"github.com/openimbot/openimbot/content"
 )
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) lines(substr string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// lines counts the lines written so far that contain substr.
+func (s *syncBuffer) lines(substr string) int {
 	n := 0
-	for _, line := range strings.Split(l.b.String(), "\n") {
+	for _, line := range strings.Split(s.String(), "\n") {
 		if strings.Contains(line, substr) {
 			n++
 		}
@@ -40,7 +26,7 @@ func (l *logBuffer) lines(substr string) int {
 // content does not decode is logged as a warning before handlers get it as
 // *content.Unknown.
 func TestLogLinesOnceAndUndecodableContent(t *testing.T) {
-	var logs logBuffer
+	var logs syncBuffer
 	got := make(chan content.Message, 1)
 	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error {
 		got <- *c.Message()

@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,29 +15,11 @@ import (
 	"github.com/openimbot/openimbot/sandbox"
 )
 
-// guardLogs is a log sink safe for concurrent writes.
-type guardLogs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *guardLogs) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *guardLogs) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // hiBot is a bot that answers "hi" with "hi" and records the loop guard's
 // refusals.
 type hiBot struct {
 	b       *bot.Bot
-	logs    *guardLogs
+	logs    *syncBuffer
 	mu      sync.Mutex
 	refused []*bot.LoopGuardError
 }
@@ -56,7 +37,7 @@ func startHiBot(t *testing.T, s *sandbox.Server, id string, opts ...bot.Option) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	hb := &hiBot{logs: &guardLogs{}}
+	hb := &hiBot{logs: &syncBuffer{}}
 	synced := make(chan struct{}, 1)
 	all := []bot.Option{
 		bot.WithGateway(s.WSURL()), bot.WithUser(id), bot.WithToken(tok),

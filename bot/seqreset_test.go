@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -26,7 +25,7 @@ type resetRig struct {
 	ws, api string
 	db      string
 	rec     *textRecorder
-	logs    syncBuffer2
+	logs    syncBuffer
 	resets  chan *bot.SeqResetError
 	synced  atomic.Int32
 	b       *bot.Bot
@@ -34,23 +33,6 @@ type resetRig struct {
 	runErr  chan error
 	conv    string
 	policy  []bot.Option
-}
-
-type syncBuffer2 struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer2) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer2) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // textRecorder records the texts the bot handled, in order.
