@@ -46,16 +46,7 @@ type overLimitCatchup struct {
 // other message is handled in order, and the bot connects at most 3 times.
 func (o overLimitCatchup) check(t *testing.T) {
 	t.Helper()
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for _, u := range []string{"bot", "alice"} {
-		if err := s.RegisterUser(u, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := sandboxWithUsers(t, sandbox.Config{}, "bot", "alice")
 	conv := content.SingleConversationID("bot", "alice")
 	pad := strings.Repeat("x", o.pad)
 	for i := 1; i <= o.n+1; i++ {

@@ -110,16 +110,7 @@ func settle(t *testing.T, s *sandbox.Server, conv string, quiet, limit time.Dura
 // again.
 func TestLoopGuardStopsTwoBotsInAGroup(t *testing.T) {
 	const limit = 3
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, u := range []string{"alice", "botA", "botB"} {
-		if err := s.RegisterUser(u, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := sandboxWithUsers(t, sandbox.Config{}, "alice", "botA", "botB")
 	if err := s.CreateGroup("g1", "alice", "botA", "botB"); err != nil {
 		t.Fatal(err)
 	}
@@ -171,16 +162,7 @@ func TestLoopGuardStopsTwoBotsInAGroup(t *testing.T) {
 // them outside a handler (a scheduler, say): it stops after the limit.
 func TestLoopGuardStopsTwoBotsInASingleChat(t *testing.T) {
 	const limit = 4
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, u := range []string{"botA", "botB"} {
-		if err := s.RegisterUser(u, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := sandboxWithUsers(t, sandbox.Config{}, "botA", "botB")
 	a := startHiBot(t, s, "botA", bot.WithLoopGuard(limit))
 	b := startHiBot(t, s, "botB", bot.WithLoopGuard(limit))
 	if _, err := a.b.SendText(ctxT(t, 5*time.Second), bot.ToUser("botB"), "hi"); err != nil {
@@ -203,16 +185,7 @@ func TestLoopGuardStopsTwoBotsInASingleChat(t *testing.T) {
 // scripted user (a test, a piped console) is never refused.
 func TestLoopGuardFastUnmarkedSenderIsAPerson(t *testing.T) {
 	const limit, exchanges = 2, 12
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, u := range []string{"alice", "botA"} {
-		if err := s.RegisterUser(u, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := sandboxWithUsers(t, sandbox.Config{}, "alice", "botA")
 	a := startHiBot(t, s, "botA", bot.WithLoopGuard(limit))
 	// alice answers every message of botA with "hi" at once.
 	sent, unsub := s.SubscribeFrom(64, "botA")
@@ -245,16 +218,7 @@ func TestLoopGuardOff(t *testing.T) {
 	if _, err := bot.New(bot.WithLoopGuard(-1)); !errors.Is(err, bot.ErrConfig) {
 		t.Fatalf("WithLoopGuard(-1): %v, want ErrConfig", err)
 	}
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, u := range []string{"botA", "botB"} {
-		if err := s.RegisterUser(u, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := sandboxWithUsers(t, sandbox.Config{}, "botA", "botB")
 	a := startHiBot(t, s, "botA", bot.WithLoopGuard(0))
 	b := startHiBot(t, s, "botB", bot.WithLoopGuard(0))
 	if _, err := a.b.SendText(ctxT(t, 5*time.Second), bot.ToUser("botB"), "hi"); err != nil {

@@ -103,6 +103,19 @@ func startModeSandbox(t testing.TB, cfg sandbox.Config) *sandbox.Server {
 	return s
 }
 
+// sandboxWithUsers is startModeSandbox with users registered, each with
+// its ID as nickname.
+func sandboxWithUsers(t testing.TB, cfg sandbox.Config, users ...string) *sandbox.Server {
+	t.Helper()
+	s := startModeSandbox(t, cfg)
+	for _, u := range users {
+		if err := s.RegisterUser(u, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
 func TestGatewayModeExactlyOnceInOrder(t *testing.T) {
 	s := startModeSandbox(t, sandbox.Config{})
 	users := modeUsers(t, s, 100)

@@ -94,17 +94,8 @@ func (r *resetRig) freshSandbox() {
 		cfg.WSAddr = strings.TrimPrefix(r.ws, "ws://")
 		cfg.APIAddr = strings.TrimPrefix(r.api, "http://")
 	}
-	s, err := sandbox.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := sandboxWithUsers(t, cfg, "bot", "alice")
 	r.s, r.ws, r.api = s, s.WSURL(), s.APIURL()
-	for _, u := range []string{"bot", "alice"} {
-		if err := s.RegisterUser(u, u); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 func (r *resetRig) say(text string) content.Message {
