@@ -98,6 +98,15 @@ func (r *resetRig) freshSandbox() {
 	r.s, r.ws, r.api = s, s.WSURL(), s.APIURL()
 }
 
+// wantHandled checks the texts the bot handled, in order, joined by spaces.
+func (r *resetRig) wantHandled(want string) {
+	r.t.Helper()
+	texts, _ := r.rec.snapshot()
+	if got := strings.Join(texts, " "); got != want {
+		r.t.Errorf("handled %q, want %q", got, want)
+	}
+}
+
 func (r *resetRig) say(text string) content.Message {
 	r.t.Helper()
 	m, err := r.s.SendText("alice", "bot", text)
@@ -224,10 +233,7 @@ func TestSeqResetWhileDownReplay(t *testing.T) {
 	r.wantReset(2, 3)
 	r.say("b3")
 	r.rec.waitText(t, "b3")
-	texts, _ := r.rec.snapshot()
-	if got := strings.Join(texts, " "); got != "a1 a2 a3 b1 b2 b3" {
-		t.Errorf("handled %q, want a1 a2 a3 b1 b2 b3", got)
-	}
+	r.wantHandled("a1 a2 a3 b1 b2 b3")
 }
 
 // A reset while the bot runs: the sandbox is replaced by an empty one, the
@@ -251,20 +257,14 @@ func TestSeqResetWhileRunning(t *testing.T) {
 	r.say("b1")
 	r.say("b2")
 	r.rec.waitText(t, "b2")
-	texts, _ := r.rec.snapshot()
-	if got := strings.Join(texts, " "); got != "a1 a2 a3 b1 b2" {
-		t.Errorf("handled %q, want a1 a2 a3 b1 b2", got)
-	}
+	r.wantHandled("a1 a2 a3 b1 b2")
 	// The durable watermark follows the new server: after a restart of
 	// the bot nothing is reported or handled again.
 	r.stopBot()
 	r.startBot()
 	r.say("b3")
 	r.rec.waitText(t, "b3")
-	texts, _ = r.rec.snapshot()
-	if got := strings.Join(texts, " "); got != "a1 a2 a3 b1 b2 b3" {
-		t.Errorf("handled %q after a restart, want a1 a2 a3 b1 b2 b3", got)
-	}
+	r.wantHandled("a1 a2 a3 b1 b2 b3") // after a restart
 	select {
 	case se := <-r.resets:
 		t.Errorf("a second reset reported after the restart: %+v", se)
@@ -291,10 +291,7 @@ func TestSeqResetWhileDownKeep(t *testing.T) {
 		r.say(s)
 	}
 	r.rec.waitText(t, "b5")
-	texts, _ := r.rec.snapshot()
-	if got := strings.Join(texts, " "); got != "a1 a2 a3 b4 b5" {
-		t.Errorf("handled %q, want a1 a2 a3 b4 b5", got)
-	}
+	r.wantHandled("a1 a2 a3 b4 b5")
 	select {
 	case se := <-r.resets:
 		t.Errorf("reported twice: %+v", se)
