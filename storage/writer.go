@@ -374,11 +374,8 @@ func (db *DB) Watermarks() map[string]int64 {
 // an Advance made after Rewind returns raises the watermark from seq.
 // Errors as for Advance. Safe for concurrent use.
 func (db *DB) Rewind(conversationID string, seq int64) Ack {
-	if conversationID == "" || seq < 0 || len(conversationID) > bolt.MaxKeySize {
-		return doneAck(fmt.Errorf("%w: watermark for conversation %q seq %d", ErrInvalidKey, conversationID, seq))
-	}
-	if db.opts.ReadOnly {
-		return doneAck(ErrReadOnly)
+	if err := db.checkWatermark(conversationID, seq); err != nil {
+		return doneAck(err)
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -386,20 +383,7 @@ func (db *DB) Rewind(conversationID string, seq int64) Ack {
 	if db.closing {
 		return doneAck(ErrClosed)
 	}
-	e := db.wm[conversationID]
-	if e == nil {
-		e = &wmEntry{}
-		db.wm[conversationID] = e
-	}
-	e.seq = seq
-	b := db.batchLocked()
-	if _, ok := b.wm[conversationID]; !ok {
-		b.n++
-		db.queued++
-	}
-	b.wm[conversationID] = seq
-	e.b = b
-	return Ack{b}
+	return db.queueWatermarkLocked(conversationID, seq, db.wm[conversationID])
 }
 
 // Advance raises the conversation's watermark to seq if seq is higher; it
@@ -414,11 +398,8 @@ func (db *DB) Rewind(conversationID string, seq int64) Ack {
 // backpressure, while more than Options.MaxPending writes are queued. Safe
 // for concurrent use.
 func (db *DB) Advance(conversationID string, seq int64) Ack {
-	if conversationID == "" || seq < 0 || len(conversationID) > bolt.MaxKeySize {
-		return doneAck(fmt.Errorf("%w: watermark for conversation %q seq %d", ErrInvalidKey, conversationID, seq))
-	}
-	if db.opts.ReadOnly {
-		return doneAck(ErrReadOnly)
+	if err := db.checkWatermark(conversationID, seq); err != nil {
+		return doneAck(err)
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -432,6 +413,26 @@ func (db *DB) Advance(conversationID string, seq int64) Ack {
 	if e != nil && seq <= e.seq {
 		return Ack{e.b}
 	}
+	return db.queueWatermarkLocked(conversationID, seq, e)
+}
+
+// checkWatermark returns the error a watermark write of seq for
+// conversationID fails with before it is queued: ErrInvalidKey for an
+// empty, too long or negative argument, ErrReadOnly on a read-only DB.
+func (db *DB) checkWatermark(conversationID string, seq int64) error {
+	if conversationID == "" || seq < 0 || len(conversationID) > bolt.MaxKeySize {
+		return fmt.Errorf("%w: watermark for conversation %q seq %d", ErrInvalidKey, conversationID, seq)
+	}
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+// queueWatermarkLocked sets the conversation's watermark in memory (e is
+// its entry, nil when it has none) to seq and queues the write in the
+// current batch, whose Ack it returns. db.mu is held.
+func (db *DB) queueWatermarkLocked(conversationID string, seq int64, e *wmEntry) Ack {
 	if e == nil {
 		e = &wmEntry{}
 		db.wm[conversationID] = e
