@@ -42,43 +42,44 @@ func TestWebhookSIGKILLRestart(t *testing.T) {
 	ln.Close()
 	s := startModeSandbox(t, sandbox.Config{Webhook: sandbox.WebhookConfig{URL: "http://" + listen + "/callbackExample", Queue: 100000}})
 	s.SetWebhookFaults(sandbox.WebhookFaults{DropEvery: 50, DuplicateEvery: 10})
-	users := modeUsers(t, s, 10)
+	// 10,000 messages over 100 conversations, paced so that they keep
+	// coming across the kill and the restart.
+	const perUser = 100
+	users := modeUsers(t, s, 100)
 	dir := t.TempDir()
 	dbPath, out := filepath.Join(dir, "bot.db"), filepath.Join(dir, "handled.txt")
 	env := []string{webhookChildEnv + "=1", "KC_API=" + s.APIURL(), "KC_DB=" + dbPath, "KC_OUT=" + out, "KC_LISTEN=" + listen}
 
-	// Messages flow for the whole test.
 	var sent atomic.Int64
-	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, u := range users {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for range perUser {
 				if _, err := s.SendText(u, "bot", "x"); err != nil {
 					t.Error(err)
 					return
 				}
 				sent.Add(1)
-				time.Sleep(2 * time.Millisecond)
+				time.Sleep(50 * time.Millisecond)
 			}
 		}()
 	}
 	c1 := startChild(t, "TestWebhookKillChild", env)
-	atKill, inFlight := c1.killAfter(t, out, dbPath, 500)
+	atKill, inFlight := c1.killAfter(t, out, dbPath, 1500)
 	time.Sleep(300 * time.Millisecond) // the bot is down; callbacks fail
 	c2 := startChild(t, "TestWebhookKillChild", env)
 	defer c2.stop(t)
-	time.Sleep(500 * time.Millisecond) // messages keep coming after the restart
-	close(stop)
+	atRestart := int(sent.Load())
 	wg.Wait()
 	total := int(sent.Load())
+	if total != len(users)*perUser {
+		t.Fatalf("sent %d of %d", total, len(users)*perUser)
+	}
+	if atRestart >= total {
+		t.Errorf("all %d messages were sent before the restart: none came while the bot ran again", total)
+	}
 	lines := c2.waitHandled(t, out, total, 30*time.Second)
 	// In order per conversation (each run of the bot), nothing lost.
 	count := make(map[string]int, len(lines))
@@ -103,7 +104,7 @@ func TestWebhookSIGKILLRestart(t *testing.T) {
 	}
 	repeats := len(lines) - len(count)
 	st := s.WebhookStats()
-	t.Logf("%d messages; SIGKILL after %d handled, %d in flight; %d repeats; callbacks %+v", total, len(atKill), inFlight, repeats, st)
+	t.Logf("%d messages, %d sent at the restart; SIGKILL after %d handled, %d in flight; %d repeats; callbacks %+v", total, atRestart, len(atKill), inFlight, repeats, st)
 	if repeats > inFlight {
 		t.Errorf("%d repeats > %d messages in flight at the kill", repeats, inFlight)
 	}
