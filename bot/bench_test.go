@@ -115,7 +115,7 @@ func codecName(gz bool) string {
 	return "plain"
 }
 
-func benchPipeline(b *testing.B, gz bool, window int) {
+func benchPipeline(b *testing.B, gz bool, window int, extra ...bot.Option) {
 	const users = 100
 	s, err := sandbox.Start(context.Background(), sandbox.Config{SendQueue: 4096})
 	must(b, err)
@@ -132,13 +132,13 @@ func benchPipeline(b *testing.B, gz bool, window int) {
 	synced := make(chan struct{})
 	var once sync.Once
 	var connects atomic.Int32
-	bt, err := bot.New(
+	bt, err := bot.New(append([]bot.Option{
 		bot.WithGateway(s.WSURL()), bot.WithUser("bot"), bot.WithToken(tok),
 		bot.WithStorage(filepath.Join(b.TempDir(), "bot.db")),
 		bot.WithHandler(r), bot.WithCompression(gz), bot.WithRateLimit(0, 0),
 		bot.WithOnSynced(func() { once.Do(func() { close(synced) }) }),
 		bot.WithOnConnected(func() { connects.Add(1) }),
-	)
+	}, extra...)...)
 	must(b, err)
 	runErr := make(chan error, 1)
 	go func() { runErr <- bt.Run(context.Background()) }()
