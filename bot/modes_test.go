@@ -271,14 +271,19 @@ func TestWebhookModeExactlyOnceWithFaults(t *testing.T) {
 
 func TestFallbackToPollAndBack(t *testing.T) {
 	s := startModeSandbox(t, sandbox.Config{})
-	users := modeUsers(t, s, 20)
-	const perUser = 150
+	// 10,000 messages over 100 conversations.
+	users := modeUsers(t, s, 100)
+	const perUser = 100
 	rec := newRecorder(len(users) * perUser)
 	var modes sync.Map
+	var overGateway atomic.Int64
 	b := runModeBot(t, s, rec, fastReconnect(),
 		bot.WithFallbackPoll(bot.FallbackOptions{After: 2, Retry: 200 * time.Millisecond, Interval: 10 * time.Millisecond}),
 		bot.WithHandler(bot.HandlerFunc(func(c *bot.Context) error {
 			modes.Store(c.Source(), true)
+			if c.Source() == bot.ModeGateway {
+				overGateway.Add(1)
+			}
 			rec.record(c.Message())
 			return nil
 		})))
@@ -297,7 +302,7 @@ func TestFallbackToPollAndBack(t *testing.T) {
 	flowDone := make(chan struct{})
 	go func() {
 		defer close(flowDone)
-		want = sendFlow(t, s, users, perUser, 3*time.Millisecond) // about 0.5 s per user
+		want = sendFlow(t, s, users, perUser, 25*time.Millisecond) // about 2.5 s per user
 	}()
 	waitFor("some messages over the websocket", func() bool { return rec.handled() > 200 })
 	// The websocket goes away while the HTTP API keeps answering.
@@ -308,9 +313,14 @@ func TestFallbackToPollAndBack(t *testing.T) {
 	waitFor("messages while polling", func() bool { return rec.handled() > at+100 })
 	s.RefuseHandshakes(0, 0)
 	waitFor("the switch back to the websocket", func() bool { return b.Source() == bot.ModeGateway })
+	back := overGateway.Load()
 	<-flowDone
 	rec.wait(t, 30*time.Second)
 	rec.checkExactlyOnce(t, want)
+	if overGateway.Load() == back {
+		t.Error("no message handled over the websocket after the switch back")
+	}
+	t.Logf("handled over the websocket: %d before the switch back, %d in all", back, overGateway.Load())
 	for _, m := range []string{bot.ModeGateway, bot.ModePoll} {
 		if _, ok := modes.Load(m); !ok {
 			t.Errorf("no message handled in %s mode", m)
