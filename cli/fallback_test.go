@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/openimbot/openimbot/sandbox"
-	"github.com/openimbot/openimbot/transport"
 )
 
 // TestRunFallbackKeys runs `openimbot run` in gateway mode with
@@ -28,17 +25,7 @@ func TestRunFallbackKeys(t *testing.T) {
 	}
 	deadWS := ln.Addr().String()
 	ln.Close()
-	apiURL, stop := startSandboxCmd(t)
-	defer stop()
-	ctx := context.Background()
-	api, _ := transport.NewAPI(apiURL)
-	admin, err := api.GetAdminToken(ctx, sandbox.DefaultSecret, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := api.UserRegister(ctx, admin, transport.UserInfo{UserID: "carol", Nickname: "Carol"}); err != nil {
-		t.Fatal(err)
-	}
+	api, admin, apiURL := sandboxForCarol(t)
 	dir := t.TempDir()
 	p := writeFile(t, dir, "fb.yaml", fmt.Sprintf(`openim:
   ws_addr: ws://%s
@@ -78,31 +65,8 @@ rules:
 	if !strings.Contains(line, "failed_dials=2") || !strings.Contains(line, "retry=7m0s") {
 		t.Fatalf("switch log does not carry the file's keys: %s", line)
 	}
-	body, _ := json.Marshal(map[string]string{"content": "ping"})
-	if _, err := api.SendMsg(ctx, admin, transport.AdminSend{SendID: "carol", RecvID: "bot", Content: body, ContentType: 101, SessionType: 1}); err != nil {
-		t.Fatal(err)
-	}
-	carol, err := api.GetUserToken(ctx, admin, "carol", 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv := "si_bot_carol"
-	for {
-		res, err := api.PullRange(ctx, carol, "carol", []transport.SeqRange{{ConversationID: conv, Begin: 1, End: 2}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if msgs := res[conv].Messages; len(msgs) == 2 {
-			if msgs[1].SendID != "bot" || !strings.Contains(string(msgs[1].Content), "pong by polling") {
-				t.Fatalf("answer %+v", msgs[1])
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no answer; bot log:\n%s", errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	sendPing(t, api, admin, "bot")
+	waitAnswer(t, api, admin, "bot", "pong by polling", deadline, &errOut)
 	sigs <- syscall.SIGINT
 	if code := <-done; code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())

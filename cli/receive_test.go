@@ -49,6 +49,63 @@ func startSandboxCmd(t *testing.T, args ...string) (string, func()) {
 	}
 }
 
+// sandboxForCarol is startSandboxCmd with the user "carol" registered; the
+// sandbox is stopped at cleanup. It returns an API client, an admin token
+// and the API URL.
+func sandboxForCarol(t *testing.T, args ...string) (api *transport.API, admin, apiURL string) {
+	t.Helper()
+	apiURL, stop := startSandboxCmd(t, args...)
+	t.Cleanup(stop)
+	ctx := context.Background()
+	api, _ = transport.NewAPI(apiURL)
+	admin, err := api.GetAdminToken(ctx, sandbox.DefaultSecret, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.UserRegister(ctx, admin, transport.UserInfo{UserID: "carol", Nickname: "Carol"}); err != nil {
+		t.Fatal(err)
+	}
+	return api, admin, apiURL
+}
+
+// sendPing sends "ping" from carol to bot.
+func sendPing(t *testing.T, api *transport.API, admin, bot string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"content": "ping"})
+	if _, err := api.SendMsg(context.Background(), admin, transport.AdminSend{SendID: "carol", RecvID: bot, Content: body, ContentType: 101, SessionType: 1}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitAnswer polls carol's single chat with bot until it holds two
+// messages, and checks that the second is bot's answer containing want;
+// at deadline it fails with the bot's log.
+func waitAnswer(t *testing.T, api *transport.API, admin, bot, want string, deadline time.Time, log *syncBuffer) {
+	t.Helper()
+	ctx := context.Background()
+	carol, err := api.GetUserToken(ctx, admin, "carol", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := "si_" + min("carol", bot) + "_" + max("carol", bot)
+	for {
+		res, err := api.PullRange(ctx, carol, "carol", []transport.SeqRange{{ConversationID: conv, Begin: 1, End: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msgs := res[conv].Messages; len(msgs) == 2 {
+			if msgs[1].SendID != bot || !strings.Contains(string(msgs[1].Content), want) {
+				t.Fatalf("answer %+v", msgs[1])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no answer; bot log:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestRunHTTPModesAgainstSandboxCommand runs `openimbot run` in poll and in
 // webhook mode against `openimbot sandbox` (with -webhook), both as the CLI
 // runs them, and checks the bot answers a user's message.
@@ -59,17 +116,7 @@ func TestRunHTTPModesAgainstSandboxCommand(t *testing.T) {
 	}
 	hookAddr := ln.Addr().String()
 	ln.Close()
-	apiURL, stop := startSandboxCmd(t, "-webhook", "http://"+hookAddr+"/callbackExample")
-	defer stop()
-	ctx := context.Background()
-	api, _ := transport.NewAPI(apiURL)
-	admin, err := api.GetAdminToken(ctx, sandbox.DefaultSecret, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := api.UserRegister(ctx, admin, transport.UserInfo{UserID: "carol", Nickname: "Carol"}); err != nil {
-		t.Fatal(err)
-	}
+	api, admin, apiURL := sandboxForCarol(t, "-webhook", "http://"+hookAddr+"/callbackExample")
 	dir := t.TempDir()
 	for _, mode := range []struct{ name, yaml string }{
 		{"poll", "  receive: poll\n  poll: {interval: 50ms}\n"},
@@ -93,32 +140,8 @@ rules:
 			done := make(chan int, 1)
 			go func() { done <- c.main([]string{"run", "-config", p}) }()
 			waitReady(t, ready, done, &errOut)
-			body, _ := json.Marshal(map[string]string{"content": "ping"})
-			if _, err := api.SendMsg(ctx, admin, transport.AdminSend{SendID: "carol", RecvID: user, Content: body, ContentType: 101, SessionType: 1}); err != nil {
-				t.Fatal(err)
-			}
-			carol, err := api.GetUserToken(ctx, admin, "carol", 7)
-			if err != nil {
-				t.Fatal(err)
-			}
-			conv := "si_" + min("carol", user) + "_" + max("carol", user)
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				res, err := api.PullRange(ctx, carol, "carol", []transport.SeqRange{{ConversationID: conv, Begin: 1, End: 2}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if msgs := res[conv].Messages; len(msgs) == 2 {
-					if msgs[1].SendID != user || !strings.Contains(string(msgs[1].Content), "pong from "+mode.name) {
-						t.Fatalf("answer %+v", msgs[1])
-					}
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no answer; bot log:\n%s", errOut.String())
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			sendPing(t, api, admin, user)
+			waitAnswer(t, api, admin, user, "pong from "+mode.name, time.Now().Add(10*time.Second), &errOut)
 			sigs <- syscall.SIGINT
 			if code := <-done; code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut.String())
