@@ -243,15 +243,9 @@ admin: {listen: "127.0.0.1:0", chat: %v}
 rules:
   - {name: ping, full: ping, reply: pong}
 `, s.WSURL(), s.APIURL(), sandbox.DefaultSecret, filepath.Join(dir, fmt.Sprintf("bot%d.db", i)), chat))
-		sigs := make(chan os.Signal, 1)
-		ready := make(chan struct{})
-		var out, errOut syncBuffer
-		c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs, onReady: func() { close(ready) }}
-		done := make(chan int, 1)
-		go func() { done <- c.main([]string{"run", "-config", p}) }()
-		waitReady(t, ready, done, &errOut)
-		waitFor(t, &errOut, `msg="web console and metrics" url=http://127.0.0.1:`, 1)
-		url := regexp.MustCompile(`msg="web console and metrics" url=(http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(errOut.String())[1]
+		r := startCLI(t, "run", "-config", p)
+		waitFor(t, &r.errOut, `msg="web console and metrics" url=http://127.0.0.1:`, 1)
+		url := regexp.MustCompile(`msg="web console and metrics" url=(http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(r.errOut.String())[1]
 		post := func(path, body string) (int, string) {
 			res, err := http.Post(url+path, "application/json", strings.NewReader(body))
 			if err != nil {
@@ -301,9 +295,6 @@ rules:
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
-		sigs <- syscall.SIGINT
-		if code := <-done; code != exitOK {
-			t.Fatalf("exit %d: %s", code, errOut.String())
-		}
+		r.stop(t, syscall.SIGINT)
 	}
 }

@@ -118,13 +118,7 @@ rules:
 `, s.WSURL(), s.APIURL(), sandbox.DefaultSecret, filepath.Join(dir, "bot.db"), port))
 	nats := fmt.Sprintf("nats://127.0.0.1:%d", port)
 
-	sigs := make(chan os.Signal, 1)
-	ready := make(chan struct{})
-	var out, errOut syncBuffer
-	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs, onReady: func() { close(ready) }}
-	done := make(chan int, 1)
-	go func() { done <- c.main([]string{"run", "-role", "ingress", "-config", p}) }()
-	waitReady(t, ready, done, &errOut)
+	r := startCLI(t, "run", "-role", "ingress", "-config", p)
 
 	w1 := startCLIWorker(t, p, nats)
 	w2 := startCLIWorker(t, p, nats)
@@ -197,11 +191,8 @@ rules:
 	if s.MaxSeq(conv) < 2*burst/users {
 		t.Errorf("%s: max seq %d", conv, s.MaxSeq(conv))
 	}
-	sigs <- syscall.SIGTERM
-	if code := <-done; code != exitOK {
-		t.Fatalf("ingress exit %d: %s", code, errOut.String())
-	}
-	if !strings.Contains(errOut.String(), "role: ingress") || !strings.Contains(w2.out.String(), "role: worker") {
-		t.Errorf("roles not logged:\n%s\n%s", errOut.String(), w2.out.String())
+	r.stop(t, syscall.SIGTERM)
+	if !strings.Contains(r.errOut.String(), "role: ingress") || !strings.Contains(w2.out.String(), "role: worker") {
+		t.Errorf("roles not logged:\n%s\n%s", r.errOut.String(), w2.out.String())
 	}
 }

@@ -49,6 +49,35 @@ func waitReady(t *testing.T, ready <-chan struct{}, done <-chan int, errOut *syn
 	}
 }
 
+// runningCLI is a command started by startCLI.
+type runningCLI struct {
+	out, errOut syncBuffer
+	sigs        chan os.Signal
+	done        chan int // its exit code
+}
+
+// startCLI runs the command with args and an empty stdin, and waits until
+// it is ready (as waitReady).
+func startCLI(t *testing.T, args ...string) *runningCLI {
+	t.Helper()
+	r := &runningCLI{sigs: make(chan os.Signal, 1), done: make(chan int, 1)}
+	ready := make(chan struct{})
+	c := &cli{stdin: strings.NewReader(""), stdout: &r.out, stderr: &r.errOut, signals: r.sigs, onReady: func() { close(ready) }}
+	go func() { r.done <- c.main(args) }()
+	waitReady(t, ready, r.done, &r.errOut)
+	return r
+}
+
+// stop sends sig to the command and fails the test unless it exits with
+// exitOK.
+func (r *runningCLI) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	r.sigs <- sig
+	if code := <-r.done; code != exitOK {
+		t.Fatalf("exit %d after %v: %s", code, sig, r.errOut.String())
+	}
+}
+
 // waitFor polls until out contains want n times.
 func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
 	t.Helper()
@@ -314,14 +343,7 @@ storage: {path: %s}
 rules:
   - {full: ping, reply: pong %d}
 `, s.WSURL(), s.APIURL(), cred, filepath.Join(dir, fmt.Sprintf("bot%d.db", i)), i))
-			sigs := make(chan os.Signal, 1)
-			ready := make(chan struct{})
-			var out, errOut syncBuffer
-			c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs,
-				onReady: func() { close(ready) }}
-			done := make(chan int, 1)
-			go func() { done <- c.main([]string{"run", "-config", p}) }()
-			waitReady(t, ready, done, &errOut)
+			r := startCLI(t, "run", "-config", p)
 			replies, unsub := s.Subscribe(16)
 			defer unsub()
 			if _, err := s.SendText("carol", "bot1", "ping"); err != nil {
@@ -336,12 +358,9 @@ rules:
 					break
 				}
 			}
-			sigs <- syscall.SIGINT
-			if code := <-done; code != exitOK {
-				t.Fatalf("exit %d: %s", code, errOut.String())
-			}
-			if (token != "" && strings.Contains(errOut.String(), token)) || strings.Contains(errOut.String(), sandbox.DefaultSecret) {
-				t.Fatalf("a credential was logged:\n%s", errOut.String())
+			r.stop(t, syscall.SIGINT)
+			if (token != "" && strings.Contains(r.errOut.String(), token)) || strings.Contains(r.errOut.String(), sandbox.DefaultSecret) {
+				t.Fatalf("a credential was logged:\n%s", r.errOut.String())
 			}
 		})
 	}

@@ -133,21 +133,12 @@ func TestRunHTTPModesAgainstSandboxCommand(t *testing.T) {
 rules:
   - {full: ping, reply: pong from %s}
 `, apiURL, sandbox.DefaultSecret, user, mode.yaml, filepath.Join(dir, mode.name+".db"), mode.name))
-			sigs := make(chan os.Signal, 1)
-			ready := make(chan struct{})
-			var out, errOut syncBuffer
-			c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs, onReady: func() { close(ready) }}
-			done := make(chan int, 1)
-			go func() { done <- c.main([]string{"run", "-config", p}) }()
-			waitReady(t, ready, done, &errOut)
+			r := startCLI(t, "run", "-config", p)
 			sendPing(t, api, admin, user)
-			waitAnswer(t, api, admin, user, "pong from "+mode.name, time.Now().Add(10*time.Second), &errOut)
-			sigs <- syscall.SIGINT
-			if code := <-done; code != exitOK {
-				t.Fatalf("exit %d: %s", code, errOut.String())
-			}
-			if strings.Contains(errOut.String(), sandbox.DefaultSecret) {
-				t.Fatalf("the secret was logged:\n%s", errOut.String())
+			waitAnswer(t, api, admin, user, "pong from "+mode.name, time.Now().Add(10*time.Second), &r.errOut)
+			r.stop(t, syscall.SIGINT)
+			if strings.Contains(r.errOut.String(), sandbox.DefaultSecret) {
+				t.Fatalf("the secret was logged:\n%s", r.errOut.String())
 			}
 		})
 	}
