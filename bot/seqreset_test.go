@@ -107,13 +107,14 @@ func (r *resetRig) wantHandled(want string) {
 	}
 }
 
-func (r *resetRig) say(text string) content.Message {
+// say sends texts from alice to the bot, one message each, in order.
+func (r *resetRig) say(texts ...string) {
 	r.t.Helper()
-	m, err := r.s.SendText("alice", "bot", text)
-	if err != nil {
-		r.t.Fatal(err)
+	for _, text := range texts {
+		if _, err := r.s.SendText("alice", "bot", text); err != nil {
+			r.t.Fatal(err)
+		}
 	}
-	return m
 }
 
 // startBot runs a bot on the rig's database and waits for its first sync.
@@ -197,15 +198,12 @@ func (r *resetRig) wantReset(server, watermark int64) {
 func TestSeqResetWhileDownResync(t *testing.T) {
 	r := newResetRig(t)
 	r.startBot()
-	for _, s := range []string{"a1", "a2", "a3", "a4", "a5"} {
-		r.say(s)
-	}
+	r.say("a1", "a2", "a3", "a4", "a5")
 	r.rec.waitText(t, "a5")
 	r.stopBot()
 
 	r.freshSandbox()
-	r.say("b1")
-	r.say("b2")
+	r.say("b1", "b2")
 	r.startBot()
 	r.wantReset(2, 5)
 	r.say("b3")
@@ -220,15 +218,12 @@ func TestSeqResetWhileDownResync(t *testing.T) {
 func TestSeqResetWhileDownReplay(t *testing.T) {
 	r := newResetRig(t, bot.WithSeqReset(bot.SeqResetReplay))
 	r.startBot()
-	for _, s := range []string{"a1", "a2", "a3"} {
-		r.say(s)
-	}
+	r.say("a1", "a2", "a3")
 	r.rec.waitText(t, "a3")
 	r.stopBot()
 
 	r.freshSandbox()
-	r.say("b1")
-	r.say("b2")
+	r.say("b1", "b2")
 	r.startBot()
 	r.wantReset(2, 3)
 	r.say("b3")
@@ -242,9 +237,7 @@ func TestSeqResetWhileDownReplay(t *testing.T) {
 func TestSeqResetWhileRunning(t *testing.T) {
 	r := newResetRig(t)
 	r.startBot()
-	for _, s := range []string{"a1", "a2", "a3"} {
-		r.say(s)
-	}
+	r.say("a1", "a2", "a3")
 	r.rec.waitText(t, "a3")
 	n := r.synced.Load()
 	r.freshSandbox()
@@ -254,8 +247,7 @@ func TestSeqResetWhileRunning(t *testing.T) {
 		}
 	}
 	r.wantReset(0, 3)
-	r.say("b1")
-	r.say("b2")
+	r.say("b1", "b2")
 	r.rec.waitText(t, "b2")
 	r.wantHandled("a1 a2 a3 b1 b2")
 	// The durable watermark follows the new server: after a restart of
@@ -277,9 +269,7 @@ func TestSeqResetWhileRunning(t *testing.T) {
 func TestSeqResetWhileDownKeep(t *testing.T) {
 	r := newResetRig(t, bot.WithSeqReset(bot.SeqResetKeep))
 	r.startBot()
-	for _, s := range []string{"a1", "a2", "a3"} {
-		r.say(s)
-	}
+	r.say("a1", "a2", "a3")
 	r.rec.waitText(t, "a3")
 	r.stopBot()
 
@@ -287,9 +277,7 @@ func TestSeqResetWhileDownKeep(t *testing.T) {
 	r.say("b1")
 	r.startBot()
 	r.wantReset(1, 3)
-	for _, s := range []string{"b2", "b3", "b4", "b5"} {
-		r.say(s)
-	}
+	r.say("b2", "b3", "b4", "b5")
 	r.rec.waitText(t, "b5")
 	r.wantHandled("a1 a2 a3 b4 b5")
 	select {
