@@ -86,19 +86,26 @@ func (r *Rule) decodeNode(d *decoder, n *yaml.Node) {
 		d.errorf(n, ErrType, "expected a rule (a mapping), got null")
 		return
 	}
-	saved := d.track
-	d.track = make(map[string]Pos)
-	savedPath := d.path
-	d.path = nil
-	d.decode(n, reflect.ValueOf((*plain)(r)).Elem())
-	r.keys = d.track
+	r.keys = d.decodeOwnKeys(n, reflect.ValueOf((*plain)(r)).Elem())
+}
+
+// decodeOwnKeys decodes the mapping n into v (a struct) tracking the
+// positions of its keys on their own, and returns them by key (relative
+// to n); when the decode around it tracks positions, they are added there
+// too, under the current path.
+func (d *decoder) decodeOwnKeys(n *yaml.Node, v reflect.Value) map[string]Pos {
+	saved, savedPath := d.track, d.path
+	d.track, d.path = make(map[string]Pos), nil
+	d.decode(n, v)
+	keys := d.track
 	d.track, d.path = saved, savedPath
 	if d.track != nil {
 		prefix := strings.Join(d.path, ".")
-		for k, p := range r.keys {
+		for k, p := range keys {
 			d.track[prefix+"."+k] = p
 		}
 	}
+	return keys
 }
 
 func (r *Rule) validate(d *decoder, i int) {

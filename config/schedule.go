@@ -84,17 +84,7 @@ func (s *Schedule) decodeNode(d *decoder, n *yaml.Node) {
 		d.errorf(n, ErrType, "expected a schedule (a mapping), got null")
 		return
 	}
-	saved, savedPath := d.track, d.path
-	d.track, d.path = make(map[string]Pos), nil
-	d.decode(n, reflect.ValueOf((*plain)(s)).Elem())
-	s.keys = d.track
-	d.track, d.path = saved, savedPath
-	if d.track != nil {
-		prefix := strings.Join(d.path, ".")
-		for k, p := range s.keys {
-			d.track[prefix+"."+k] = p
-		}
-	}
+	s.keys = d.decodeOwnKeys(n, reflect.ValueOf((*plain)(s)).Elem())
 }
 
 // validateSchedules checks the items of the schedules list that decoded fine.
