@@ -20,14 +20,8 @@ func (c *cli) checkCmd(args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	if *path == "" {
-		c.errorf("check: -config FILE is required")
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		c.errorf("%v", err)
+	cfg, ok := c.loadConfig("check", fs, *path)
+	if !ok {
 		return exitUsage
 	}
 	r, err := c.buildRouter(cfg, nil, slog.New(slog.DiscardHandler))

@@ -129,6 +129,23 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	return 0, true
 }
 
+// loadConfig loads the file a command's -config flag names; ok false
+// (the error printed, and the usage when the flag is missing) means: exit
+// with exitUsage.
+func (c *cli) loadConfig(cmd string, fs *flag.FlagSet, path string) (cfg *config.Config, ok bool) {
+	if path == "" {
+		c.errorf("%s: -config FILE is required", cmd)
+		fs.Usage()
+		return nil, false
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		c.errorf("%v", err)
+		return nil, false
+	}
+	return cfg, true
+}
+
 // errorf prints an error line to stderr.
 func (c *cli) errorf(format string, args ...any) {
 	fmt.Fprintf(c.stderr, "openimbot: "+format+"\n", args...)

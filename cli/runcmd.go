@@ -46,14 +46,8 @@ func (c *cli) runCmd(args []string) int {
 		c.errorf("%v", err)
 		return exitUsage
 	}
-	if *path == "" {
-		c.errorf("run: -config FILE is required")
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		c.errorf("%v", err)
+	cfg, ok := c.loadConfig("run", fs, *path)
+	if !ok {
 		return exitUsage
 	}
 	logger, err := lf.logger(c.stderr, cfg.Log)
