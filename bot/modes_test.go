@@ -230,13 +230,9 @@ func webhookBot(t *testing.T, s *sandbox.Server, rec *recorder, reconcile time.D
 	return runModeBot(t, s, rec, append([]bot.Option{bot.WithWebhook(bot.WebhookOptions{Listener: ln, Reconcile: reconcile})}, opts...)...)
 }
 
-func TestWebhookModeCallbackTriggersHandling(t *testing.T) {
-	s := startModeSandbox(t, sandbox.Config{})
-	modeUsers(t, s, 1)
-	rec := newRecorder(1)
-	// Reconcile is an hour: only the callback can make the bot see the
-	// message (after its first sync).
-	b := webhookBot(t, s, rec, time.Hour)
+// waitFirstSync waits (5 s at most) until b has completed its first sync.
+func waitFirstSync(t *testing.T, b *bot.Bot) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for b.Stats().Syncs == 0 {
 		if time.Now().After(deadline) {
@@ -244,6 +240,16 @@ func TestWebhookModeCallbackTriggersHandling(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func TestWebhookModeCallbackTriggersHandling(t *testing.T) {
+	s := startModeSandbox(t, sandbox.Config{})
+	modeUsers(t, s, 1)
+	rec := newRecorder(1)
+	// Reconcile is an hour: only the callback can make the bot see the
+	// message (after its first sync).
+	b := webhookBot(t, s, rec, time.Hour)
+	waitFirstSync(t, b)
 	if _, err := s.SendText("u0", "bot", "hi"); err != nil {
 		t.Fatal(err)
 	}
