@@ -335,14 +335,9 @@ const MaxFileSize = 4 << 20
 // Load reads and parses the file at path, expanding environment variables
 // with os.LookupEnv. See Parse.
 func Load(path string) (*Config, error) {
-	f, err := os.Open(path)
+	data, err := readFile(path) // rules.go
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("config: read %s: %w", path, err)
+		return nil, err
 	}
 	return Parse(path, data, os.LookupEnv)
 }
