@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -283,7 +285,8 @@ func TestFallbackToPollAndBack(t *testing.T) {
 	rec := newRecorder(len(users) * perUser)
 	var modes sync.Map
 	var overGateway atomic.Int64
-	b := runModeBot(t, s, rec, fastReconnect(),
+	logs := &syncBuffer{}
+	b := runModeBot(t, s, rec, fastReconnect(), bot.WithLogger(slog.New(slog.NewTextHandler(logs, nil))),
 		bot.WithFallbackPoll(bot.FallbackOptions{After: 2, Retry: 200 * time.Millisecond, Interval: 10 * time.Millisecond}),
 		bot.WithHandler(bot.HandlerFunc(func(c *bot.Context) error {
 			modes.Store(c.Source(), true)
@@ -327,6 +330,12 @@ func TestFallbackToPollAndBack(t *testing.T) {
 		t.Error("no message handled over the websocket after the switch back")
 	}
 	t.Logf("handled over the websocket: %d before the switch back, %d in all", back, overGateway.Load())
+	// Each switch is logged once, however many dials failed.
+	for _, line := range []string{"websocket unreachable; receiving by HTTP polling", "websocket reachable again; leaving HTTP polling"} {
+		if n := strings.Count(logs.String(), line); n != 1 {
+			t.Errorf("%q logged %d times, want once", line, n)
+		}
+	}
 	for _, m := range []string{bot.ModeGateway, bot.ModePoll} {
 		if _, ok := modes.Load(m); !ok {
 			t.Errorf("no message handled in %s mode", m)
