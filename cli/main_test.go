@@ -137,16 +137,15 @@ func TestUsage(t *testing.T) {
 
 // TestConfigErrors: a bad file exits 2 naming the file, line and column,
 // for run and check alike.
-func TestConfigErrors(t *testing.T) {
+// configErrorCase is a configuration file that run and check reject at
+// load (exit 2) with an error naming the file and want (line, column,
+// message).
+type configErrorCase struct{ name, yaml, want string }
+
+// checkConfigErrors writes each case's file and runs run and check on it.
+func checkConfigErrors(t *testing.T, tests []configErrorCase) {
+	t.Helper()
 	dir := t.TempDir()
-	tests := []struct{ name, yaml, want string }{
-		{"unknown key", "openim:\n  user_id: bot\n  usr_id: x\n", ":3:3: unknown key \"usr_id\""},
-		{"wrong type", "openim:\n  platform_id: seven\n", ":2:16: expected an integer"},
-		{"bad rule regex", "rules:\n  - regex: '(('\n    reply: x\n", `:2:12: rule "rule 1": invalid regex "((" at 1:1`},
-		{"bad template", "rules:\n  - full: a\n    reply: '{{.Nope}}'\n", `:3:12: rule "rule 1": template:`},
-		{"unknown plugin", "plugins:\n  weather: {}\n", `:2:3: "weather" (available: autoreply, dialog, echo, help, ratelimit)`},
-		{"missing env", "openim:\n  ws_addr: ws://h:1\n  token: ${OPENIMBOT_TEST_UNSET}\n", ":3:10: environment variable OPENIMBOT_TEST_UNSET is not set"},
-	}
 	for _, tt := range tests {
 		p := writeFile(t, dir, strings.ReplaceAll(tt.name, " ", "_")+".yaml", tt.yaml)
 		for _, cmd := range []string{"run", "check"} {
@@ -156,6 +155,18 @@ func TestConfigErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []configErrorCase{
+		{"unknown key", "openim:\n  user_id: bot\n  usr_id: x\n", ":3:3: unknown key \"usr_id\""},
+		{"wrong type", "openim:\n  platform_id: seven\n", ":2:16: expected an integer"},
+		{"bad rule regex", "rules:\n  - regex: '(('\n    reply: x\n", `:2:12: rule "rule 1": invalid regex "((" at 1:1`},
+		{"bad template", "rules:\n  - full: a\n    reply: '{{.Nope}}'\n", `:3:12: rule "rule 1": template:`},
+		{"unknown plugin", "plugins:\n  weather: {}\n", `:2:3: "weather" (available: autoreply, dialog, echo, help, ratelimit)`},
+		{"missing env", "openim:\n  ws_addr: ws://h:1\n  token: ${OPENIMBOT_TEST_UNSET}\n", ":3:10: environment variable OPENIMBOT_TEST_UNSET is not set"},
+	}
+	checkConfigErrors(t, tests)
 }
 
 // TestConsole runs the example configuration as the README does:

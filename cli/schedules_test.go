@@ -9,8 +9,7 @@ import (
 // TestScheduleErrors: a bad cron expression or template in the schedules
 // list exits 2 at load, naming the file, line and column.
 func TestScheduleErrors(t *testing.T) {
-	dir := t.TempDir()
-	tests := []struct{ name, yaml, want string }{
+	tests := []configErrorCase{
 		{"bad cron", "schedules:\n  - name: standup\n    cron: '0 25 * * *'\n    send: {to: 'group:team', text: hi}\n",
 			`:3:11: schedule "standup": cron "0 25 * * *": `},
 		{"bad template", "schedules:\n  - name: tick\n    every: 1h\n    send:\n      to: user:alice\n      text: '{{.Hour}}'\n",
@@ -18,15 +17,7 @@ func TestScheduleErrors(t *testing.T) {
 		{"bad target", "schedules:\n  - name: tick\n    every: 1h\n    send: {to: alice, text: hi}\n",
 			`:4:16: schedule "tick": send.to: want user:ID or group:ID`},
 	}
-	for _, tt := range tests {
-		p := writeFile(t, dir, strings.ReplaceAll(tt.name, " ", "_")+".yaml", tt.yaml)
-		for _, cmd := range []string{"run", "check"} {
-			code, _, stderr := runCLI(t, "", cmd, "-config", p)
-			if code != exitUsage || !strings.Contains(stderr, p+tt.want) {
-				t.Errorf("%s %s: exit %d, stderr %q; want 2 and %q", cmd, tt.name, code, stderr, p+tt.want)
-			}
-		}
-	}
+	checkConfigErrors(t, tests)
 }
 
 // TestDialogConsole runs a dialog flow from the console.
