@@ -221,16 +221,7 @@ func chromiumPath(t *testing.T) string {
 // the inspection panels on; with admin.chat it sends as other users
 // through the admin API and shows the bot's replies.
 func TestWebConsoleAgainstRealServer(t *testing.T) {
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for _, u := range []string{"bot1", "carol"} {
-		if err := s.RegisterUser(u, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := startSandbox(t, "bot1", "carol")
 	dir := t.TempDir()
 	for i, chat := range []bool{false, true} {
 		p := writeFile(t, dir, "real.yaml", fmt.Sprintf(`openim:

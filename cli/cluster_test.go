@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -89,11 +88,7 @@ func TestClusterRoles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs child processes")
 	}
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startSandbox(t)
 	const users, burst = 50, 2000
 	if err := s.RegisterUser("bot", "Bot"); err != nil {
 		t.Fatal(err)

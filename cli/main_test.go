@@ -78,6 +78,23 @@ func (r *runningCLI) stop(t *testing.T, sig os.Signal) {
 	}
 }
 
+// startSandbox starts a sandbox, closed at cleanup, with users registered
+// (each with its ID as nickname).
+func startSandbox(t *testing.T, users ...string) *sandbox.Server {
+	t.Helper()
+	s, err := sandbox.Start(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, u := range users {
+		if err := s.RegisterUser(u, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
 // waitFor polls until out contains want n times.
 func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
 	t.Helper()
@@ -320,16 +337,7 @@ func TestDB(t *testing.T) {
 // server (the sandbox standing in for OpenIM), once with the admin secret
 // and once with a token from the environment.
 func TestRealServer(t *testing.T) {
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for _, u := range []string{"bot1", "carol"} {
-		if err := s.RegisterUser(u, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := startSandbox(t, "bot1", "carol")
 	dir := t.TempDir()
 	var token string
 	for i, cred := range []string{
@@ -380,11 +388,7 @@ rules:
 // TestReloadUnderLoad: reloads while messages stream in drop none of them;
 // each is answered exactly once, by the rules of one version or the other.
 func TestReloadUnderLoad(t *testing.T) {
-	s, err := sandbox.Start(context.Background(), sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startSandbox(t)
 	const users, perUser = 20, 5
 	dir := t.TempDir()
 	version := func(v string) string {
