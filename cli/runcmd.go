@@ -166,6 +166,7 @@ func (r *runner) run() error {
 		bot.WithCompression(o.Compression == "gzip"),
 		bot.WithMaxReconnects(o.MaxReconnects),
 		bot.WithBacklog(backlog(r.cfg.Sync.Backlog)),
+		bot.WithSeqReset(seqReset(r.cfg.Sync.SeqReset)),
 		bot.WithRateLimit(r.cfg.Send.Rate, r.cfg.Send.Burst),
 		bot.WithLoopGuard(r.cfg.Send.LoopGuard),
 		bot.WithLogger(r.log),
@@ -306,6 +307,17 @@ func (c *cli) stdinIsTerminal() bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// seqReset maps sync.seq_reset to the bot's policy.
+func seqReset(p string) bot.SeqResetPolicy {
+	switch p {
+	case "replay":
+		return bot.SeqResetReplay
+	case "keep":
+		return bot.SeqResetKeep
+	}
+	return bot.SeqResetResync
 }
 
 func backlog(b config.Backlog) bot.Backlog {

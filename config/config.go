@@ -118,6 +118,13 @@ type Sync struct {
 	// conversation. Messages missed while a known bot was offline are always
 	// handled.
 	Backlog Backlog `yaml:"backlog"`
+	// SeqReset is what the bot does when the server's newest seq of a
+	// conversation is below the bot's watermark (a server or sandbox reset,
+	// a restored backup); it always logs an error with both numbers.
+	// "resync" (default) takes the server's seqs as the watermark, so new
+	// messages are handled; "replay" handles everything the server has
+	// again; "keep" keeps the watermark (messages up to it are ignored).
+	SeqReset string `yaml:"seq_reset"`
 }
 
 // Send limits what the bot sends.
@@ -311,7 +318,7 @@ func Default() *Config {
 			Poll:          Poll{Interval: DefaultPollInterval, MaxInterval: DefaultPollMaxInterval},
 		},
 		Webhook: Webhook{Listen: DefaultWebhookListen, Path: DefaultWebhookPath, Reconcile: DefaultWebhookReconcile},
-		Sync:    Sync{Backlog: Backlog{Mode: BacklogSkip}},
+		Sync:    Sync{Backlog: Backlog{Mode: BacklogSkip}, SeqReset: "resync"},
 		Send:    Send{Rate: 5, Burst: 10, LoopGuard: 5},
 		Log:     Log{Level: "info", Format: "text"},
 		Console: Console{User: "alice"},
@@ -489,6 +496,11 @@ func (c *Config) validate(d *decoder) {
 	}
 	if c.Send.Rate > 0 && c.Send.Burst < 1 {
 		bad("send.burst", "must be at least 1")
+	}
+	switch c.Sync.SeqReset {
+	case "resync", "replay", "keep":
+	default:
+		bad("sync.seq_reset", "want resync, replay or keep, got %s", show("sync.seq_reset", c.Sync.SeqReset))
 	}
 	if c.Send.LoopGuard < 0 {
 		bad("send.loop_guard", "must not be negative (0 turns the guard off)")
