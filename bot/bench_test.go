@@ -116,16 +116,10 @@ func codecName(gz bool) string {
 }
 
 func benchPipeline(b *testing.B, gz bool, window int, extra ...bot.Option) {
-	const users = 100
 	s, err := sandbox.Start(context.Background(), sandbox.Config{SendQueue: 4096})
 	must(b, err)
 	defer s.Close()
-	must(b, s.RegisterUser("bot", "Bot"))
-	ids := make([]string, users)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("user%03d", i)
-		must(b, s.RegisterUser(ids[i], ids[i]))
-	}
+	ids := benchUsers(b, s, 100)
 	r, texts := benchRouter(b)
 	tok, err := s.UserToken("bot", 7)
 	must(b, err)
@@ -158,77 +152,20 @@ func benchPipeline(b *testing.B, gz bool, window int, extra ...bot.Option) {
 
 	replies, unsub := s.SubscribeFrom(4096, "bot")
 	defer unsub()
-	// Outstanding messages per user, FIFO: a conversation is handled and
-	// answered in order, so a reply answers the user's oldest message.
-	var mu sync.Mutex
-	pending := make(map[string][]time.Time, users)
-	slots := make(chan struct{}, window)
-	lat := make([]time.Duration, 0, b.N)
-	done := make(chan struct{})
-	total := b.N
-	go func() {
-		defer close(done)
-		got := 0
-		for m := range replies {
-			if m.SendID != "bot" {
-				continue
-			}
-			now := time.Now()
-			mu.Lock()
-			q := pending[m.RecvID]
-			if len(q) == 0 {
-				mu.Unlock()
-				b.Errorf("unexpected reply to %s", m.RecvID)
-				continue
-			}
-			lat = append(lat, now.Sub(q[0]))
-			pending[m.RecvID] = q[1:]
-			mu.Unlock()
-			<-slots
-			got++
-			if got == total {
-				return
-			}
-		}
-	}()
-	send := func(i int) {
-		u := ids[i%users]
-		mu.Lock()
-		pending[u] = append(pending[u], time.Now())
-		mu.Unlock()
-		if _, err := s.SendText(u, "bot", texts[(i/users+i)%len(texts)]); err != nil {
-			b.Error(err)
-		}
-	}
 	st0, _ := bt.DB().Stats()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	start := time.Now()
-	for i := range b.N {
-		slots <- struct{}{}
-		send(i)
-	}
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		b.Fatalf("replies stalled")
-	}
-	el := time.Since(start)
+	next := 0
+	el, lat := closedLoop(b, s, replies, ids, texts, &next, b.N, window)
 	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	st1, _ := bt.DB().Stats()
 	b.Logf("N=%d: %+v commits=%d", b.N, bt.Stats(), st1.Commits-st0.Commits)
 	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds())
-	}
 	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
+	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99-µs")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
 	if n := connects.Load(); n > 1 {
 		b.ReportMetric(float64(n-1), "reconnects")

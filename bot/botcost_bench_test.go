@@ -40,12 +40,7 @@ func TestBotCostSandboxChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	must(t, s.RegisterUser("bot", "Bot"))
-	ids := make([]string, costUsers)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("user%03d", i)
-		must(t, s.RegisterUser(ids[i], ids[i]))
-	}
+	ids := benchUsers(t, s, costUsers)
 	_, texts := benchRouter(t)
 	replies, unsub := s.SubscribeFrom(4096, "bot")
 	defer unsub()
@@ -65,13 +60,7 @@ func TestBotCostSandboxChild(t *testing.T) {
 		window, _ := strconv.Atoi(f[2])
 		el, lat := closedLoop(t, s, replies, ids, texts, &next, n, window)
 		slices.Sort(lat)
-		pct := func(p float64) int64 {
-			if len(lat) == 0 {
-				return 0
-			}
-			return lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()
-		}
-		fmt.Printf("DONE %d %d %d\n", el.Nanoseconds(), pct(0.50), pct(0.99))
+		fmt.Printf("DONE %d %d %d\n", el.Nanoseconds(), percentile(lat, 0.50).Microseconds(), percentile(lat, 0.99).Microseconds())
 	}
 }
 
@@ -96,9 +85,31 @@ func newLineReader(f *os.File) func() (string, bool) {
 	}
 }
 
+// benchUsers registers "bot" and n users user000…, and returns the users.
+func benchUsers(tb testing.TB, s *sandbox.Server, n int) []string {
+	must(tb, s.RegisterUser("bot", "Bot"))
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user%03d", i)
+		must(tb, s.RegisterUser(ids[i], ids[i]))
+	}
+	return ids
+}
+
+// percentile returns the p-quantile (0 <= p <= 1) of sorted, 0 when it is
+// empty.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
+}
+
 // closedLoop injects n texts from ids to the bot with at most window
 // unanswered, and returns the time until the last reply arrived and the
-// latency of each.
+// latency of each. Outstanding messages are kept per user, FIFO: a
+// conversation is handled and answered in order, so a reply answers the
+// user's oldest message.
 func closedLoop(t testing.TB, s *sandbox.Server, replies <-chan content.Message, ids, texts []string, next *int, n, window int) (time.Duration, []time.Duration) {
 	var mu sync.Mutex
 	pending := make(map[string][]time.Time, len(ids))
