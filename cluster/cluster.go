@@ -34,7 +34,7 @@ type Config struct {
 	// Prefix is the first subject token; default "openimbot".
 	Prefix string
 	// LeaseTTL is how long a lease (the active ingress, a worker's
-	// partition) survives its holder; default 4s.
+	// partition) survives its holder; default 5s.
 	LeaseTTL time.Duration
 	// Logger logs role, partitions held and lag; nil: none.
 	Logger *slog.Logger
@@ -60,7 +60,7 @@ func (c *Config) defaults() error {
 		c.Prefix = "openimbot"
 	}
 	if c.LeaseTTL == 0 {
-		c.LeaseTTL = 4 * time.Second
+		c.LeaseTTL = 5 * time.Second
 	}
 	if c.LeaseTTL < 500*time.Millisecond {
 		return fmt.Errorf("cluster: lease TTL %v below 500ms", c.LeaseTTL)
@@ -110,14 +110,22 @@ func (n names) subject(part int) string { return n.prefix + "." + n.bot + "." + 
 // consumer is the durable consumer name of a partition.
 func consumerName(part int) string { return "p" + strconv.Itoa(part) }
 
-// PartitionOf returns the partition of a conversation: FNV-1a of its ID
-// modulo n.
+// PartitionOf returns the partition of a conversation: FNV-1a of its ID,
+// mixed by the murmur3 finalizer, modulo n. The mixing matters: the bot
+// spreads conversations over its handler goroutines by FNV-1a modulo their
+// count, and with the same hash a worker holding every other partition
+// would use only every other goroutine.
 func PartitionOf(conv string, n int) int {
 	h := uint32(2166136261)
 	for i := 0; i < len(conv); i++ {
 		h ^= uint32(conv[i])
 		h *= 16777619
 	}
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
 	return int(h % uint32(n))
 }
 

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,7 +37,7 @@ const (
 // leaseTTL and replicas are what the test processes use (the node-loss
 // test raises them).
 var (
-	leaseTTL = 2 * time.Second
+	leaseTTL = 3 * time.Second
 	replicas = 1
 )
 
@@ -54,6 +56,7 @@ func startNATS(t testing.TB) *cluster.Embedded {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
+	streamURL = e.URL()
 	return e
 }
 
@@ -114,13 +117,26 @@ func startIngressAt(t testing.TB, natsURL, wsURL, apiURL, dbPath string) *ingres
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(bot.WithGateway(wsURL), bot.WithUser(botID), bot.WithAdminSecret(apiURL, sandbox.DefaultSecret),
-		bot.WithDB(db), bot.WithBacklog(bot.BacklogAll), bot.WithHandler(in.Handler()), bot.WithRateLimit(0, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
 	g := &ingress{in: in, done: make(chan error, 1), stop: cancel}
-	go func() { g.done <- in.Run(ctx, b, db) }()
+	go func() {
+		// A supervisor: an ingress that lost its lease (NATS too slow to
+		// renew it) stands by again with a new bot.
+		for {
+			b, err := bot.New(bot.WithGateway(wsURL), bot.WithUser(botID), bot.WithAdminSecret(apiURL, sandbox.DefaultSecret),
+				bot.WithDB(db), bot.WithBacklog(bot.BacklogAll), bot.WithHandler(in.Handler()), bot.WithRateLimit(0, 0))
+			if err != nil {
+				g.done <- err
+				return
+			}
+			err = in.Run(ctx, b, db)
+			if errors.Is(err, cluster.ErrLeaseLost) && ctx.Err() == nil {
+				t.Logf("the ingress lost its lease; standing by again")
+				continue
+			}
+			g.done <- err
+			return
+		}
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-g.done; err != nil && err != context.Canceled {
@@ -308,15 +324,64 @@ func check(t testing.TB, s *sandbox.Server, lines []string, perConv int64) (lost
 		}
 		last[conv] = seq
 	}
+	var missing []string
 	for u := range users {
 		conv := content.SingleConversationID(botID, fmt.Sprint("u", u))
 		for seq := int64(1); seq <= perConv; seq++ {
 			if !seen[fmt.Sprintf("%s %d", conv, seq)] {
 				lost++
+				missing = append(missing, fmt.Sprintf("%s %d", conv, seq))
 			}
 		}
 	}
+	if lost > 0 && streamURL != "" {
+		inStream := streamContents(t, streamURL)
+		for _, k := range missing {
+			t.Logf("lost %s: in the stream: %s", k, inStream[k])
+		}
+	}
 	return lost, repeated
+}
+
+// streamURL is the NATS URL of the running test, for diagnostics.
+var streamURL string
+
+// streamContents maps "conversation seq" to where each message sits in the
+// stream ("partition/stream seq").
+func streamContents(t testing.TB, url string) map[string]string {
+	nc, js, err := cluster.Connect(context.Background(), url, "probe")
+	if err != nil {
+		t.Log(err)
+		return nil
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := js.OrderedConsumer(ctx, "openimbot_"+botID, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Log(err)
+		return nil
+	}
+	out := map[string]string{}
+	for {
+		b, err := c.Fetch(1000, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			break
+		}
+		n := 0
+		for m := range b.Messages() {
+			n++
+			var cm content.Message
+			if json.Unmarshal(m.Data(), &cm) == nil {
+				md, _ := m.Metadata()
+				out[fmt.Sprintf("%s %d", cm.ConversationID, cm.Seq)] = fmt.Sprintf("%s/%d", m.Subject(), md.Sequence.Stream)
+			}
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return out
 }
 
 // One worker, a second one added mid-stream: 10,000 messages over 100
@@ -556,6 +621,7 @@ func startCluster3(t *testing.T) ([]*cluster.Embedded, string) {
 			_, err = js.CreateOrUpdateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: "probe", Replicas: 3})
 			nc.Close()
 			if err == nil {
+				streamURL = url
 				return nodes, url
 			}
 		}
@@ -573,8 +639,8 @@ func TestNATSNodeLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three NATS servers")
 	}
-	leaseTTL, replicas = 4*time.Second, 3
-	defer func() { leaseTTL, replicas = 2*time.Second, 1 }()
+	leaseTTL, replicas = 6*time.Second, 3
+	defer func() { leaseTTL, replicas = 3*time.Second, 1 }()
 	nodes, url := startCluster3(t)
 	s := startSandbox(t)
 	dir := t.TempDir()

@@ -39,8 +39,7 @@ type Ingress struct {
 
 	lease, wms jetstream.KeyValue
 
-	stopping chan struct{}
-	stopOnce sync.Once
+	stopping atomic.Pointer[chan struct{}] // closed when the current Run stops
 
 	mu      sync.Mutex
 	pending map[string]int64 // conversation -> highest published seq not yet in the bucket
@@ -63,7 +62,7 @@ func NewIngress(ctx context.Context, cfg Config, nc *nats.Conn, js jetstream.Jet
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	in := &Ingress{cfg: cfg, n: cfg.names(), nc: nc, js: js, stopping: make(chan struct{}), pending: make(map[string]int64)}
+	in := &Ingress{cfg: cfg, n: cfg.names(), nc: nc, js: js, pending: make(map[string]int64)}
 	host, _ := os.Hostname()
 	in.id = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
 	if _, err := setup(ctx, js, &in.cfg); err != nil {
@@ -111,7 +110,7 @@ func (in *Ingress) publish(c *bot.Context) error {
 		}
 		in.cfg.Logger.Warn("cluster: publish failed; retrying", "conversation", m.ConversationID, "seq", m.Seq, "err", err)
 		select {
-		case <-in.stopping:
+		case <-in.stoppingCh():
 			return fmt.Errorf("cluster: publish %s/%d: %w", m.ConversationID, m.Seq, err)
 		case <-time.After(wait):
 		}
@@ -138,7 +137,7 @@ func (in *Ingress) flushWatermarks(ctx context.Context) error {
 		firstErr error
 		emu      sync.Mutex
 		wg       sync.WaitGroup
-		sem      = make(chan struct{}, 32)
+		sem      = make(chan struct{}, 16)
 	)
 	for conv, seq := range p {
 		sem <- struct{}{}
@@ -193,11 +192,26 @@ func (in *Ingress) restoreWatermarks(ctx context.Context, db *storage.DB) (int, 
 	return n, db.Flush(ctx)
 }
 
+func (in *Ingress) stoppingCh() <-chan struct{} {
+	if p := in.stopping.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Run waits for the lease (standing by while another ingress holds it),
 // restores the watermarks kept in JetStream into db (the database of b),
 // serves the workers' sends and runs b until ctx ends, b stops, or the
 // lease is lost (ErrLeaseLost). b must have been built with Handler.
+//
+// After ErrLeaseLost, Run may be called again with a new bot (a Bot runs
+// once) to stand by and take over again.
 func (in *Ingress) Run(ctx context.Context, b *bot.Bot, db *storage.DB) error {
+	stopping := make(chan struct{})
+	in.stopping.Store(&stopping)
+	var stopOnce sync.Once
+	stop := func() { stopOnce.Do(func() { close(stopping) }) }
+	defer stop()
 	log := in.cfg.Logger.With("role", "ingress", "id", in.id)
 	actx, acancel := context.WithCancel(ctx)
 	go func() {
@@ -268,12 +282,12 @@ func (in *Ingress) Run(ctx context.Context, b *bot.Bot, db *storage.DB) error {
 	case result = <-runErr:
 	case <-lost:
 		log.Error("cluster: lease lost; stopping the ingress")
-		in.stopOnce.Do(func() { close(in.stopping) })
+		stop()
 		cancel()
 		<-runErr
 		result = ErrLeaseLost
 	}
-	in.stopOnce.Do(func() { close(in.stopping) })
+	stop()
 	cancel()
 	bg.Wait()
 	if result != ErrLeaseLost {
@@ -318,7 +332,7 @@ func (in *Ingress) acquire(ctx context.Context, log interface {
 }
 
 // holdLease renews the lease every LeaseTTL/4 and closes lost when it
-// could not for a whole LeaseTTL or another ingress holds it.
+// could not for 3/4 of LeaseTTL or another ingress holds it.
 func (in *Ingress) holdLease(ctx context.Context, rev *atomic.Uint64, lost chan<- struct{}, log interface {
 	Warn(string, ...any)
 }) {
@@ -331,12 +345,15 @@ func (in *Ingress) holdLease(ctx context.Context, rev *atomic.Uint64, lost chan<
 			return
 		case <-t.C:
 		}
-		uctx, cancel := context.WithTimeout(ctx, in.cfg.LeaseTTL/4)
+		// The answer must come before the lease could expire on the
+		// server (counted from when the last successful renewal was sent).
+		sent := time.Now()
+		uctx, cancel := context.WithTimeout(ctx, max(time.Until(ok.Add(in.cfg.LeaseTTL*3/4)), 50*time.Millisecond))
 		r, err := renew(uctx, in.lease, "active", in.id, rev.Load())
 		cancel()
 		if err == nil {
 			rev.Store(r)
-			ok = time.Now()
+			ok = sent
 			continue
 		}
 		if ctx.Err() != nil {

@@ -53,7 +53,7 @@ type Worker struct {
 type partRun struct {
 	part      int
 	rev       uint64 // lease revision
-	renewed   time.Time
+	renewed   atomic.Int64 // unix ns when the last successful renewal (or the creation) was sent
 	cancel    context.CancelFunc
 	stop      func() // stops fetching
 	drained   chan struct{}
@@ -242,26 +242,47 @@ func (w *Worker) manage(ctx context.Context, b *bot.Bot, log interface {
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	// Renew what is held; drop what cannot be renewed; release what another
-	// worker should have.
+	// Give back what stopped (released, or whose pull ended by itself).
 	for p, r := range w.held {
-		if r.releasing {
-			select {
-			case <-r.drained:
-				w.settle(rctx, r)
-				r.cancel()
-				_ = w.leases.Delete(rctx, leaseKey(p), jetstream.LastRevision(r.rev))
-				delete(w.held, p)
-				continue
-			default:
-			}
+		select {
+		case <-r.drained:
+			w.settle(rctx, r)
+			r.cancel()
+			_ = w.leases.Delete(rctx, leaseKey(p), jetstream.LastRevision(r.rev))
+			delete(w.held, p)
+		default:
 		}
-		rev, err := renew(rctx, w.leases, leaseKey(p), w.id, r.rev)
-		if err == nil {
-			r.rev, r.renewed = rev, time.Now()
+	}
+	// Renew what is held (all at once: one slow answer must not hold up
+	// the others); drop what cannot be renewed; release what another
+	// worker should have.
+	type renewal struct {
+		rev  uint64
+		sent time.Time
+		err  error
+	}
+	renewed := make(map[int]*renewal, len(w.held))
+	var wg sync.WaitGroup
+	for p, r := range w.held {
+		rn := &renewal{sent: time.Now()}
+		renewed[p] = rn
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			uctx, cancel := context.WithTimeout(ctx, ttl/4)
+			defer cancel()
+			rn.rev, rn.err = renew(uctx, w.leases, leaseKey(p), w.id, r.rev)
+		}()
+	}
+	wg.Wait()
+	for p, r := range w.held {
+		rn := renewed[p]
+		if err := rn.err; err == nil {
+			r.rev = rn.rev
+			r.renewed.Store(rn.sent.UnixNano())
 		} else {
 			var apiErr *jetstream.APIError
-			if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || time.Since(r.renewed) >= ttl*3/4 {
+			if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || !r.fresh(ttl) {
 				log.Warn("cluster: partition lease lost; dropping the partition", "partition", p, "err", err)
 				r.stop()
 				r.cancel()
@@ -281,11 +302,12 @@ func (w *Worker) manage(ctx context.Context, b *bot.Bot, log interface {
 		if _, ok := w.held[p]; ok {
 			continue
 		}
+		sent := time.Now()
 		rev, err := w.leases.Create(rctx, leaseKey(p), []byte(w.id))
 		if err != nil {
 			continue // held by another (being released, or its holder died and the lease has not expired)
 		}
-		r, err := w.start(ctx, b, p, rev)
+		r, err := w.start(ctx, b, p, rev, sent)
 		if err != nil {
 			log.Warn("cluster: cannot consume partition", "partition", p, "err", err)
 			_ = w.leases.Delete(rctx, leaseKey(p), jetstream.LastRevision(rev))
@@ -296,13 +318,14 @@ func (w *Worker) manage(ctx context.Context, b *bot.Bot, log interface {
 }
 
 // start consumes partition p (whose lease w just took) into b.
-func (w *Worker) start(ctx context.Context, b *bot.Bot, p int, rev uint64) (*partRun, error) {
+func (w *Worker) start(ctx context.Context, b *bot.Bot, p int, rev uint64, sent time.Time) (*partRun, error) {
 	it, err := w.iterate(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	pctx, pcancel := context.WithCancel(context.Background())
-	r := &partRun{part: p, rev: rev, renewed: time.Now(), cancel: pcancel, drained: make(chan struct{})}
+	r := &partRun{part: p, rev: rev, cancel: pcancel, drained: make(chan struct{})}
+	r.renewed.Store(sent.UnixNano())
 	var (
 		mu      sync.Mutex
 		stopped bool
@@ -329,12 +352,23 @@ func (w *Worker) start(ctx context.Context, b *bot.Bot, p int, rev uint64) (*par
 				return
 			}
 			// The pull broke (a NATS node lost, the consumer's leader
-			// moved): resume from the acknowledged floor, as a new holder.
+			// moved): resume from the acknowledged floor, as a new holder,
+			// unless another worker took the partition (it deletes the
+			// consumer when it resumes from the floor).
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || !w.holds(pctx, p) {
+				w.cfg.Logger.Warn("cluster: partition taken by another worker; leaving it", "partition", p, "err", err)
+				r.stop()
+				return
+			}
 			w.cfg.Logger.Warn("cluster: partition pull interrupted; resuming", "partition", p, "err", err)
 			for {
 				w.settle(pctx, r)
 				time.Sleep(200 * time.Millisecond)
 				if isStopped() || pctx.Err() != nil {
+					return
+				}
+				if !w.holds(pctx, p) {
+					r.stop()
 					return
 				}
 				next, err := w.iterate(pctx, p)
@@ -352,6 +386,20 @@ func (w *Worker) start(ctx context.Context, b *bot.Bot, p int, rev uint64) (*par
 		}
 	}()
 	return r, nil
+}
+
+// fresh reports whether the lease was renewed less than 3/4 of its TTL
+// ago (counted from when the renewal was sent).
+func (r *partRun) fresh(ttl time.Duration) bool {
+	return time.Since(time.Unix(0, r.renewed.Load())) < ttl*3/4
+}
+
+// holds reports whether the lease of partition p is this worker's.
+func (w *Worker) holds(ctx context.Context, p int) bool {
+	gctx, cancel := context.WithTimeout(ctx, w.cfg.LeaseTTL/2)
+	defer cancel()
+	e, err := w.leases.Get(gctx, leaseKey(p))
+	return err == nil && string(e.Value()) == w.id
 }
 
 // iterate opens a pull on partition p's consumer.
@@ -380,6 +428,16 @@ func (w *Worker) consume(ctx context.Context, b *bot.Bot, r *partRun, it jetstre
 			_ = msg.Term()
 			continue
 		}
+		// Fencing: hand nothing over unless the lease was renewed
+		// recently enough that it cannot have expired on the server
+		// (another worker may take an expired one).
+		for !r.fresh(w.cfg.LeaseTTL) {
+			if ctx.Err() != nil {
+				it.Stop()
+				return ctx.Err()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		if md, err := msg.Metadata(); err == nil {
 			r.maxSeq.Store(md.Sequence.Stream)
 		}
@@ -403,12 +461,13 @@ func (w *Worker) consume(ctx context.Context, b *bot.Bot, r *partRun, it jetstre
 	}
 }
 
-// consumer returns the durable consumer of partition p. A consumer left
-// with messages handed out and not acknowledged (its holder died) is
-// recreated from its acknowledged floor, so that its messages come again
-// in stream order before any later one: a conversation's messages are
-// never handled out of order, and those the dead holder handled without
-// acknowledging are handled again.
+// consumer returns the durable consumer of partition p, created afresh
+// from the acknowledged floor of the previous one: its messages come in
+// stream order from the first one not acknowledged, before any later one,
+// so a conversation's messages are never handled out of order; those a
+// dead holder handled without acknowledging are handled again. Creating it
+// afresh also drops pull requests of the previous holder still waiting on
+// the server, which would otherwise swallow messages.
 func (w *Worker) consumer(ctx context.Context, p int) (jetstream.Consumer, error) {
 	name := consumerName(p)
 	cc := jetstream.ConsumerConfig{
@@ -424,13 +483,12 @@ func (w *Worker) consumer(ctx context.Context, p int) (jetstream.Consumer, error
 		return nil, err
 	}
 	info := cons.CachedInfo()
-	if info.NumAckPending == 0 && info.NumRedelivered == 0 {
-		return cons, nil
-	}
 	floor := info.AckFloor.Stream
-	w.cfg.Logger.Info("cluster: taking over a partition its last holder left unacknowledged", "partition", p,
-		"ack_floor", floor, "unacknowledged", info.NumAckPending)
-	if err := w.stream.DeleteConsumer(ctx, name); err != nil {
+	if info.NumAckPending > 0 {
+		w.cfg.Logger.Info("cluster: taking over a partition with messages handed out and not acknowledged", "partition", p,
+			"ack_floor", floor, "unacknowledged", info.NumAckPending)
+	}
+	if err := w.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, err
 	}
 	if floor > 0 {
