@@ -52,7 +52,7 @@ type Worker struct {
 // partRun is one partition being consumed.
 type partRun struct {
 	part      int
-	rev       uint64 // lease revision
+	rev       uint64       // lease revision
 	renewed   atomic.Int64 // unix ns when the last successful renewal (or the creation) was sent
 	cancel    context.CancelFunc
 	stop      func() // stops fetching
