@@ -275,6 +275,9 @@ func (w *Worker) manage(ctx context.Context, b *bot.Bot, log interface {
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return // leaving: Run releases what is held
+	}
 	for p, r := range w.held {
 		rn := renewed[p]
 		if err := rn.err; err == nil {
