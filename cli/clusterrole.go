@@ -103,8 +103,8 @@ func (r *runner) runWorker() error {
 	if err != nil {
 		return err
 	}
-	// The worker's own database holds what handlers keep locally; it is
-	// per process.
+	// The worker's own database file is per process (temporary); its
+	// plugin namespaces are in JetStream.
 	dir, err := os.MkdirTemp("", "openimbot-worker-")
 	if err != nil {
 		return err
@@ -115,6 +115,12 @@ func (r *runner) runWorker() error {
 		return err
 	}
 	defer db.Close()
+	// Plugin namespaces live in JetStream, shared by every worker.
+	be, err := cluster.Namespaces(ctx, cc, js)
+	if err != nil {
+		return err
+	}
+	db.SetNamespaceBackend(be)
 	r.db = db
 	rt, err := r.cli.buildRouter(r.cfg, db, r.log)
 	if err != nil {

@@ -70,6 +70,9 @@ func (n *Namespace) Get(key string) ([]byte, bool, error) {
 	if err := n.checkKey(key); err != nil {
 		return nil, false, err
 	}
+	if be := n.db.nsBackend(); be != nil {
+		return be.Get(n.name, key)
+	}
 	var val []byte
 	var found bool
 	err := n.db.view(func(tx *bolt.Tx) error {
@@ -102,6 +105,9 @@ func (n *Namespace) Put(key string, value []byte) error {
 	if v == nil {
 		v = []byte{}
 	}
+	if be := n.db.nsBackend(); be != nil {
+		return be.Put(n.name, key, v)
+	}
 	if err := n.db.write(op{kind: opNSPut, ns: n.name, key: []byte(key), val: v}); err != nil {
 		return fmt.Errorf("storage: namespace %q put %q: %w", n.name, key, err)
 	}
@@ -113,6 +119,9 @@ func (n *Namespace) Put(key string, value []byte) error {
 func (n *Namespace) Delete(key string) error {
 	if err := n.checkKey(key); err != nil {
 		return err
+	}
+	if be := n.db.nsBackend(); be != nil {
+		return be.Delete(n.name, key)
 	}
 	if err := n.db.write(op{kind: opNSDel, ns: n.name, key: []byte(key)}); err != nil {
 		return fmt.Errorf("storage: namespace %q delete %q: %w", n.name, key, err)
@@ -149,6 +158,9 @@ func (db *DB) write(o op) error {
 func (n *Namespace) ForEach(fn func(key string, value []byte) error) error {
 	if n.err != nil {
 		return n.err
+	}
+	if be := n.db.nsBackend(); be != nil {
+		return be.ForEach(n.name, fn)
 	}
 	type kv struct {
 		k string

@@ -136,6 +136,7 @@ type DB struct {
 	bolt  *bolt.DB
 	now   func() time.Time
 	hooks hooks
+	nsb   atomic.Pointer[nsBackendBox] // plugin namespaces stored elsewhere (backend.go)
 
 	mu       sync.Mutex
 	wm       map[string]*wmEntry
