@@ -42,7 +42,9 @@ func Namespaces(ctx context.Context, cfg Config, js jetstream.JetStream) (storag
 	return &kvNamespaces{kv: kv, timeout: 10 * time.Second}, nil
 }
 
-func nsKey(ns, key string) string { return b64.EncodeToString([]byte(ns)) + "." + b64.EncodeToString([]byte(key)) }
+func nsKey(ns, key string) string {
+	return b64.EncodeToString([]byte(ns)) + "." + b64.EncodeToString([]byte(key))
+}
 
 func (k *kvNamespaces) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), k.timeout)
