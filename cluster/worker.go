@@ -419,12 +419,27 @@ func (w *Worker) iterate(ctx context.Context, p int) (jetstream.MessagesContext,
 
 // consume hands the messages of it to b until it fails or is stopped.
 func (w *Worker) consume(ctx context.Context, b *bot.Bot, r *partRun, it jetstream.MessagesContext) error {
+	var lastDelivery uint64
 	for {
 		msg, err := it.Next()
 		if err != nil {
 			it.Stop()
 			return err
 		}
+		// A delivery lost on the way (a NATS node died while routing it)
+		// shows as a gap in the consumer's delivery sequence: handing on
+		// the next message would break the order. Resume from the
+		// acknowledged floor instead, which comes before the lost one.
+		md, err := msg.Metadata()
+		if err != nil {
+			it.Stop()
+			return fmt.Errorf("cluster: message without JetStream metadata: %w", err)
+		}
+		if lastDelivery != 0 && md.Sequence.Consumer != lastDelivery+1 {
+			it.Stop()
+			return fmt.Errorf("cluster: delivery %d after %d: one was lost on the way", md.Sequence.Consumer, lastDelivery)
+		}
+		lastDelivery = md.Sequence.Consumer
 		m, err := decodeMsg(msg.Data())
 		if err != nil {
 			w.cfg.Logger.Error("cluster: dropping an undecodable message", "partition", r.part, "err", err)
@@ -441,9 +456,7 @@ func (w *Worker) consume(ctx context.Context, b *bot.Bot, r *partRun, it jetstre
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		if md, err := msg.Metadata(); err == nil {
-			r.maxSeq.Store(md.Sequence.Stream)
-		}
+		r.maxSeq.Store(md.Sequence.Stream)
 		r.inflight.Add(1)
 		done := func() {
 			_ = msg.Ack()
