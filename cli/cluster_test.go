@@ -191,3 +191,16 @@ rules:
 		t.Errorf("roles not logged:\n%s\n%s", r.errOut.String(), w2.out.String())
 	}
 }
+
+// A worker without a NATS URL, and a bad -role, say so.
+func TestClusterRoleErrors(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "bot.yaml", "rules:\n  - {full: ping, reply: pong}\n")
+	code, _, errOut := runCLI(t, "", "run", "-role", "worker", "-config", p)
+	if code != exitRuntime || !strings.Contains(errOut, "no NATS URL (cluster.nats_url)") {
+		t.Errorf("worker without nats_url: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "run", "-role", "boss", "-config", p)
+	if code != exitUsage || !strings.Contains(errOut, `-role "boss": want all, ingress or worker`) {
+		t.Errorf("bad role: exit %d: %s", code, errOut)
+	}
+}
