@@ -34,6 +34,9 @@ const (
 	botID    = "bot"
 )
 
+// ingressOpts are added to the ingress bot's options (a test's limits).
+var ingressOpts []bot.Option
+
 // leaseTTL and replicas are what the test processes use (the node-loss
 // test raises them).
 var (
@@ -122,8 +125,8 @@ func startIngressAt(t testing.TB, natsURL, wsURL, apiURL, dbPath string) *ingres
 		// A supervisor: an ingress that lost its lease (NATS too slow to
 		// renew it) stands by again with a new bot.
 		for {
-			b, err := bot.New(bot.WithGateway(wsURL), bot.WithUser(botID), bot.WithAdminSecret(apiURL, sandbox.DefaultSecret),
-				bot.WithDB(db), bot.WithBacklog(bot.BacklogAll), bot.WithHandler(in.Handler()), bot.WithRateLimit(0, 0))
+			b, err := bot.New(append([]bot.Option{bot.WithGateway(wsURL), bot.WithUser(botID), bot.WithAdminSecret(apiURL, sandbox.DefaultSecret),
+				bot.WithDB(db), bot.WithBacklog(bot.BacklogAll), bot.WithHandler(in.Handler()), bot.WithRateLimit(0, 0)}, ingressOpts...)...)
 			if err != nil {
 				g.done <- err
 				return
@@ -692,4 +695,45 @@ func TestNATSNodeLoss(t *testing.T) {
 	cancel()
 	<-w1
 	<-w2
+}
+
+// A worker's sends go through the ingress's rate limit and come back with
+// the real result: the first reply is sent, the second is refused with a
+// *bot.RateLimitError, as in one process.
+func TestRelayedSendRateLimit(t *testing.T) {
+	ingressOpts = []bot.Option{bot.WithRateLimit(0.001, 1)}
+	defer func() { ingressOpts = nil }()
+	e := startNATS(t)
+	s := startSandbox(t)
+	startIngress(t, e.URL(), s, t.TempDir())
+	results := make(chan error, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := runWorkerHandler(ctx, t, e.URL(), bot.HandlerFunc(func(c *bot.Context) error {
+		results <- c.Reply("first")
+		results <- c.Reply("second")
+		return nil
+	}), "w1", 0)
+	if _, err := s.SendText("u1", botID, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	var got []error
+	for range 2 {
+		select {
+		case err := <-results:
+			got = append(got, err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the worker did not handle the message")
+		}
+	}
+	var rl *bot.RateLimitError
+	if got[0] != nil || !errors.As(got[1], &rl) || !errors.Is(got[1], bot.ErrRateLimited) {
+		t.Errorf("replies: %v, %v; want nil and a *bot.RateLimitError", got[0], got[1])
+	}
+	conv := content.SingleConversationID(botID, "u1")
+	if n := s.MaxSeq(conv); n != 2 {
+		t.Errorf("%s: max seq %d, want 2 (the message and one reply)", conv, n)
+	}
+	cancel()
+	<-done
 }
