@@ -269,7 +269,8 @@ func (in *Ingress) Run(ctx context.Context, b *bot.Bot, db *storage.DB) error {
 				}
 				if time.Since(lastLog) >= 10*time.Second {
 					p := in.published.Load()
-					log.Info("cluster: ingress", "published", p, "rate", float64(p-last)/time.Since(lastLog).Seconds(), "stats", fmt.Sprintf("%+v", b.Stats()))
+					log.Info("cluster: ingress", "role", "ingress", "published", p, "rate", float64(p-last)/time.Since(lastLog).Seconds(),
+						"lag", b.QueueDepth(), "stats", fmt.Sprintf("%+v", b.Stats()))
 					last, lastLog = p, time.Now()
 				}
 			}
