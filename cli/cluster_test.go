@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -88,8 +89,16 @@ func TestClusterRoles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs child processes")
 	}
-	s := startSandbox(t)
 	const users, burst = 50, 2000
+	// The burst is injected in a tight loop, faster than a loaded machine
+	// lets the ingress read its pushes: a queue for all of it keeps the
+	// sandbox from dropping the ingress as a slow consumer (which fails the
+	// replies in flight), a fault this test is not about.
+	s, err := sandbox.Start(context.Background(), sandbox.Config{SendQueue: 4 * burst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
 	if err := s.RegisterUser("bot", "Bot"); err != nil {
 		t.Fatal(err)
 	}
