@@ -134,21 +134,7 @@ func benchPipeline(b *testing.B, gz bool, window int, extra ...bot.Option) {
 		bot.WithOnConnected(func() { connects.Add(1) }),
 	}, extra...)...)
 	must(b, err)
-	runErr := make(chan error, 1)
-	go func() { runErr <- bt.Run(context.Background()) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = bt.Shutdown(ctx)
-		if err := <-runErr; err != nil {
-			b.Error(err)
-		}
-	}()
-	select {
-	case <-synced:
-	case err := <-runErr:
-		b.Fatal(err)
-	}
+	defer runSynced(b, bt, synced)()
 
 	replies, unsub := s.SubscribeFrom(4096, "bot")
 	defer unsub()
@@ -180,4 +166,26 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runSynced runs bt until the returned stop is called, and returns once
+// synced is closed (a WithOnSynced hook closes it). stop shuts bt down
+// gracefully (10 s at most) and reports Run's error.
+func runSynced(b *testing.B, bt *bot.Bot, synced <-chan struct{}) (stop func()) {
+	b.Helper()
+	runErr := make(chan error, 1)
+	go func() { runErr <- bt.Run(context.Background()) }()
+	select {
+	case <-synced:
+	case err := <-runErr:
+		b.Fatal(err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = bt.Shutdown(ctx)
+		if err := <-runErr; err != nil {
+			b.Error(err)
+		}
+	}
 }

@@ -205,21 +205,7 @@ func benchBotCost(b *testing.B, gz bool) {
 		bot.WithOnSynced(func() { once.Do(func() { close(synced) }) }),
 	)
 	must(b, err)
-	runErr := make(chan error, 1)
-	go func() { runErr <- bt.Run(context.Background()) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = bt.Shutdown(ctx)
-		if err := <-runErr; err != nil {
-			b.Error(err)
-		}
-	}()
-	select {
-	case <-synced:
-	case err := <-runErr:
-		b.Fatal(err)
-	}
+	defer runSynced(b, bt, synced)()
 	run(2000)
 
 	var ms0, ms1 runtime.MemStats
