@@ -9,15 +9,23 @@ if [ -n "$unformatted" ]; then
 	echo "$unformatted" >&2
 	exit 1
 fi
-# The web console's browser tests drive Debian's headless Chromium; they
-# are skipped without it, except in CI (CI=true), where they must run.
-if [ ! -x /usr/bin/chromium ]; then
-	if [ "$(id -u)" = 0 ]; then
-		apt-get update -qq && apt-get install -y -qq chromium
-	elif command -v sudo >/dev/null 2>&1; then
-		sudo apt-get update -qq && sudo apt-get install -y -qq chromium
+# Install what a fresh machine lacks: a C toolchain for the race detector,
+# and Debian's headless Chromium for the web console's browser tests (they
+# are skipped without it, except in CI (CI=true), where they must run).
+missing=()
+command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=""
+	if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then
+		sudo=sudo
+	fi
+	if [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; then
+		echo "test: installing ${missing[*]}" >&2
+		$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 	else
-		echo "test: /usr/bin/chromium is missing and cannot be installed (not root); browser tests will be skipped outside CI" >&2
+		echo "test: missing ${missing[*]} and cannot install them (not root)" >&2
 	fi
 fi
 go vet ./...
