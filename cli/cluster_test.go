@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimbot/openimbot/cluster"
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/sandbox"
+	"github.com/openimbot/openimbot/schedule"
 )
 
 const cliWorkerEnv = "OPENIMBOT_CLI_WORKER"
@@ -211,5 +213,62 @@ func TestClusterRoleErrors(t *testing.T) {
 	code, _, errOut = runCLI(t, "", "run", "-role", "boss", "-config", p)
 	if code != exitUsage || !strings.Contains(errOut, `-role "boss": want all, ingress or worker`) {
 		t.Errorf("bad role: exit %d: %s", code, errOut)
+	}
+}
+
+// An ingress keeps its namespaces in JetStream: the schedules' ledger of
+// last runs is there after a scheduled send, so a standby that takes over
+// knows what the active ingress ran.
+func TestIngressScheduleLedgerInJetStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs NATS and a bot")
+	}
+	s := startSandbox(t, "bot", "u1")
+	e, err := cluster.StartEmbedded(cluster.EmbeddedOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	dir := t.TempDir()
+	p := writeFile(t, dir, "bot.yaml", fmt.Sprintf(`openim:
+  ws_addr: %s
+  api_addr: %s
+  user_id: bot
+  admin_secret: %s
+storage: {path: %s}
+schedules:
+  - name: tick
+    every: 1s
+    send: {to: "user:u1", text: "tick"}
+`, s.WSURL(), s.APIURL(), sandbox.DefaultSecret, filepath.Join(dir, "bot.db")))
+	msgs, unsub := s.Subscribe(64)
+	defer unsub()
+	r := startCLI(t, "run", "-role", "ingress", "-nats", e.URL(), "-config", p)
+	timeout := time.After(20 * time.Second)
+	for ticked := false; !ticked; {
+		select {
+		case m := <-msgs:
+			ticked = m.SendID == "bot" && m.Text() == "tick"
+		case <-timeout:
+			t.Fatalf("no scheduled message:\n%s", r.errOut.String())
+		}
+	}
+	r.stop(t, syscall.SIGTERM)
+
+	ctx := context.Background()
+	_, js, err := cluster.Connect(ctx, e.URL(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	be, err := cluster.Namespaces(ctx, cluster.Config{NATSURL: e.URL(), BotID: "bot"}, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok, err := be.Get(schedule.Namespace, "tick")
+	if err != nil || !ok {
+		t.Fatalf("the ledger of the job is not in JetStream: %q %v %v", v, ok, err)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, string(v)); err != nil {
+		t.Fatalf("ledger value %q: %v", v, err)
 	}
 }

@@ -74,6 +74,15 @@ func (r *runner) startIngress(ctx context.Context, dbPath string) (*cluster.Ingr
 		closeAll()
 		return nil, nil, err
 	}
+	// The ingress's namespaces (the schedules' ledger of last runs, the
+	// runtime's first-sync mark) live in JetStream too, so that a standby
+	// taking over knows what the active one did.
+	be, err := cluster.Namespaces(ctx, cc, js)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	r.db.SetNamespaceBackend(be)
 	r.log.Info("role: ingress", "nats", url, "partitions", cc.Partitions)
 	return in, closeAll, nil
 }
