@@ -1,20 +1,17 @@
 package bot_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/storage"
 )
@@ -66,52 +63,22 @@ func runChildBot(t *testing.T, opts ...bot.Option) {
 	}
 }
 
-type child struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   bytes.Buffer
-}
+// child is a bot in a child process (a Test...Child function of this
+// package) with env added to its environment.
+type child struct{ *testchild.Child }
 
-// startChild runs the test binary's test (a Test...Child function) in a
-// child process with env added to its environment.
 func startChild(t *testing.T, test string, env []string) *child {
 	t.Helper()
-	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v")}
-	c.cmd.Env = append(os.Environ(), env...)
-	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
-	var err error
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func readHandled(t *testing.T, path string) []string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return lines
+	return &child{testchild.Start(t, test, env...)}
 }
 
 // stop closes the child's stdin and waits for it to end; an error it ends
 // with fails the test.
 func (c *child) stop(t *testing.T) {
 	t.Helper()
-	_ = c.stdin.Close()
-	if err := c.cmd.Wait(); err != nil {
-		t.Errorf("child: %v; output:\n%s", err, c.out.String())
+	_ = c.Stdin.Close()
+	if err := c.Cmd.Wait(); err != nil {
+		t.Errorf("child: %v; output:\n%s", err, c.Out.String())
 	}
 }
 
@@ -122,19 +89,19 @@ func (c *child) stop(t *testing.T) {
 func (c *child) killAfter(t *testing.T, out, dbPath string, n int) (atKill []string, inFlight int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for len(readHandled(t, out)) < n {
+	for len(testchild.Lines(t, out)) < n {
 		if time.Now().After(deadline) {
-			_ = c.cmd.Process.Kill()
-			_ = c.cmd.Wait()
-			t.Fatalf("child handled %d messages in 30s; output:\n%s", len(readHandled(t, out)), c.out.String())
+			_ = c.Cmd.Process.Kill()
+			_ = c.Cmd.Wait()
+			t.Fatalf("child handled %d messages in 30s; output:\n%s", len(testchild.Lines(t, out)), c.Out.String())
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if err := c.cmd.Process.Kill(); err != nil { // SIGKILL
+	if err := c.Cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
-	_ = c.cmd.Wait()
-	atKill = readHandled(t, out)
+	_ = c.Cmd.Wait()
+	atKill = testchild.Lines(t, out)
 	db, err := storage.Open(dbPath, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +129,7 @@ func (c *child) waitHandled(t *testing.T, out string, total int, d time.Duration
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		lines := readHandled(t, out)
+		lines := testchild.Lines(t, out)
 		seen := make(map[string]bool, len(lines))
 		for _, l := range lines {
 			seen[l] = true
@@ -171,7 +138,7 @@ func (c *child) waitHandled(t *testing.T, out string, total int, d time.Duration
 			return lines
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d messages handled; output:\n%s", len(seen), total, c.out.String())
+			t.Fatalf("%d of %d messages handled; output:\n%s", len(seen), total, c.Out.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

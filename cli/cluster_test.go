@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/openimbot/openimbot/cluster"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/schedule"
 )
@@ -50,36 +50,11 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-type cliChild struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   syncBuffer
-}
-
-func startCLIWorker(t *testing.T, config, nats string) *cliChild {
+// startCLIWorker runs `openimbot run -role worker` with config and the
+// NATS URL in a child process (TestCLIWorkerChild).
+func startCLIWorker(t *testing.T, config, nats string) *testchild.Child {
 	t.Helper()
-	c := &cliChild{cmd: exec.Command(os.Args[0], "-test.run=^TestCLIWorkerChild$", "-test.count=1")}
-	c.cmd.Env = append(os.Environ(), cliWorkerEnv+"=1", "CLIW_CONFIG="+config, "CLIW_NATS="+nats)
-	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
-	var err error
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = c.stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = c.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = c.cmd.Process.Kill()
-			<-done
-		}
-	})
-	return c
+	return testchild.Start(t, "TestCLIWorkerChild", cliWorkerEnv+"=1", "CLIW_CONFIG="+config, "CLIW_NATS="+nats)
 }
 
 var heldSome = regexp.MustCompile(`held="\[\d`)
@@ -129,9 +104,9 @@ rules:
 	w1 := startCLIWorker(t, p, nats)
 	w2 := startCLIWorker(t, p, nats)
 	deadline := time.Now().Add(20 * time.Second)
-	for !heldSome.MatchString(w1.out.String()) || !heldSome.MatchString(w2.out.String()) {
+	for !heldSome.MatchString(w1.Out.String()) || !heldSome.MatchString(w2.Out.String()) {
 		if time.Now().After(deadline) {
-			t.Fatalf("workers hold no partitions:\n%s\n%s", w1.out.String(), w2.out.String())
+			t.Fatalf("workers hold no partitions:\n%s\n%s", w1.Out.String(), w2.Out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -168,7 +143,7 @@ rules:
 	for distinct() < burst/4 {
 		time.Sleep(time.Millisecond)
 	}
-	if err := w1.cmd.Process.Kill(); err != nil { // SIGKILL
+	if err := w1.Cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
 	atKill := distinct()
@@ -191,15 +166,15 @@ rules:
 	}
 	t.Logf("burst of %d from %d users, a worker SIGKILLed after %d answers: lost %d, repeated %d", burst, users, atKill, lost, repeated)
 	if lost != 0 {
-		t.Errorf("%d messages never answered; worker output:\n%s", lost, w2.out.String())
+		t.Errorf("%d messages never answered; worker output:\n%s", lost, w2.Out.String())
 	}
 	conv := content.SingleConversationID("bot", "u0")
 	if s.MaxSeq(conv) < 2*burst/users {
 		t.Errorf("%s: max seq %d", conv, s.MaxSeq(conv))
 	}
 	r.stop(t, syscall.SIGTERM)
-	if !strings.Contains(r.errOut.String(), "role: ingress") || !strings.Contains(w2.out.String(), "role: worker") {
-		t.Errorf("roles not logged:\n%s\n%s", r.errOut.String(), w2.out.String())
+	if !strings.Contains(r.errOut.String(), "role: ingress") || !strings.Contains(w2.Out.String(), "role: worker") {
+		t.Errorf("roles not logged:\n%s\n%s", r.errOut.String(), w2.Out.String())
 	}
 }
 

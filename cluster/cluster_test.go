@@ -1,8 +1,6 @@
 package cluster_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +20,7 @@ import (
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/cluster"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/storage"
 )
@@ -213,55 +211,6 @@ func TestWorkerChild(t *testing.T) {
 	}
 }
 
-type child struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   bytes.Buffer
-}
-
-func startChild(t *testing.T, test string, env ...string) *child {
-	t.Helper()
-	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v")}
-	c.cmd.Env = append(os.Environ(), env...)
-	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
-	var err error
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = c.stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = c.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = c.cmd.Process.Kill()
-			<-done
-		}
-	})
-	return c
-}
-
-// handled reads the recorder file.
-func handled(t testing.TB, path string) []string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return lines
-}
-
 // key is the "conversation seq" of a record line.
 func key(l string) string {
 	f := strings.Fields(l)
@@ -293,7 +242,7 @@ func waitHandled(t testing.TB, path string, n int, within time.Duration) []strin
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		lines := handled(t, path)
+		lines := testchild.Lines(t, path)
 		if unique(lines) >= n {
 			return lines
 		}
@@ -407,7 +356,7 @@ func TestExactlyOnceWorkerJoins(t *testing.T) {
 	sending.Wait()
 	lines := waitHandled(t, out, total, 90*time.Second)
 	time.Sleep(200 * time.Millisecond) // anything handled twice shows up now
-	lines = handled(t, out)
+	lines = testchild.Lines(t, out)
 	lost, repeated := check(t, s, lines, total/users)
 	per := map[string]int{}
 	for _, l := range lines {
@@ -452,20 +401,20 @@ func TestWorkerKilled(t *testing.T) {
 	out := filepath.Join(dir, "handled.txt")
 	startIngress(t, e.URL(), s, dir)
 	env := []string{childEnv + "=worker", "CT_NATS=" + e.URL(), "CT_OUT=" + out}
-	c1 := startChild(t, "TestWorkerChild", append(env, "CT_NAME=w1")...)
-	startChild(t, "TestWorkerChild", append(env, "CT_NAME=w2")...)
+	c1 := testchild.Start(t, "TestWorkerChild", append(env, "CT_NAME=w1")...)
+	testchild.Start(t, "TestWorkerChild", append(env, "CT_NAME=w2")...)
 	var sending sync.WaitGroup
 	sending.Add(1)
 	go func() { defer sending.Done(); send(t, s, 0, total) }()
 	waitHandled(t, out, total/3, 60*time.Second)
-	if err := c1.cmd.Process.Kill(); err != nil { // SIGKILL
+	if err := c1.Cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
-	atKill := len(handled(t, out))
+	atKill := len(testchild.Lines(t, out))
 	sending.Wait()
 	lines := waitHandled(t, out, total, 90*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	lines = handled(t, out)
+	lines = testchild.Lines(t, out)
 	lost, repeated := check(t, s, lines, total/users)
 	t.Logf("worker SIGKILLed after %d handled: %d messages, %d handled, lost %d, repeated %d", atKill, total, len(lines), lost, repeated)
 	if lost != 0 {
@@ -500,7 +449,7 @@ func TestIngressTakeover(t *testing.T) {
 	s := startSandbox(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "handled.txt")
-	a := startChild(t, "TestIngressChild", childEnv+"=ingress", "CT_NATS="+e.URL(), "CT_WS="+s.WSURL(), "CT_API="+s.APIURL(),
+	a := testchild.Start(t, "TestIngressChild", childEnv+"=ingress", "CT_NATS="+e.URL(), "CT_WS="+s.WSURL(), "CT_API="+s.APIURL(),
 		"CT_DB="+filepath.Join(dir, "a.db"))
 	// The child takes the lease first.
 	time.Sleep(time.Second)
@@ -513,13 +462,13 @@ func TestIngressTakeover(t *testing.T) {
 	go func() { defer sending.Done(); send(t, s, 0, total) }()
 	waitHandled(t, out, total/3, 60*time.Second)
 	if b.in.Active() {
-		t.Fatalf("the second ingress is active while the first runs:\n%s", a.out.String())
+		t.Fatalf("the second ingress is active while the first runs:\n%s", a.Out.String())
 	}
-	if err := a.cmd.Process.Kill(); err != nil { // SIGKILL
+	if err := a.Cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	atKill := len(handled(t, out))
+	atKill := len(testchild.Lines(t, out))
 	inStream := streamMsgs(t, e.URL())
 	for !b.in.Active() {
 		if time.Since(killed) > 15*time.Second {
@@ -531,7 +480,7 @@ func TestIngressTakeover(t *testing.T) {
 	sending.Wait()
 	lines := waitHandled(t, out, total, 90*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	lines = handled(t, out)
+	lines = testchild.Lines(t, out)
 	lost, repeated := check(t, s, lines, total/users)
 	t.Logf("active ingress SIGKILLed after %d published, %d handled; standby active after %v, re-published %d (dropped by dedup): %d messages, %d handled, lost %d, repeated %d",
 		inStream, atKill, takeover.Round(time.Millisecond), b.in.Duplicates(), total, len(lines), lost, repeated)
@@ -677,12 +626,12 @@ func TestNATSNodeLoss(t *testing.T) {
 	if victim < 0 {
 		t.Fatalf("stream leader %q is none of the nodes", leader)
 	}
-	atStop := len(handled(t, out))
+	atStop := len(testchild.Lines(t, out))
 	nodes[victim].Close()
 	sending.Wait()
 	lines := waitHandled(t, out, total, 120*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	lines = handled(t, out)
+	lines = testchild.Lines(t, out)
 	lost, repeated := check(t, s, lines, total/users)
 	t.Logf("NATS node %s (stream leader) stopped after %d handled: %d messages, %d handled, lost %d, repeated %d",
 		leader, atStop, total, len(lines), lost, repeated)
