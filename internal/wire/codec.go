@@ -91,7 +91,10 @@ func (e *Encoder) fallback(v any, what string) ([]byte, error) {
 }
 
 func (e *Encoder) finish(out []byte, what string) ([]byte, error) {
-	if e.opts.Gzip && e.opts.GzipLevel == GzipFixedHuffman {
+	if e.opts.Gzip && len(out) < e.opts.GzipMinSize {
+		e.zout = appendStoredGzip(e.zout[:0], out)
+		out = e.zout
+	} else if e.opts.Gzip && e.opts.GzipLevel == GzipFixedHuffman {
 		if e.fz == nil {
 			e.fz = fastGzipPool.Get().(*fastGzip)
 		}

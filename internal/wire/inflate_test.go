@@ -86,7 +86,7 @@ type gzipper struct {
 }
 
 // gzippers compresses with compress/gzip at every level and with the
-// package's own fixed-Huffman encoder.
+// package's own fixed-Huffman and stored encoders.
 func gzippers(tb testing.TB) []gzipper {
 	var out []gzipper
 	for level := gzip.HuffmanOnly; level <= gzip.BestCompression; level++ {
@@ -103,6 +103,7 @@ func gzippers(tb testing.TB) []gzipper {
 	}
 	var z fastGzip
 	out = append(out, gzipper{name: "fixedhuffman", do: func(in []byte) []byte { return z.appendGzip(nil, in) }})
+	out = append(out, gzipper{name: "stored", do: func(in []byte) []byte { return appendStoredGzip(nil, in) }})
 	return out
 }
 

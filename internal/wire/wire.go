@@ -110,6 +110,18 @@ type Options struct {
 	// (HuffmanOnly, DefaultCompression, 1–9). Every choice produces a
 	// complete gzip member per frame, which any gzip reader accepts.
 	GzipLevel int
+	// GzipMinSize, if positive, is the smallest frame (before
+	// compression) that the Encoder compresses: a smaller one is written
+	// as a gzip member of one stored deflate block (BTYPE=00), which costs
+	// a crc32 and a copy, and which every gzip reader accepts. 0 compresses
+	// every frame. Compression saves little on small frames: a gob
+	// envelope repeats its ~130-byte type definition in every frame and
+	// chat messages are short, so on the frames of a bot answering a text
+	// (230–330 bytes) the fixed-Huffman encoder saves nothing (frames come
+	// out 2–9 bytes larger) for 1–2 µs each, and only from about 500 bytes
+	// does it save over 10 % (BenchmarkBotFrames; see the package
+	// documentation for the figures).
+	GzipMinSize int
 	// Logger receives debug records about the gob fast path (a new type
 	// descriptor seen, a fall back to encoding/gob). nil discards. Nothing
 	// logged contains frame contents.
