@@ -106,7 +106,7 @@ func HandshakeURL(cfg Config, operationID string) string {
 // instead of 40 for compress/gzip's BestSpeed, for frames about 5% larger;
 // the gateway reads any gzip member.
 func (c *Client) wireOptions(max int) wire.Options {
-	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, GzipLevel: wire.GzipFixedHuffman, MaxFrame: max, Logger: c.log}
+	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, GzipLevel: wire.GzipFixedHuffman, GzipMinSize: 512, MaxFrame: max, Logger: c.log} // frames under 512 bytes go out stored: compressing them saves next to nothing (wire.Options.GzipMinSize)
 	if c.cfg.Encoding == EncodingJSON {
 		o.Encoding = wire.JSON
 	}
