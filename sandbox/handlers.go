@@ -25,6 +25,7 @@ func (c *conn) handle(req *wire.Req) string {
 	resp := &wire.Resp{ReqIdentifier: req.ReqIdentifier, MsgIncr: req.MsgIncr, OperationID: req.OperationID}
 	var (
 		out        proto.Message
+		answer     []byte // out already encoded
 		cerr       *CodeError
 		closeAfter string
 	)
@@ -36,7 +37,7 @@ func (c *conn) handle(req *wire.Req) string {
 	case wire.PullMsgByRange:
 		out, cerr = c.pullByRange(req.Data)
 	case wire.SendMsg:
-		out, cerr = c.sendMsg(req.Data, req.OperationID)
+		answer, cerr = c.sendMsg(req.Data, req.OperationID)
 	case wire.SendSignalMsg:
 		cerr = codeErr(CodeArgs, "msgData is nil")
 	case wire.PullMsgBySeqList:
@@ -69,9 +70,12 @@ func (c *conn) handle(req *wire.Req) string {
 		return "unknown ReqIdentifier " + strconv.Itoa(int(req.ReqIdentifier))
 	}
 	s.stats.requests[req.ReqIdentifier]++
-	if cerr != nil {
+	switch {
+	case cerr != nil:
 		resp.ErrCode, resp.ErrMsg = cerr.Code, cerr.Msg
-	} else if out != nil {
+	case answer != nil:
+		resp.Data = answer
+	case out != nil:
 		b, err := proto.Marshal(out)
 		if err != nil {
 			resp.ErrCode, resp.ErrMsg = CodeServerInternal, codeName(CodeServerInternal)
@@ -291,11 +295,12 @@ func (c *conn) lastMessages(data []byte) (proto.Message, *CodeError) {
 	return out, nil
 }
 
-// sendMsg is 1003 (docs/protocol.md §7.7).
-func (c *conn) sendMsg(data []byte, operationID string) (proto.Message, *CodeError) {
+// sendMsg is 1003 (docs/protocol.md §7.7). It returns the encoded
+// SendMsgResp.
+func (c *conn) sendMsg(data []byte, operationID string) ([]byte, *CodeError) {
 	var md sdkws.MsgData
-	if cerr := decodeReq(data, &md); cerr != nil {
-		return nil, cerr
+	if err := decodeMsgData(data, &md); err != nil {
+		return nil, codeErr(CodeServerInternal, err.Error())
 	}
 	if cerr := validateMsg(&md); cerr != nil {
 		return nil, cerr
@@ -319,7 +324,7 @@ func (c *conn) sendMsg(data []byte, operationID string) (proto.Message, *CodeErr
 	if _, err := s.acceptLocked(&md, operationID); err != nil {
 		return nil, codeErr(CodeServerInternal, err.Error())
 	}
-	return &msg.SendMsgResp{ServerMsgID: md.ServerMsgID, ClientMsgID: md.ClientMsgID, SendTime: md.SendTime}, nil
+	return appendSendMsgResp(nil, md.ServerMsgID, md.ClientMsgID, md.SendTime), nil
 }
 
 // pushLocked sends one 2001 frame with md to every recipient connection
