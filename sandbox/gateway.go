@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -283,13 +284,8 @@ func (s *Server) register(c *conn, h handshake) *CodeError {
 		}
 	}
 	s.conns[c] = struct{}{}
-	set := s.byUser[c.userID]
-	if set == nil {
-		set = map[*conn]struct{}{}
-		s.byUser[c.userID] = set
-	}
 	before := s.platformsLocked(c.userID)
-	set[c] = struct{}{}
+	s.byUser[c.userID] = append(s.byUser[c.userID], c)
 	c.setDropEvery(s.dropEvery)
 	s.stats.totalConns++
 	s.connWG.Add(1)
@@ -307,15 +303,17 @@ func (s *Server) unregister(c *conn, reason string) {
 	}
 	before := s.platformsLocked(c.userID)
 	delete(s.conns, c)
-	delete(s.byUser[c.userID], c)
-	if len(s.byUser[c.userID]) == 0 {
+	if left := slices.DeleteFunc(s.byUser[c.userID], func(o *conn) bool { return o == c }); len(left) > 0 {
+		s.byUser[c.userID] = left
+	} else {
 		delete(s.byUser, c.userID)
 	}
 	s.log.Info("sandbox: disconnected", "conn", c.id, "user", c.userID, "platform", c.platformID, "reason", reason)
 	s.statusChangedLocked(c.userID, before)
 }
 
-// outFrame is one queued outbound frame: an envelope or a text frame.
+// outFrame is one queued outbound frame: an envelope (from newResp; the
+// writer frees it once encoded) or a text frame.
 type outFrame struct {
 	resp       *wire.Resp
 	text       []byte
@@ -411,7 +409,7 @@ func (c *conn) kick(reason string) {
 	}
 	c.kicked = true
 	c.s.log.Info("sandbox: kick", "conn", c.id, "user", c.userID, "platform", c.platformID, "reason", reason)
-	c.send(outFrame{resp: &wire.Resp{ReqIdentifier: wire.KickOnlineMsg}, closeAfter: "kicked: " + reason})
+	c.send(outFrame{resp: newResp(wire.Resp{ReqIdentifier: wire.KickOnlineMsg}), closeAfter: "kicked: " + reason})
 }
 
 // run serves the connection until it ends.
@@ -566,6 +564,7 @@ func (c *conn) writeLoop() {
 					c.drop("encode: " + err.Error())
 					return
 				}
+				freeResp(f.resp)
 				typ = websocket.MessageBinary
 			}
 			if err := c.ws.Write(ctx, typ, b); err != nil {
@@ -598,6 +597,22 @@ func (c *conn) writeLoop() {
 			enc.Release()
 		}
 	}
+}
+
+// resps recycles the envelopes of queued frames.
+var resps = sync.Pool{New: func() any { return new(wire.Resp) }}
+
+// newResp returns a recycled envelope set to r, for an outFrame.
+func newResp(r wire.Resp) *wire.Resp {
+	p := resps.Get().(*wire.Resp)
+	*p = r
+	return p
+}
+
+// freeResp recycles an envelope that nothing refers to any more.
+func freeResp(r *wire.Resp) {
+	*r = wire.Resp{}
+	resps.Put(r)
 }
 
 // respEncoder encodes the frames of a connection; Release lets go of

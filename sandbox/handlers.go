@@ -22,7 +22,7 @@ import (
 // reason when the connection must close.
 func (c *conn) handle(req *wire.Req) string {
 	s := c.s
-	resp := &wire.Resp{ReqIdentifier: req.ReqIdentifier, MsgIncr: req.MsgIncr, OperationID: req.OperationID}
+	resp := newResp(wire.Resp{ReqIdentifier: req.ReqIdentifier, MsgIncr: req.MsgIncr, OperationID: req.OperationID})
 	var (
 		out        proto.Message
 		answer     []byte // out already encoded
@@ -346,7 +346,7 @@ func (s *Server) pushLocked(convID string, md *sdkws.MsgData, operationID string
 	}
 	var data []byte
 	for _, u := range users {
-		for c := range s.byUser[u] {
+		for _, c := range s.byUser[u] {
 			if c.kicked || (c.platformID == 1 && c.background) {
 				continue
 			}
@@ -357,7 +357,7 @@ func (s *Server) pushLocked(convID string, md *sdkws.MsgData, operationID string
 					return
 				}
 			}
-			c.send(outFrame{resp: &wire.Resp{ReqIdentifier: wire.PushMsg, OperationID: operationID, Data: data}})
+			c.send(outFrame{resp: newResp(wire.Resp{ReqIdentifier: wire.PushMsg, OperationID: operationID, Data: data})})
 			s.stats.pushes++
 		}
 	}
@@ -417,7 +417,7 @@ func (c *conn) subOnlineStatus(data []byte) (proto.Message, *CodeError) {
 func (s *Server) platformsLocked(userID string) []int32 {
 	seen := map[int32]bool{}
 	var out []int32
-	for c := range s.byUser[userID] {
+	for _, c := range s.byUser[userID] {
 		if !seen[c.platformID] {
 			seen[c.platformID] = true
 			out = append(out, c.platformID)
@@ -442,6 +442,6 @@ func (s *Server) statusChangedLocked(userID string, before []int32) {
 		if data == nil {
 			data, _ = proto.Marshal(&sdkws.SubUserOnlineStatusTips{Subscribers: []*sdkws.SubUserOnlineStatusElem{{UserID: userID, OnlinePlatformIDs: now}}})
 		}
-		c.send(outFrame{resp: &wire.Resp{ReqIdentifier: wire.SubUserOnlineStatus, Data: data}})
+		c.send(outFrame{resp: newResp(wire.Resp{ReqIdentifier: wire.SubUserOnlineStatus, Data: data})})
 	}
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,22 +90,45 @@ func (s *Server) subscribe(buffer int, from map[string]bool) (<-chan content.Mes
 		return sub.ch, func() {}
 	}
 	s.subs[sub] = struct{}{}
+	if from == nil {
+		s.subsAll = append(s.subsAll, sub)
+	} else {
+		if s.subsFrom == nil {
+			s.subsFrom = map[string][]*subscriber{}
+		}
+		for id := range from {
+			s.subsFrom[id] = append(s.subsFrom[id], sub)
+		}
+	}
 	s.mu.Unlock()
 	go sub.pump()
 	return sub.ch, func() {
 		s.mu.Lock()
-		delete(s.subs, sub)
+		if _, ok := s.subs[sub]; ok {
+			delete(s.subs, sub)
+			s.subsAll = withoutSub(s.subsAll, sub)
+			for id := range sub.from {
+				if s.subsFrom[id] = withoutSub(s.subsFrom[id], sub); len(s.subsFrom[id]) == 0 {
+					delete(s.subsFrom, id)
+				}
+			}
+		}
 		s.mu.Unlock()
 		sub.stop()
 		<-sub.exited
 	}
 }
 
+// withoutSub returns subs without sub.
+func withoutSub(subs []*subscriber, sub *subscriber) []*subscriber {
+	return slices.DeleteFunc(subs, func(o *subscriber) bool { return o == sub })
+}
+
 // subscriber is one Subscribe call: an unbounded queue pumped into ch. While
 // the pump is idle and ch has room, add sends straight into ch instead, which
 // spares a wake-up of the pump per message.
 type subscriber struct {
-	from   map[string]bool // senders to receive; nil: all (read-only)
+	from   map[string]bool // senders to receive; nil: all (read-only; Server.subsFrom indexes it)
 	mu     sync.Mutex
 	queue  []content.Message
 	busy   bool // the pump holds a batch taken from queue that it has not sent yet
@@ -114,9 +138,6 @@ type subscriber struct {
 	once   sync.Once
 	exited chan struct{}
 }
-
-// wants reports whether the subscriber receives a message from sendID.
-func (sub *subscriber) wants(sendID string) bool { return sub.from == nil || sub.from[sendID] }
 
 // add queues m. It is called with Server.mu held and only while sub is
 // subscribed, so never after the pump closed ch.

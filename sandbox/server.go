@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
@@ -31,14 +33,18 @@ type Server struct {
 	st     *store
 	closed bool
 	conns  map[*conn]struct{}
-	byUser map[string]map[*conn]struct{}
+	byUser map[string][]*conn // the connections of each user, in connection order
 	subs   map[*subscriber]struct{}
-	wsLn   net.Listener
-	apiLn  net.Listener
-	wsSrv  *http.Server
-	apiSrv *http.Server
-	wsAddr string // resolved host:port, kept across Restart
-	apiAdr string
+	// The subscribers again, indexed for acceptLocked: those of every
+	// sender, and those of SubscribeFrom by sender.
+	subsAll  []*subscriber
+	subsFrom map[string][]*subscriber
+	wsLn     net.Listener
+	apiLn    net.Listener
+	wsSrv    *http.Server
+	apiSrv   *http.Server
+	wsAddr   string // resolved host:port, kept across Restart
+	apiAdr   string
 
 	// faults (guarded by mu)
 	dropEvery  int
@@ -82,7 +88,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		log:    cfg.Logger,
 		st:     st,
 		conns:  map[*conn]struct{}{},
-		byUser: map[string]map[*conn]struct{}{},
+		byUser: map[string][]*conn{},
 		subs:   map[*subscriber]struct{}{},
 		wsAddr: cfg.WSAddr,
 		apiAdr: cfg.APIAddr,
@@ -218,6 +224,7 @@ func (s *Server) Close() error {
 		sub.stop()
 		delete(s.subs, sub)
 	}
+	s.subsAll, s.subsFrom = nil, nil
 	err := s.st.close()
 	s.mu.Unlock()
 	s.log.Info("sandbox closed")
@@ -405,7 +412,7 @@ func (s *Server) kickTokensLocked(userID string, platformID int32, keep, reason 
 	if err := s.markTokensKickedLocked(userID, platformID, keep); err != nil {
 		return err
 	}
-	for c := range s.byUser[userID] {
+	for _, c := range s.byUser[userID] {
 		if (platformID == 0 || c.platformID == platformID) && c.tokenKey != keep {
 			c.kick(reason)
 		}
@@ -575,16 +582,16 @@ func (s *Server) acceptLocked(md *sdkws.MsgData, operationID string) (string, er
 	}
 	s.stats.messages++
 	if len(s.subs) > 0 {
+		// One conversion for every subscriber that wants the message.
 		var out content.Message
 		converted := false
-		for sub := range s.subs {
-			if !sub.wants(md.SendID) {
-				continue
+		for _, subs := range [2][]*subscriber{s.subsAll, s.subsFrom[md.SendID]} {
+			for _, sub := range subs {
+				if !converted {
+					out, converted = toContent(convID, md), true
+				}
+				sub.add(out)
 			}
-			if !converted {
-				out, converted = toContent(convID, md), true
-			}
-			sub.add(out)
 		}
 	}
 	if !s.withhold {
@@ -657,11 +664,35 @@ func ConversationID(userA, userB string) string { return content.SingleConversat
 // the same as content.GroupConversationID.
 func GroupConversationID(groupID string) string { return content.GroupConversationID(groupID) }
 
+// textContent returns the content of a text message: what encoding/json
+// writes for {"content": text}. A text that encoding/json writes as it is
+// (no quote, backslash, control character, <, >, &, U+2028 or U+2029,
+// valid UTF-8) is copied in directly, sparing json.Marshal's allocations.
 func textContent(text string) []byte {
-	b, _ := jsonMarshal(struct {
-		Content string `json:"content"`
-	}{text})
-	return b
+	if !jsonVerbatim(text) {
+		b, _ := jsonMarshal(struct {
+			Content string `json:"content"`
+		}{text})
+		return b
+	}
+	const head, tail = `{"content":"`, `"}`
+	b := make([]byte, 0, len(head)+len(text)+len(tail))
+	return append(append(append(b, head...), text...), tail...)
+}
+
+// jsonVerbatim reports whether encoding/json writes s between its quotes
+// unchanged.
+func jsonVerbatim(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return ascii || utf8.ValidString(s) && !strings.ContainsAny(s, "\u2028\u2029")
 }
 
 // newID returns a 32-hex-digit message ID like OpenIM's md5 based ones

@@ -66,6 +66,11 @@ type conv struct {
 	id    string
 	first int64 // seq of msgs[0]; 1 until a message is evicted
 	msgs  []*sdkws.MsgData
+	// The session type, sender and receiver whose conversation records
+	// index made last: a message with the same three (or a single chat
+	// message the other way) makes none.
+	recType          int32
+	recSend, recRecv string
 }
 
 func (c *conv) maxSeq() int64 { return c.first + int64(len(c.msgs)) - 1 }
@@ -271,7 +276,7 @@ func (s *store) apply(rec *record) error {
 			return fmt.Errorf("message seq %d in %s, want %d", m.Seq, rec.Conv, c.maxSeq()+1)
 		}
 		s.added(c.add(&m, s.keep))
-		s.index(rec.Conv, &m)
+		s.index(c, &m)
 	case "min":
 		c := s.conv(rec.Conv)
 		if rec.Conv == "" || len(c.msgs) > 0 || rec.Seq < c.first {
@@ -356,11 +361,20 @@ func (s *store) conv(id string) *conv {
 // every member, see records) and the sender's has-read seq, which OpenIM
 // moves to the seq of every chat message the user sends. Notification
 // streams (n_) create neither.
-func (s *store) index(convID string, m *sdkws.MsgData) {
+func (s *store) index(c *conv, m *sdkws.MsgData) {
+	convID := c.id
 	if strings.HasPrefix(convID, "n_") {
 		return
 	}
 	s.setRead(m.SendID, convID, m.Seq)
+	switch {
+	case m.SessionType != 1 && m.SessionType != 4:
+		return // no records
+	case m.SessionType != c.recType:
+	case m.SendID == c.recSend && m.RecvID == c.recRecv,
+		m.SessionType == 1 && m.SendID == c.recRecv && m.RecvID == c.recSend:
+		return // the records made for an earlier message (a single chat's either way)
+	}
 	switch m.SessionType {
 	case 1:
 		s.addRecord(m.SendID, convID, convRec{Type: 1, Peer: m.RecvID})
@@ -368,6 +382,7 @@ func (s *store) index(convID string, m *sdkws.MsgData) {
 	case 4:
 		s.addRecord(m.RecvID, convID, convRec{Type: 4, Peer: m.SendID})
 	}
+	c.recType, c.recSend, c.recRecv = m.SessionType, m.SendID, m.RecvID
 }
 
 // convRec is a single or notification chat conversation record: its
@@ -415,7 +430,7 @@ func (s *store) addMsg(convID string, m *sdkws.MsgData) error {
 		}
 	}
 	s.added(c.add(m, s.keep))
-	s.index(convID, m)
+	s.index(c, m)
 	if err := s.maybeCompact(); err != nil {
 		// The message is stored; the file is compacted at a later try.
 		s.log.Error("sandbox: store compaction failed", "err", err)

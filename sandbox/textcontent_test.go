@@ -1,0 +1,34 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+)
+
+// textContent writes what encoding/json writes for {"content": text},
+// for texts with and without characters it escapes.
+func TestTextContentMatchesJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"a", "kw3x", " ", "ü", "日本", "\"", "\\", "<", ">", "&", "\n", "\x00", "\x7f", "\u2028", "\u2029", "\xff", "\xe2\x82", "😀"}
+	texts := []string{"", "hello", "a message with kw3x inside"}
+	for range 5000 {
+		var b []byte
+		for range r.IntN(8) {
+			b = append(b, pieces[r.IntN(len(pieces))]...)
+		}
+		texts = append(texts, string(b))
+	}
+	for _, text := range texts {
+		want, err := json.Marshal(struct {
+			Content string `json:"content"`
+		}{text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := textContent(text); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %s, want %s", text, got, want)
+		}
+	}
+}
