@@ -315,7 +315,7 @@ func (s *Server) unregister(c *conn, reason string) {
 // outFrame is one queued outbound frame: an envelope (from newResp; the
 // writer frees it once encoded) or a text frame.
 type outFrame struct {
-	resp       *wire.Resp
+	resp       *envelope
 	text       []byte
 	closeAfter string // non-empty: close the connection after this frame, for this reason
 }
@@ -560,7 +560,7 @@ func (c *conn) writeLoop() {
 			typ, b := websocket.MessageText, f.text
 			if f.resp != nil {
 				var err error
-				if b, err = enc.EncodeResp(f.resp); err != nil {
+				if b, err = enc.EncodeResp(&f.resp.Resp); err != nil {
 					c.drop("encode: " + err.Error())
 					return
 				}
@@ -599,20 +599,28 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// resps recycles the envelopes of queued frames.
-var resps = sync.Pool{New: func() any { return new(wire.Resp) }}
-
-// newResp returns a recycled envelope set to r, for an outFrame.
-func newResp(r wire.Resp) *wire.Resp {
-	p := resps.Get().(*wire.Resp)
-	*p = r
-	return p
+// envelope is the envelope of a queued frame, with room for a small
+// payload of its own (a 1003 answer).
+type envelope struct {
+	wire.Resp
+	buf [96]byte
 }
 
-// freeResp recycles an envelope that nothing refers to any more.
-func freeResp(r *wire.Resp) {
-	*r = wire.Resp{}
-	resps.Put(r)
+// envelopes recycles the envelopes of queued frames.
+var envelopes = sync.Pool{New: func() any { return new(envelope) }}
+
+// newResp returns a recycled envelope set to r, for an outFrame.
+func newResp(r wire.Resp) *envelope {
+	e := envelopes.Get().(*envelope)
+	e.Resp = r
+	return e
+}
+
+// freeResp recycles an envelope that nothing refers to any more, its
+// payload included if it is in buf.
+func freeResp(e *envelope) {
+	e.Resp = wire.Resp{}
+	envelopes.Put(e)
 }
 
 // respEncoder encodes the frames of a connection; Release lets go of

@@ -37,7 +37,7 @@ func (c *conn) handle(req *wire.Req) string {
 	case wire.PullMsgByRange:
 		out, cerr = c.pullByRange(req.Data)
 	case wire.SendMsg:
-		answer, cerr = c.sendMsg(req.Data, req.OperationID)
+		answer, cerr = c.sendMsg(req.Data, req.OperationID, resp.buf[:0])
 	case wire.SendSignalMsg:
 		cerr = codeErr(CodeArgs, "msgData is nil")
 	case wire.PullMsgBySeqList:
@@ -296,8 +296,8 @@ func (c *conn) lastMessages(data []byte) (proto.Message, *CodeError) {
 }
 
 // sendMsg is 1003 (docs/protocol.md §7.7). It returns the encoded
-// SendMsgResp.
-func (c *conn) sendMsg(data []byte, operationID string) ([]byte, *CodeError) {
+// SendMsgResp, appended to answer.
+func (c *conn) sendMsg(data []byte, operationID string, answer []byte) ([]byte, *CodeError) {
 	var md sdkws.MsgData
 	if err := decodeMsgData(data, &md); err != nil {
 		return nil, codeErr(CodeServerInternal, err.Error())
@@ -324,7 +324,7 @@ func (c *conn) sendMsg(data []byte, operationID string) ([]byte, *CodeError) {
 	if _, err := s.acceptLocked(&md, operationID); err != nil {
 		return nil, codeErr(CodeServerInternal, err.Error())
 	}
-	return appendSendMsgResp(nil, md.ServerMsgID, md.ClientMsgID, md.SendTime), nil
+	return appendSendMsgResp(answer, md.ServerMsgID, md.ClientMsgID, md.SendTime), nil
 }
 
 // pushLocked sends one 2001 frame with md to every recipient connection

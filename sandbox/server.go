@@ -454,19 +454,19 @@ func (s *Server) Kick(userID string, platformID int32) {
 // it is stored, pushed to both users' connections and returned with its
 // seq.
 func (s *Server) SendText(fromUserID, toUserID, text string) (content.Message, error) {
-	return s.Inject(content.Message{
-		SendID: fromUserID, RecvID: toUserID, SessionType: content.SingleChat,
-		ContentType: content.TypeText, Content: textContent(text),
-	})
+	md := fromContent(&content.Message{SendID: fromUserID, RecvID: toUserID, SessionType: content.SingleChat,
+		ContentType: content.TypeText})
+	md.Content = textContent(text) // new, so not copied as Inject copies a caller's
+	return s.inject(md)
 }
 
 // SendGroupText injects a group text message from fromUserID (who need not
 // be a member) to groupID, which must exist.
 func (s *Server) SendGroupText(fromUserID, groupID, text string) (content.Message, error) {
-	return s.Inject(content.Message{
-		SendID: fromUserID, GroupID: groupID, SessionType: content.GroupChat,
-		ContentType: content.TypeText, Content: textContent(text),
-	})
+	md := fromContent(&content.Message{SendID: fromUserID, GroupID: groupID, SessionType: content.GroupChat,
+		ContentType: content.TypeText})
+	md.Content = textContent(text)
+	return s.inject(md)
 }
 
 // Inject stores and pushes m as if its sender had sent it. SendID, the
@@ -481,7 +481,11 @@ func (s *Server) SendGroupText(fromUserID, groupID, text string) (content.Messag
 // isNotNotification=false puts it in the n_ stream. The returned message
 // carries ConversationID and Seq.
 func (s *Server) Inject(m content.Message) (content.Message, error) {
-	md := fromContent(&m)
+	return s.inject(fromContent(&m))
+}
+
+// inject is Inject of md, a copy of the caller's message.
+func (s *Server) inject(md *sdkws.MsgData) (content.Message, error) {
 	if md.SessionType == 0 {
 		md.SessionType = int32(content.SingleChat)
 	}
