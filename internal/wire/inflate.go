@@ -75,10 +75,12 @@ const (
 
 // A table entry (uint32) is
 //
-//	bits 0-3   code length in bits, consumed on a match
-//	bits 4-7   extra bits following the code (length or distance); for a
-//	           link, the index bits of the second-level table
+//	bits 0-5   code length in bits (at most 15), consumed on a match:
+//	           nothing else below bit 6, so that e&63 is the length and a
+//	           64-bit shift by e needs no mask
 //	bits 8-10  kind
+//	bits 11-14 extra bits following the code (length or distance); for
+//	           a link, the index bits of the second-level table
 //	bits 16-31 value: the literal, the base length or distance, the offset
 //	           of a second-level table, or a code-length symbol
 //
@@ -91,6 +93,9 @@ const (
 	kindEnd  = 3 << 8
 	kindLink = 4 << 8
 	kindMask = 7 << 8
+
+	extraShift = 11 // the extra bits field
+	lenMask    = 63 // the code length field
 )
 
 // Read-only tables computed at init: what each symbol decodes to, and the
@@ -111,11 +116,11 @@ func init() {
 		case s == 256:
 			litPayload[s] = kindEnd
 		case s < 286:
-			litPayload[s] = kindCopy | uint32(lengthBase[s-257])<<16 | uint32(lengthExtra[s-257])<<4
+			litPayload[s] = kindCopy | uint32(lengthBase[s-257])<<16 | uint32(lengthExtra[s-257])<<extraShift
 		}
 	}
 	for s := range distBase {
-		distPayload[s] = kindCopy | uint32(distBase[s])<<16 | uint32(distExtra[s])<<4
+		distPayload[s] = kindCopy | uint32(distBase[s])<<16 | uint32(distExtra[s])<<extraShift
 	}
 	for s := range clenPayload {
 		clenPayload[s] = kindLit | uint32(s)<<16
@@ -253,7 +258,7 @@ func buildTable(t []uint32, root uint, lens []uint8, payload []uint32) bool {
 					return false
 				}
 				prefix, subOff, subBits = p, used, sb
-				t[p] = kindLink | uint32(used)<<16 | uint32(sb)<<4
+				t[p] = kindLink | uint32(used)<<16 | uint32(sb)<<extraShift
 				// A complete code fills the table; clearing it makes
 				// sure that no entry of an earlier block survives.
 				clear(t[used : used+1<<sb])
@@ -505,7 +510,7 @@ func (f *inflater) dynamic(r *bitReader) bool {
 		if e&kindMask != kindLit {
 			return false
 		}
-		r.take(uint(e & 15))
+		r.take(uint(e & lenMask))
 		sym := uint8(e >> 16)
 		if sym < 16 {
 			lens[i] = sym
@@ -546,11 +551,18 @@ func (f *inflater) codes(r *bitReader, dst []byte, start, limit int, lit *[litTa
 	out := dst[:min(cap(dst), limit)] // len(dst) ≤ limit
 	o := len(dst)
 	for {
-		// One symbol needs at most 15+5+15+13 = 48 bits.
+		// Runs of literals first, then one symbol of any kind, which
+		// needs at most 15+5+15+13 = 48 bits.
+		if lit == &fixedLitTab {
+			r.pos = pos
+			b, nb, o = fixedLiterals(r, b, nb, out, o)
+			pos = r.pos
+		} else {
+			pos, b, nb, o = literals(in, pos, b, nb, out, o, lit)
+		}
 		if nb < 48 {
 			if pos+8 <= len(in) {
-				b |= (uint64(in[pos]) | uint64(in[pos+1])<<8 | uint64(in[pos+2])<<16 | uint64(in[pos+3])<<24 |
-					uint64(in[pos+4])<<32 | uint64(in[pos+5])<<40 | uint64(in[pos+6])<<48 | uint64(in[pos+7])<<56) << nb
+				b |= binary.LittleEndian.Uint64(in[pos:]) << nb
 				pos += int((63 - nb) >> 3)
 				nb |= 56
 			} else {
@@ -562,18 +574,11 @@ func (f *inflater) codes(r *bitReader, dst []byte, start, limit int, lit *[litTa
 			}
 		}
 		e := lit[b&litMask]
-		if e&kindMask == kindLit && o < len(out) {
-			b >>= e & 15
-			nb -= uint(e & 15)
-			out[o] = byte(e >> 16)
-			o++
-			continue
-		}
 		if e&kindMask == kindLink {
-			e = lit[(int(e>>16)+int(b>>litRootBits)&(1<<(e>>4&15)-1))&(litTableSize-1)]
+			e = lit[(int(e>>16)+int(b>>litRootBits)&(1<<(e>>extraShift&15)-1))&(litTableSize-1)]
 		}
-		b >>= e & 15
-		nb -= uint(e & 15)
+		b >>= e & lenMask
+		nb -= uint(e & lenMask)
 		switch e & kindMask {
 		case kindLit:
 			if o >= len(out) {
@@ -585,20 +590,20 @@ func (f *inflater) codes(r *bitReader, dst []byte, start, limit int, lit *[litTa
 			out[o] = byte(e >> 16)
 			o++
 		case kindCopy:
-			x := e >> 4 & 15
+			x := e >> extraShift & 15
 			length := int(e>>16) + int(b&(1<<x-1))
 			b >>= x
 			nb -= uint(x)
 			d := dist[b&distMask]
 			if d&kindMask == kindLink {
-				d = dist[(int(d>>16)+int(b>>distRootBits)&(1<<(d>>4&15)-1))&(distTableSize-1)]
+				d = dist[(int(d>>16)+int(b>>distRootBits)&(1<<(d>>extraShift&15)-1))&(distTableSize-1)]
 			}
 			if d&kindMask != kindCopy {
 				return out[:o], false
 			}
-			b >>= d & 15
-			nb -= uint(d & 15)
-			x = d >> 4 & 15
+			b >>= d & lenMask
+			nb -= uint(d & lenMask)
+			x = d >> extraShift & 15
 			distance := int(d>>16) + int(b&(1<<x-1))
 			b >>= x
 			nb -= uint(x)
@@ -619,6 +624,77 @@ func (f *inflater) codes(r *bitReader, dst []byte, start, limit int, lit *[litTa
 			return out[:o], false
 		}
 	}
+}
+
+// literals decodes the literals of table lit at the start of the bits b
+// (nb valid, then in[pos:]) into out[o:] and returns the new pos, b, nb
+// and o. It refills b eight bytes at a time and stops before the first
+// symbol that is not a literal of the root table, when out is full, or
+// when fewer than eight bytes of input remain. A separate function keeps
+// the loop's few variables in registers.
+func literals(in []byte, pos int, b uint64, nb uint, out []byte, o int, lit *[litTableSize]uint32) (int, uint64, uint, int) {
+	const litMask = 1<<litRootBits - 1
+	for pos+8 <= len(in) && pos >= 0 {
+		b |= binary.LittleEndian.Uint64(in[pos:]) << (nb & 63)
+		pos += int((63 - nb) >> 3)
+		nb |= 56
+		// At least 56 bits: up to six literals of at most litRootBits
+		// bits, each looked up with litRootBits valid bits.
+		for nb >= litRootBits {
+			e := lit[b&litMask]
+			if e&kindMask != kindLit || o >= len(out) {
+				return pos, b, nb, o
+			}
+			b >>= e & lenMask
+			nb -= uint(e & lenMask)
+			out[o] = byte(e >> 16)
+			o++
+		}
+	}
+	return pos, b, nb, o
+}
+
+// fixedLiterals is literals for the fixed Huffman table (with r.in and
+// r.pos for in and pos), two literals at a time: a fixed literal code has
+// 8 or 9 bits (RFC 1951 section 3.2.6), so the second code starts at one
+// of two places; both are looked up together with the first and the
+// right one picked once its length is known. This halves the chain of
+// dependent table loads that bounds the decoding of literals. (Three at a
+// time keeps more values live than there are registers, and was no
+// faster.)
+func fixedLiterals(r *bitReader, b uint64, nb uint, out []byte, o int) (uint64, uint, int) {
+	const litMask = 1<<litRootBits - 1
+	lit := &fixedLitTab
+	for r.pos+8 <= len(r.in) && r.pos >= 0 {
+		b |= binary.LittleEndian.Uint64(r.in[r.pos:]) << (nb & 63)
+		r.pos += int((63 - nb) >> 3)
+		nb |= 56
+		// At least 56 bits: three times two codes of at most 9 bits.
+		for nb >= 18 {
+			e1 := lit[b&litMask]
+			if e1&kindMask != kindLit || len(out)-o < 2 {
+				return b, nb, o
+			}
+			// n-8 is 0 or 1: the second code starts at bit 8 or 9.
+			n := e1 & lenMask
+			e2 := pick(lit[b>>8&litMask], lit[b>>9&litMask], n-8)
+			out[o] = byte(e1 >> 16)
+			if e2&kindMask != kindLit {
+				return b >> (n & 63), nb - uint(n), o + 1
+			}
+			out[o+1] = byte(e2 >> 16)
+			n += e2 & lenMask
+			b >>= n & 63
+			nb -= uint(n)
+			o += 2
+		}
+	}
+	return b, nb, o
+}
+
+// pick returns a if c is 0 and b if c is 1, without a branch.
+func pick(a, b, c uint32) uint32 {
+	return a ^ (a^b)&-c
 }
 
 // copyBack copies length bytes from distance bytes back in out to out[o:]
