@@ -284,7 +284,12 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 // the loop has handled them. Even without that rule a push could not
 // overtake a queued one of its conversation: a push still queued (or
 // dropped) means delivered is behind its seq, so a later push of that
-// conversation sees a gap here and is left to the loop as well.
+// conversation sees a gap here and is left to the loop as well. The rule
+// matters for the connect's sync: run after a push, its seq-reset check
+// could rewind a watermark that the push had been judged a duplicate of.
+//
+// The only wait it may meet is storage's (base records the start of a
+// conversation never seen before the first sync completed).
 func (s *syncer) tryPush(msgs []content.Message) int {
 	if s.tryDeliver == nil || !s.runMu.TryLock() {
 		return 0
