@@ -70,7 +70,7 @@ func benchBotLoop(b *testing.B, gz bool) {
 	replies := make([][]byte, users)
 	for i, u := range ids {
 		md := &sdkws.MsgData{SendID: "bot", RecvID: u, ClientMsgID: newID(), SenderPlatformID: 7, SenderNickname: "Bot",
-			SessionType: 1, MsgFrom: 100, ContentType: 101, Content: textContent("a reply to " + u), CreateTime: 1700000000000, Status: 1}
+			SessionType: 1, MsgFrom: 100, ContentType: 101, Content: []byte(`{"content":"a reply to ` + u + `"}`), CreateTime: 1700000000000, Status: 1}
 		data, _ := proto.Marshal(md)
 		f, err := enc.EncodeReq(&wire.Req{ReqIdentifier: wire.SendMsg, SendID: "bot", OperationID: "op", MsgIncr: "1", Data: data})
 		if err != nil {

@@ -34,7 +34,11 @@ func option(opts map[string]bool, key string) bool {
 }
 
 // toContent converts a stored or pushed MsgData to a content.Message.
-func toContent(convID string, m *sdkws.MsgData) content.Message {
+func toContent(convID string, m *sdkws.MsgData) content.Message { return toContentElem(convID, m, nil) }
+
+// toContentElem is toContent with elem, if not nil, as the element
+// m.Content decodes to (known already, so not decoded again).
+func toContentElem(convID string, m *sdkws.MsgData, elem content.Element) content.Message {
 	out := content.Message{
 		ConversationID:   convID,
 		SendID:           m.SendID,
@@ -67,7 +71,11 @@ func toContent(convID string, m *sdkws.MsgData) content.Message {
 			IOSPushSound: p.IOSPushSound, IOSBadgeCount: p.IOSBadgeCount, SignalInfo: p.SignalInfo,
 		}
 	}
-	if m.Status != int32(content.StatusDeleted) || len(m.Content) > 0 {
+	switch {
+	case m.Status == int32(content.StatusDeleted) && len(m.Content) == 0:
+	case elem != nil:
+		out.Elem = elem
+	default:
 		// Decode never returns a nil element; a decode error leaves an
 		// element that keeps the raw bytes, which is all a sandbox needs.
 		out.Elem, _ = content.Decode(out.ContentType, out.Content)

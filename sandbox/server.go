@@ -456,8 +456,9 @@ func (s *Server) Kick(userID string, platformID int32) {
 func (s *Server) SendText(fromUserID, toUserID, text string) (content.Message, error) {
 	md := fromContent(&content.Message{SendID: fromUserID, RecvID: toUserID, SessionType: content.SingleChat,
 		ContentType: content.TypeText})
-	md.Content = textContent(text) // new, so not copied as Inject copies a caller's
-	return s.inject(md)
+	var elem content.Element
+	md.Content, elem = textContent(text) // new, so not copied as Inject copies a caller's
+	return s.inject(md, elem)
 }
 
 // SendGroupText injects a group text message from fromUserID (who need not
@@ -465,8 +466,9 @@ func (s *Server) SendText(fromUserID, toUserID, text string) (content.Message, e
 func (s *Server) SendGroupText(fromUserID, groupID, text string) (content.Message, error) {
 	md := fromContent(&content.Message{SendID: fromUserID, GroupID: groupID, SessionType: content.GroupChat,
 		ContentType: content.TypeText})
-	md.Content = textContent(text)
-	return s.inject(md)
+	var elem content.Element
+	md.Content, elem = textContent(text)
+	return s.inject(md, elem)
 }
 
 // Inject stores and pushes m as if its sender had sent it. SendID, the
@@ -481,11 +483,12 @@ func (s *Server) SendGroupText(fromUserID, groupID, text string) (content.Messag
 // isNotNotification=false puts it in the n_ stream. The returned message
 // carries ConversationID and Seq.
 func (s *Server) Inject(m content.Message) (content.Message, error) {
-	return s.inject(fromContent(&m))
+	return s.inject(fromContent(&m), nil)
 }
 
-// inject is Inject of md, a copy of the caller's message.
-func (s *Server) inject(md *sdkws.MsgData) (content.Message, error) {
+// inject is Inject of md, a copy of the caller's message. elem, if not
+// nil, is the element md.Content decodes to, for the returned message.
+func (s *Server) inject(md *sdkws.MsgData, elem content.Element) (content.Message, error) {
 	if md.SessionType == 0 {
 		md.SessionType = int32(content.SingleChat)
 	}
@@ -519,7 +522,7 @@ func (s *Server) inject(md *sdkws.MsgData) (content.Message, error) {
 	if err != nil {
 		return content.Message{}, err
 	}
-	return toContent(convID, md), nil
+	return toContentElem(convID, md, elem), nil
 }
 
 // validateMsg applies the 1003 field checks (docs/protocol.md §7.7).
@@ -671,17 +674,18 @@ func GroupConversationID(groupID string) string { return content.GroupConversati
 // textContent returns the content of a text message: what encoding/json
 // writes for {"content": text}. A text that encoding/json writes as it is
 // (no quote, backslash, control character, <, >, &, U+2028 or U+2029,
-// valid UTF-8) is copied in directly, sparing json.Marshal's allocations.
-func textContent(text string) []byte {
+// valid UTF-8) is copied in directly, sparing json.Marshal's allocations,
+// and then elem is the element the content decodes to: text itself.
+func textContent(text string) (b []byte, elem content.Element) {
 	if !jsonVerbatim(text) {
-		b, _ := jsonMarshal(struct {
+		b, _ = jsonMarshal(struct {
 			Content string `json:"content"`
 		}{text})
-		return b
+		return b, nil
 	}
 	const head, tail = `{"content":"`, `"}`
-	b := make([]byte, 0, len(head)+len(text)+len(tail))
-	return append(append(append(b, head...), text...), tail...)
+	b = make([]byte, 0, len(head)+len(text)+len(tail))
+	return append(append(append(b, head...), text...), tail...), &content.Text{Content: text}
 }
 
 // jsonVerbatim reports whether encoding/json writes s between its quotes

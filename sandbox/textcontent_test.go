@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"testing"
+
+	"github.com/openimbot/openimbot/content"
 )
 
 // textContent writes what encoding/json writes for {"content": text},
@@ -27,8 +30,13 @@ func TestTextContentMatchesJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := textContent(text); !bytes.Equal(got, want) {
+		got, elem := textContent(text)
+		if !bytes.Equal(got, want) {
 			t.Fatalf("%q: got %s, want %s", text, got, want)
+		}
+		// The element given with the content is the one it decodes to.
+		if dec, err := content.Decode(content.TypeText, got); elem != nil && (err != nil || !reflect.DeepEqual(elem, dec)) {
+			t.Fatalf("%q: element %#v, decoded %#v (%v)", text, elem, dec, err)
 		}
 	}
 }
