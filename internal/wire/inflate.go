@@ -502,15 +502,28 @@ func (f *inflater) dynamic(r *bitReader) bool {
 		return false
 	}
 	lens := f.lens[:nlit+ndist]
+	// The bit buffer in locals, refilled as in codes.
+	in, b, nb, pos := r.in, r.b, r.nb, r.pos
 	for i := 0; i < len(lens); {
-		if !r.need(7 + 7) {
-			return false
+		if nb < 7+7 {
+			if pos+8 <= len(in) {
+				b |= binary.LittleEndian.Uint64(in[pos:]) << (nb & 63)
+				pos += int((63 - nb) >> 3)
+				nb |= 56
+			} else {
+				r.b, r.nb, r.pos = b, nb, pos
+				if !r.refill() {
+					return false
+				}
+				b, nb, pos = r.b, r.nb, r.pos
+			}
 		}
-		e := f.clen[r.b&(1<<clenBits-1)]
+		e := f.clen[b&(1<<clenBits-1)]
 		if e&kindMask != kindLit {
 			return false
 		}
-		r.take(uint(e & lenMask))
+		b >>= e & lenMask
+		nb -= uint(e & lenMask)
 		sym := uint8(e >> 16)
 		if sym < 16 {
 			lens[i] = sym
@@ -524,20 +537,32 @@ func (f *inflater) dynamic(r *bitReader) bool {
 			if i == 0 {
 				return false
 			}
-			rep, v = 3+int(r.take(2)), lens[i-1]
+			rep, v = 3+int(b&3), lens[i-1]
+			b >>= 2
+			nb -= 2
 		case 17:
-			rep = 3 + int(r.take(3))
+			rep = 3 + int(b&7)
+			b >>= 3
+			nb -= 3
 		default:
-			rep = 11 + int(r.take(7))
+			rep = 11 + int(b&127)
+			b >>= 7
+			nb -= 7
 		}
-		if i+rep > len(lens) {
+		if rep > len(lens)-i {
 			return false
 		}
-		for range rep {
-			lens[i] = v
-			i++
+		run := lens[i : i+rep]
+		if v == 0 {
+			clear(run)
+		} else {
+			for j := range run {
+				run[j] = v
+			}
 		}
+		i += rep
 	}
+	r.b, r.nb, r.pos = b, nb, pos
 	return buildTable(f.lit[:], litRootBits, lens[:nlit], litPayload[:]) &&
 		buildTable(f.dist[:], distRootBits, lens[nlit:], distPayload[:])
 }
@@ -672,29 +697,34 @@ func fixedLiterals(r *bitReader, b uint64, nb uint, out []byte, o int) (uint64, 
 		// At least 56 bits: three times two codes of at most 9 bits.
 		for nb >= 18 {
 			e1 := lit[b&litMask]
+			e2a, e2b := lit[b>>8&litMask], lit[b>>9&litMask]
 			if e1&kindMask != kindLit || len(out)-o < 2 {
 				return b, nb, o
 			}
-			// n-8 is 0 or 1: the second code starts at bit 8 or 9.
-			n := e1 & lenMask
-			e2 := pick(lit[b>>8&litMask], lit[b>>9&litMask], n-8)
+			// A literal's code has 8 or 9 bits: bit 0 of its length
+			// picks where the second starts. (A branch: the compiler
+			// does not make it a conditional move in a loop, and an
+			// arithmetic select, on the chain of dependent loads, was
+			// slower; the branch mostly predicts well.)
+			e2 := e2a
+			if e1&1 != 0 {
+				e2 = e2b
+			}
 			out[o] = byte(e1 >> 16)
 			if e2&kindMask != kindLit {
-				return b >> (n & 63), nb - uint(n), o + 1
+				n := e1 & lenMask
+				return b >> n, nb - uint(n), o + 1
 			}
 			out[o+1] = byte(e2 >> 16)
-			n += e2 & lenMask
-			b >>= n & 63
+			// Both lengths are below 32 and bits 6-7 are zero: the low
+			// bits of the sum are the sum of the lengths.
+			n := (e1 + e2) & lenMask
+			b >>= n
 			nb -= uint(n)
 			o += 2
 		}
 	}
 	return b, nb, o
-}
-
-// pick returns a if c is 0 and b if c is 1, without a branch.
-func pick(a, b, c uint32) uint32 {
-	return a ^ (a^b)&-c
 }
 
 // copyBack copies length bytes from distance bytes back in out to out[o:]
