@@ -680,13 +680,13 @@ func literals(in []byte, pos int, b uint64, nb uint, out []byte, o int, lit *[li
 }
 
 // fixedLiterals is literals for the fixed Huffman table (with r.in and
-// r.pos for in and pos), two literals at a time: a fixed literal code has
-// 8 or 9 bits (RFC 1951 section 3.2.6), so the second code starts at one
-// of two places; both are looked up together with the first and the
-// right one picked once its length is known. This halves the chain of
-// dependent table loads that bounds the decoding of literals. (Three at a
-// time keeps more values live than there are registers, and was no
-// faster.)
+// r.pos for in and pos), three literals at a time. A fixed literal code
+// has 8 or 9 bits (RFC 1951 section 3.2.6), so the second code starts at
+// bit 8 or 9 and the third at bit 16, 17 or 18: branches on the lengths
+// pick the place, and as they are predicted the processor loads the
+// second and third entries without waiting for the first, instead of
+// one dependent table load after another. (Arithmetic selects, which
+// put the choice on that chain of loads, gained a third as much.)
 func fixedLiterals(r *bitReader, b uint64, nb uint, out []byte, o int) (uint64, uint, int) {
 	const litMask = 1<<litRootBits - 1
 	lit := &fixedLitTab
@@ -694,21 +694,17 @@ func fixedLiterals(r *bitReader, b uint64, nb uint, out []byte, o int) (uint64, 
 		b |= binary.LittleEndian.Uint64(r.in[r.pos:]) << (nb & 63)
 		r.pos += int((63 - nb) >> 3)
 		nb |= 56
-		// At least 56 bits: three times two codes of at most 9 bits.
-		for nb >= 18 {
+		// At least 56 bits: twice three codes of at most 9 bits.
+		for nb >= 27 {
 			e1 := lit[b&litMask]
-			e2a, e2b := lit[b>>8&litMask], lit[b>>9&litMask]
-			if e1&kindMask != kindLit || len(out)-o < 2 {
+			if e1&kindMask != kindLit || len(out)-o < 3 {
 				return b, nb, o
 			}
-			// A literal's code has 8 or 9 bits: bit 0 of its length
-			// picks where the second starts. (A branch: the compiler
-			// does not make it a conditional move in a loop, and an
-			// arithmetic select, on the chain of dependent loads, was
-			// slower; the branch mostly predicts well.)
-			e2 := e2a
-			if e1&1 != 0 {
-				e2 = e2b
+			var e2 uint32
+			if e1&1 == 0 {
+				e2 = lit[b>>8&litMask]
+			} else {
+				e2 = lit[b>>9&litMask]
 			}
 			out[o] = byte(e1 >> 16)
 			if e2&kindMask != kindLit {
@@ -716,12 +712,24 @@ func fixedLiterals(r *bitReader, b uint64, nb uint, out []byte, o int) (uint64, 
 				return b >> n, nb - uint(n), o + 1
 			}
 			out[o+1] = byte(e2 >> 16)
-			// Both lengths are below 32 and bits 6-7 are zero: the low
-			// bits of the sum are the sum of the lengths.
 			n := (e1 + e2) & lenMask
+			var e3 uint32
+			switch n {
+			case 16:
+				e3 = lit[b>>16&litMask]
+			case 17:
+				e3 = lit[b>>17&litMask]
+			default:
+				e3 = lit[b>>18&litMask]
+			}
+			if e3&kindMask != kindLit {
+				return b >> n, nb - uint(n), o + 2
+			}
+			out[o+2] = byte(e3 >> 16)
+			n = (n + e3) & lenMask
 			b >>= n
 			nb -= uint(n)
-			o += 2
+			o += 3
 		}
 	}
 	return b, nb, o
