@@ -691,8 +691,17 @@ func textContent(text string) (b []byte, elem content.Element) {
 // jsonVerbatim reports whether encoding/json writes s between its quotes
 // unchanged.
 func jsonVerbatim(s string) bool {
+	// Skip 8 plain ASCII bytes at a time; the byte loop checks the rest.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if jsonSpecial8(x) {
+			break
+		}
+	}
 	ascii := true
-	for i := 0; i < len(s); i++ {
+	for ; i < len(s); i++ {
 		switch c := s[i]; {
 		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
 			return false
@@ -701,6 +710,14 @@ func jsonVerbatim(s string) bool {
 		}
 	}
 	return ascii || utf8.ValidString(s) && !strings.ContainsAny(s, "\u2028\u2029")
+}
+
+// jsonSpecial8 reports whether any of the 8 bytes in x may be one
+// encoding/json escapes in a string or is not ASCII (a false report only
+// follows a true one in a lower byte).
+func jsonSpecial8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	return ((x-lo*0x20)|(x^(lo*'"')-lo)|(x^(lo*'\\')-lo)|(x^(lo*'<')-lo)|(x^(lo*'>')-lo)|(x^(lo*'&')-lo)|x)&hi != 0
 }
 
 // newID returns a 32-hex-digit message ID like OpenIM's md5 based ones
