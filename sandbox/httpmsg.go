@@ -203,22 +203,24 @@ func (s *Server) sendTimeLocked(convID string, t int64) int64 {
 		t = time.Now().UnixMilli()
 	}
 	if s.lastSend == nil {
-		s.lastSend = map[string]int64{}
+		s.lastSend = map[string]*int64{}
 	}
-	last, ok := s.lastSend[convID]
-	if !ok {
+	last := s.lastSend[convID]
+	if last == nil {
+		last = new(int64)
 		if c := s.st.convs[convID]; c != nil {
 			for i := len(c.msgs) - 1; i >= 0; i-- {
 				if m := c.msgs[i]; m != nil {
-					last = m.SendTime
+					*last = m.SendTime
 					break
 				}
 			}
 		}
+		s.lastSend[convID] = last
 	}
-	if t <= last {
-		t = last + 1
+	if t <= *last {
+		t = *last + 1
 	}
-	s.lastSend[convID] = t
+	*last = t
 	return t
 }

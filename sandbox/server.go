@@ -53,8 +53,8 @@ type Server struct {
 	withhold   bool
 	delay      atomic.Int64 // time.Duration of DelayFrames
 
-	hooks    *webhooker       // after-send callbacks (webhook.go), nil when off
-	lastSend map[string]int64 // last sendTime per conversation (httpmsg.go)
+	hooks    *webhooker        // after-send callbacks (webhook.go), nil when off
+	lastSend map[string]*int64 // last sendTime per conversation (httpmsg.go)
 
 	serveWG sync.WaitGroup // http.Server.Serve goroutines
 	connWG  sync.WaitGroup // connection goroutines
