@@ -382,14 +382,15 @@ func marshalPush(convID string, md *sdkws.MsgData) ([]byte, error) {
 		field = 2 // notificationMsgs
 	}
 	b := make([]byte, 0, protowire.SizeTag(field)+protowire.SizeBytes(entrySize))
-	b = protowire.AppendTag(b, field, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(entrySize))
-	b = protowire.AppendTag(b, 1, protowire.BytesType) // key
-	b = protowire.AppendString(b, convID)
-	b = protowire.AppendTag(b, 2, protowire.BytesType) // value: PullMsgs
-	b = protowire.AppendVarint(b, uint64(pullSize))
-	b = protowire.AppendTag(b, 1, protowire.BytesType) // PullMsgs.Msgs
-	b = protowire.AppendVarint(b, uint64(mdSize))
+	b = append(b, byte(field)<<3|byte(protowire.BytesType))
+	b = appendUvarint(b, uint64(entrySize))
+	b = append(b, 1<<3|byte(protowire.BytesType)) // key
+	b = appendUvarint(b, uint64(len(convID)))
+	b = append(b, convID...)
+	b = append(b, 2<<3|byte(protowire.BytesType)) // value: PullMsgs
+	b = appendUvarint(b, uint64(pullSize))
+	b = append(b, 1<<3|byte(protowire.BytesType)) // PullMsgs.Msgs
+	b = appendUvarint(b, uint64(mdSize))
 	return append(b, enc...), nil
 }
 
