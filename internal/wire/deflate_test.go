@@ -57,11 +57,29 @@ func TestFastGzipRoundTrip(t *testing.T) {
 	for i := range 300 {
 		inputs = append(inputs, mixed[i*37:i*37+rng.IntN(2000)])
 	}
+	// The largest output: bytes of 9-bit codes without repeats.
+	for _, n := range []int{1, 7, 100, 5000, 70_000} {
+		high := random(n)
+		for i := range high {
+			high[i] = 144 + high[i]%112
+		}
+		inputs = append(inputs, high)
+	}
 	var z fastGzip
 	for i, in := range inputs {
 		frame := z.appendGzip(nil, in)
 		if got := gunzipAll(t, frame); !bytes.Equal(got, in) {
 			t.Fatalf("input %d (%d bytes): round trip differs", i, len(in))
+		}
+		// Appended to bytes already there, in a buffer just full.
+		prefix := make([]byte, 5, 5)
+		copy(prefix, "head:")
+		frame = z.appendGzip(prefix, in)
+		if string(frame[:5]) != "head:" {
+			t.Fatalf("input %d: the bytes before the member changed", i)
+		}
+		if got := gunzipAll(t, frame[5:]); !bytes.Equal(got, in) {
+			t.Fatalf("input %d (%d bytes): round trip after a prefix differs", i, len(in))
 		}
 	}
 	// A repetitive frame compresses.
