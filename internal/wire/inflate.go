@@ -33,6 +33,7 @@ type inflater struct {
 	dist [distTableSize]uint32 // distance table of the current dynamic block
 	clen [1 << clenBits]uint32 // code-length code table
 	lens [maxLitSyms + maxDistSyms]uint8
+	used [maxLitSyms + maxDistSyms]uint16 // indexes of lens not 0 (dynamic)
 
 	budget *InflateBudget // nil: none
 	held   int            // bytes of budget held
@@ -156,16 +157,37 @@ func init() {
 // single code of one bit (its other half invalid) or no code at all (every
 // entry invalid), and reports false otherwise or if t is too small.
 func buildTable(t []uint32, root uint, lens []uint8, payload []uint32) bool {
+	var used [288]uint16
+	n := 0
+	for s, l := range lens[:min(len(lens), len(used))] {
+		if l != 0 {
+			used[n] = uint16(s)
+			n++
+		}
+	}
+	return buildTableUsed(t, root, lens, used[:n], 0, payload)
+}
+
+// buildTableUsed is buildTable given the symbols whose length is not 0,
+// syms[j]-off for each j, in increasing order: a dynamic block's code
+// lengths list them as they are read, so that the work here is per code
+// rather than per symbol (most of the 286 literal/length symbols of a
+// small frame have none).
+func buildTableUsed(t []uint32, root uint, lens []uint8, syms []uint16, off int, payload []uint32) bool {
+	rootSize := 1 << root
+	if len(t) < rootSize || len(lens) > 288 || root > 15 {
+		return false
+	}
 	// Two counters per length halve the store-to-load chains of runs of
 	// equal lengths.
 	var c0, c1 [16]int
-	n := len(lens) &^ 1
-	for i := 0; i < n; i += 2 {
-		c0[lens[i]&15]++
-		c1[lens[i+1]&15]++
+	n := len(syms) &^ 1
+	for j := 0; j < n; j += 2 {
+		c0[lens[int(syms[j])-off]&15]++
+		c1[lens[int(syms[j+1])-off]&15]++
 	}
-	if n < len(lens) {
-		c0[lens[n]&15]++
+	if n < len(syms) {
+		c0[lens[int(syms[n])-off]&15]++
 	}
 	var count [16]int
 	maxLen := 0
@@ -174,10 +196,6 @@ func buildTable(t []uint32, root uint, lens []uint8, payload []uint32) bool {
 		if count[l] != 0 {
 			maxLen = l
 		}
-	}
-	rootSize := 1 << root
-	if len(t) < rootSize || len(lens) > 288 || root > 15 {
-		return false
 	}
 	if maxLen == 0 {
 		clear(t[:rootSize])
@@ -203,11 +221,11 @@ func buildTable(t []uint32, root uint, lens []uint8, payload []uint32) bool {
 		offs[l+1] = offs[l] + count[l]
 	}
 	var sorted [288]uint16
-	for s, l := range lens {
-		if l != 0 {
-			sorted[offs[l&15]] = uint16(s)
-			offs[l&15]++
-		}
+	for _, u := range syms {
+		s := int(u) - off
+		l := lens[s] & 15
+		sorted[offs[l]] = uint16(s)
+		offs[l]++
 	}
 
 	// Codes of up to root bits: the codes of length l go to the first 1<<l
@@ -502,6 +520,7 @@ func (f *inflater) dynamic(r *bitReader) bool {
 		return false
 	}
 	lens := f.lens[:nlit+ndist]
+	used, nu := f.used[:len(lens)], 0 // the symbols of lens not 0
 	// The bit buffer in locals, refilled as in codes.
 	in, b, nb, pos := r.in, r.b, r.nb, r.pos
 	for i := 0; i < len(lens); {
@@ -526,7 +545,10 @@ func (f *inflater) dynamic(r *bitReader) bool {
 		nb -= uint(e & lenMask)
 		sym := uint8(e >> 16)
 		if sym < 16 {
+			// Listed as used whatever the length, counted only if not 0.
 			lens[i] = sym
+			used[nu] = uint16(i)
+			nu += int(sym+15) >> 4
 			i++
 			continue
 		}
@@ -558,13 +580,21 @@ func (f *inflater) dynamic(r *bitReader) bool {
 		} else {
 			for j := range run {
 				run[j] = v
+				used[nu] = uint16(i + j)
+				nu++
 			}
 		}
 		i += rep
 	}
 	r.b, r.nb, r.pos = b, nb, pos
-	return buildTable(f.lit[:], litRootBits, lens[:nlit], litPayload[:]) &&
-		buildTable(f.dist[:], distRootBits, lens[nlit:], distPayload[:])
+	// The used symbols of the distance code follow those of the
+	// literal/length code.
+	k := nu
+	for k > 0 && int(used[k-1]) >= nlit {
+		k--
+	}
+	return buildTableUsed(f.lit[:], litRootBits, lens[:nlit], used[:k], 0, litPayload[:]) &&
+		buildTableUsed(f.dist[:], distRootBits, lens[nlit:], used[k:nu], nlit, distPayload[:])
 }
 
 // codes decodes the symbols of a Huffman block up to its end of block,
