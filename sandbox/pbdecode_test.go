@@ -196,10 +196,10 @@ func BenchmarkDecodeMsgData(b *testing.B) {
 		SessionType: 1, MsgFrom: 100, ContentType: 101, Content: []byte(`{"content":"a reply to kw3x"}`),
 		CreateTime: 1700000000000, Status: 1, SenderNickname: "Bot"}
 	data, _ := proto.Marshal(md)
+	var m sdkws.MsgData
 	b.Run("proto", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			var m sdkws.MsgData
 			if err := proto.Unmarshal(data, &m); err != nil {
 				b.Fatal(err)
 			}
@@ -208,7 +208,7 @@ func BenchmarkDecodeMsgData(b *testing.B) {
 	b.Run("hand", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			var m sdkws.MsgData
+			m.Reset()
 			if err := decodeMsgData(data, &m); err != nil {
 				b.Fatal(err)
 			}

@@ -287,8 +287,10 @@ func decodeMsgData(data []byte, md *sdkws.MsgData) error {
 // message: a field number outside 1..MaxValidNumber or an end-group tag
 // is malformed.
 func (d *msgDataDecoder) tag(i, limit int) (protowire.Number, protowire.Type, int, error) {
-	tag, n := protowire.ConsumeVarint(d.data[i:limit])
-	if n < 0 {
+	tag, n := uint64(0), 1
+	if c := d.data[i]; c < 0x80 { // fields 1 to 15
+		tag = uint64(c)
+	} else if tag, n = protowire.ConsumeVarint(d.data[i:limit]); n < 0 {
 		return 0, 0, 0, errMsgDataWire
 	}
 	num, typ := tag>>3, protowire.Type(tag&7)
@@ -300,14 +302,21 @@ func (d *msgDataDecoder) tag(i, limit int) (protowire.Number, protowire.Type, in
 
 // str reads a length-delimited string at data[i:limit].
 func (d *msgDataDecoder) str(i, limit int) (span, error) {
-	v, n := protowire.ConsumeBytes(d.data[i:limit])
-	if n < 0 {
-		return span{}, errMsgDataWire
+	var s span
+	if i < limit && d.data[i] < 0x80 && i+1+int(d.data[i]) <= limit { // shorter than 128 bytes
+		c := d.data[i]
+		s = span{i + 1, i + 1 + int(c)}
+	} else {
+		v, n := protowire.ConsumeBytes(d.data[i:limit])
+		if n < 0 {
+			return span{}, errMsgDataWire
+		}
+		s = span{i + n - len(v), i + n}
 	}
-	if !utf8.Valid(v) {
+	if !utf8.Valid(d.data[s.off:s.end]) {
 		return span{}, errMsgDataUTF8
 	}
-	return span{i + n - len(v), i + n}, nil
+	return s, nil
 }
 
 // skip consumes the value of an unknown field (or of a known one with
