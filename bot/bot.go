@@ -177,7 +177,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	}, st, b.disp.enqueue, b.cfg.userID, b.cfg.dispatchSelf, b.cfg.backlog, b.log, b.reportErr)
 	sy.obs = b.cfg.observer
 	sy.seqReset = b.cfg.seqReset
-	sy.tryDeliver = b.disp.tryEnqueue
 	b.mu.Lock()
 	b.sync = sy
 	b.mu.Unlock()
@@ -443,13 +442,6 @@ func (b *Bot) transportConfig() transport.Config {
 		b.cfg.transport(&cfg)
 	}
 	cfg.WSAddr, cfg.UserID, cfg.Token = b.cfg.wsAddr, b.cfg.userID, b.token
-	// The fast path of pushes: while the event loop waits for an event
-	// (consume, in NextEvent) the read loop hands what it can to the
-	// sync engine itself, sparing a goroutine wake-up per push; a sync
-	// in progress, a gap or a full shard leave the push to the loop.
-	if sy := b.sync; sy != nil {
-		cfg.OnPush = sy.tryPush
-	}
 	return cfg
 }
 

@@ -130,33 +130,6 @@ func (d *dispatcher) enqueue(ctx context.Context, it item) error {
 	}
 }
 
-// tryEnqueue adds it to its conversation's shard if that takes no wait: it
-// reports false, having queued nothing, when the shard's queue or the
-// bound on all queued items is full, or the pool has stopped. It is the
-// read loop's way in (syncer.tryPush), which must never wait for the
-// workers.
-func (d *dispatcher) tryEnqueue(it item) bool {
-	if d.stopping.Load() {
-		return false
-	}
-	if d.slots != nil {
-		select {
-		case d.slots <- struct{}{}:
-		default:
-			return false
-		}
-	}
-	select {
-	case d.shards[shardOf(it.conv, len(d.shards))] <- it:
-		return true
-	default:
-		if d.slots != nil {
-			<-d.slots // the token just put: workers take one only with an item
-		}
-		return false
-	}
-}
-
 // work runs one shard's items in order. The watermark advance of a handled
 // item is held back while the next item is already queued and is a
 // watermark-only one of the same conversation (the bot's own echo, most

@@ -71,11 +71,8 @@
 // shard (a hash of its ID), so it is handled in order, and conversations
 // on different shards are handled in parallel. Conversations that share a
 // shard share its order: a slow handler delays the other conversations of
-// its shard, never those of other shards. While the bot keeps up, the
-// connection's read goroutine hands pushed messages to the shards itself
-// (Stats.Inline counts them); a gap, a full queue or a sync in progress
-// leave a push to the bot's event goroutine, in order. When a shard's
-// queue is full, or the shards hold 4096 messages in all, the sync engine waits
+// its shard, never those of other shards. When a shard's queue is full, or
+// the shards hold 4096 messages in all, the sync engine waits
 // (backpressure); the transport queues pushes meanwhile and, past its own
 // limit (4096 messages), drops them (the connection stays up), after which
 // the bot pulls the missed messages by seq. A reply waits for the

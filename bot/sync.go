@@ -40,17 +40,14 @@ type syncStore interface {
 }
 
 // syncer is the sync engine. It is driven by one goroutine (the bot's event
-// loop): onConnected after every (re)connect, onPush for every push; and,
-// while that goroutine waits for an event, by the connection's read loop,
-// which takes the pushes it can with tryPush. It keeps delivered[conv],
-// the highest seq handed to the dispatcher or skipped, which runs ahead of
-// the durable watermark by the messages in flight; the watermark itself is
-// advanced by the workers after the handler returns.
+// loop): onConnected after every (re)connect, onPush for every push. It keeps
+// delivered[conv], the highest seq handed to the dispatcher or skipped,
+// which runs ahead of the durable watermark by the messages in flight; the
+// watermark itself is advanced by the workers after the handler returns.
 type syncer struct {
 	gw           func() syncGateway
 	st           syncStore
 	deliver      func(context.Context, item) error
-	tryDeliver   func(item) bool // deliver without blocking (tryPush); nil: no fast path
 	self         string
 	dispatchSelf bool
 	backlog      Backlog
@@ -68,11 +65,9 @@ type syncer struct {
 	obs       Observer        // nil: none
 	lagMax    int64           // largest gap of the current catch-up, for obs
 
-	pushed, pulled, duplicates, skipped, gaps, syncs, inline atomic.Int64
+	pushed, pulled, duplicates, skipped, gaps, syncs atomic.Int64
 
-	// runMu: one of onConnected, onPush and tryPush at a time (Bot.SyncNow
-	// runs outside the loop, tryPush on the read loop).
-	runMu sync.Mutex
+	runMu sync.Mutex // one of onConnected and onPush at a time (Bot.SyncNow runs outside the loop)
 }
 
 // Stats counts what the sync engine did since Run started.
@@ -83,11 +78,6 @@ type Stats struct {
 	Skipped    int64 // seqs advanced without a message (missing on the server)
 	Gaps       int64 // push gaps filled by a pull
 	Syncs      int64 // completed syncs after a connect
-	// Inline counts the pushed messages (accepted or duplicates) that
-	// the connection's read loop handled itself, without waking the
-	// bot's event loop: all of them while the bot keeps up, none while a
-	// sync runs or a shard's queue is full (gateway mode only).
-	Inline int64
 }
 
 type gap struct {
@@ -108,7 +98,7 @@ func newSyncer(gw func() syncGateway, st syncStore, deliver func(context.Context
 func (s *syncer) snapshot() Stats {
 	return Stats{
 		Pushed: s.pushed.Load(), Pulled: s.pulled.Load(), Duplicates: s.duplicates.Load(),
-		Skipped: s.skipped.Load(), Gaps: s.gaps.Load(), Syncs: s.syncs.Load(), Inline: s.inline.Load(),
+		Skipped: s.skipped.Load(), Gaps: s.gaps.Load(), Syncs: s.syncs.Load(),
 	}
 }
 
@@ -254,136 +244,52 @@ func (s *syncer) onPush(ctx context.Context, msgs []content.Message) error {
 	defer s.runMu.Unlock()
 	var firstErr error
 	for i := range msgs {
-		switch r, err := s.pushOne(ctx, &msgs[i], false); r {
-		case pushFailed:
-			return err
-		case pushDropped:
-			if firstErr == nil {
-				firstErr = err
+		m := &msgs[i]
+		conv := m.ConversationID
+		if m.Seq <= 0 {
+			if m.SendID == s.self && !s.dispatchSelf {
+				continue
 			}
+			if m.ClientMsgID != "" && s.st.SeenOrMark(m.ClientMsgID) {
+				s.duplicates.Add(1)
+				continue
+			}
+			if err := s.deliver(ctx, item{conv: conv, msg: m, dispatch: true}); err != nil {
+				return err
+			}
+			s.pushed.Add(1)
+			continue
 		}
+		d := s.base(conv, m.Seq-1)
+		if m.Seq <= d {
+			s.duplicates.Add(1)
+			continue
+		}
+		if m.Seq > d+1 {
+			gw := s.gw()
+			if gw == nil {
+				continue
+			}
+			s.log.Debug("bot: sync: gap before push", "conversation", conv, "from", d+1, "to", m.Seq-1)
+			if err := s.fill(ctx, gw, []gap{{conv, d + 1, m.Seq - 1}}, m.Seq-1-d); err != nil {
+				// Drop the push: the next push or reconnect pulls it again.
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			s.gaps.Add(1)
+		}
+		if err := s.accept(ctx, conv, m, false); err != nil {
+			return err
+		}
+		s.pushed.Add(1)
 	}
 	return firstErr
 }
 
-// tryPush is the fast path of pushes (transport.Config.OnPush): it handles
-// the leading messages of a push on the connection's read loop, as onPush
-// would, and returns how many it took; the read loop queues the rest for
-// the event loop (onPush). It takes a message only when that needs no pull
-// and no wait: a duplicate, the next seq of its conversation (or a
-// seq-less message of the bot's own that is not dispatched), handed to a
-// shard with room (tryDeliver). It takes nothing while a sync holds runMu
-// (onConnected, Bot.SyncNow). It must never wait for the connection: the
-// read loop it runs on reads the answers.
-//
-// Order: the transport calls it only while the event loop waits for an
-// event with none queued, so the loop has handled every event before this
-// push (a connect's sync, an EventPushesDropped's re-sync, earlier pushes)
-// and cannot start another while tryPush runs; the messages it leaves are
-// queued before any later push, and every later push is queued too until
-// the loop has handled them. Even without that rule a push could not
-// overtake a queued one of its conversation: a push still queued (or
-// dropped) means delivered is behind its seq, so a later push of that
-// conversation sees a gap here and is left to the loop as well. The rule
-// matters for the connect's sync: run after a push, its seq-reset check
-// could rewind a watermark that the push had been judged a duplicate of.
-//
-// The only wait it may meet is storage's (base records the start of a
-// conversation never seen before the first sync completed).
-func (s *syncer) tryPush(msgs []content.Message) int {
-	if s.tryDeliver == nil || !s.runMu.TryLock() {
-		return 0
-	}
-	defer s.runMu.Unlock()
-	n := 0
-	for n < len(msgs) {
-		if r, _ := s.pushOne(context.Background(), &msgs[n], true); r != pushDone {
-			break
-		}
-		n++
-	}
-	s.inline.Add(int64(n))
-	return n
-}
-
-// pushResult is what pushOne did with a message.
-type pushResult uint8
-
-const (
-	pushDone    pushResult = iota // delivered, or dropped as a duplicate or an own message
-	pushLeft                      // inline: nothing done, left for onPush
-	pushDropped                   // the pull of the gap before it failed: dropped, the next push or sync pulls it again
-	pushFailed                    // the dispatcher stopped (the error)
-)
-
-// pushOne handles one pushed message for onPush, or for tryPush when
-// inline: then it never pulls nor blocks, and leaves (pushLeft, having
-// changed nothing) a message that would need either.
-func (s *syncer) pushOne(ctx context.Context, m *content.Message, inline bool) (pushResult, error) {
-	conv := m.ConversationID
-	if m.Seq <= 0 {
-		if m.SendID == s.self && !s.dispatchSelf {
-			return pushDone, nil
-		}
-		if inline {
-			// SeenOrMark marks it before the deliver, which may find
-			// the shard full: the loop would then drop it as seen.
-			return pushLeft, nil
-		}
-		if m.ClientMsgID != "" && s.st.SeenOrMark(m.ClientMsgID) {
-			s.duplicates.Add(1)
-			return pushDone, nil
-		}
-		if err := s.deliver(ctx, item{conv: conv, msg: m, dispatch: true}); err != nil {
-			return pushFailed, err
-		}
-		s.pushed.Add(1)
-		return pushDone, nil
-	}
-	d := s.base(conv, m.Seq-1)
-	if m.Seq <= d {
-		s.duplicates.Add(1)
-		return pushDone, nil
-	}
-	if m.Seq > d+1 {
-		if inline {
-			return pushLeft, nil
-		}
-		gw := s.gw()
-		if gw == nil {
-			return pushDone, nil
-		}
-		s.log.Debug("bot: sync: gap before push", "conversation", conv, "from", d+1, "to", m.Seq-1)
-		if err := s.fill(ctx, gw, []gap{{conv, d + 1, m.Seq - 1}}, m.Seq-1-d); err != nil {
-			// Drop the push: the next push or reconnect pulls it again.
-			return pushDropped, err
-		}
-		s.gaps.Add(1)
-	}
-	if inline {
-		if !s.tryDeliver(s.acceptItem(conv, m, false)) {
-			return pushLeft, nil
-		}
-		s.delivered[conv] = m.Seq
-	} else if err := s.accept(ctx, conv, m, false); err != nil {
-		return pushFailed, err
-	}
-	s.pushed.Add(1)
-	return pushDone, nil
-}
-
 // accept hands a message with a seq above delivered to the dispatcher.
 func (s *syncer) accept(ctx context.Context, conv string, m *content.Message, offline bool) error {
-	if err := s.deliver(ctx, s.acceptItem(conv, m, offline)); err != nil {
-		return err
-	}
-	s.delivered[conv] = m.Seq
-	return nil
-}
-
-// acceptItem is the dispatcher's item for an accepted message: dispatched,
-// or only advancing the watermark (deleted, or the bot's own).
-func (s *syncer) acceptItem(conv string, m *content.Message, offline bool) item {
 	it := item{conv: conv, msg: m, seq: m.Seq, offline: offline, dispatch: true}
 	switch {
 	case m.Status == content.StatusDeleted:
@@ -391,7 +297,11 @@ func (s *syncer) acceptItem(conv string, m *content.Message, offline bool) item 
 	case m.SendID == s.self && !s.dispatchSelf:
 		it.dispatch, it.msg = false, nil
 	}
-	return it
+	if err := s.deliver(ctx, it); err != nil {
+		return err
+	}
+	s.delivered[conv] = m.Seq
+	return nil
 }
 
 // skipTo advances delivered to seq without a message, for seqs the server no

@@ -125,20 +125,6 @@ type Config struct {
 	// consumer that only needs their seq: it saves a copy and a decode per
 	// echo. Pulled messages are always complete. Default false.
 	SkipOwnContent bool
-	// OnPush, when set, lets the consumer handle pushes on the read loop,
-	// without the hand-off to the goroutine that reads the events. The
-	// read loop calls it with the messages of a push, in order, before
-	// queueing them, and only while events are read with NextEvent, no
-	// event is queued and the NextEvent caller is waiting for one: the
-	// caller has finished with every event before this push, and it
-	// cannot take another while OnPush runs (none is queued meanwhile).
-	// OnPush returns how many leading messages it took (0 to len(msgs));
-	// the others are queued as an EventPush, as without it. The slice and
-	// its messages belong to OnPush for the messages it took. It runs on
-	// the read loop, which reads every reply of this client: it must
-	// return quickly and never wait for a request of this client or for
-	// the event consumer. Default nil: every push is queued.
-	OnPush func(msgs []content.Message) int
 }
 
 // SeqRange asks for the messages of one conversation with seq in [Begin, End].

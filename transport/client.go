@@ -213,7 +213,7 @@ func (c *Client) NextEvent(ctx context.Context) (Event, error) {
 			return Event{}, ErrClosed
 		default:
 		}
-		e, ok, done := c.queue.pop(true)
+		e, ok, done := c.queue.pop()
 		if ok {
 			return e, nil
 		}
@@ -223,10 +223,8 @@ func (c *Client) NextEvent(ctx context.Context) (Event, error) {
 		select {
 		case <-c.queue.notify:
 		case <-c.dispStop:
-			c.queue.unpark()
 			return Event{}, ErrClosed
 		case <-ctx.Done():
-			c.queue.unpark()
 			return Event{}, ctx.Err()
 		}
 	}
@@ -238,7 +236,7 @@ func (c *Client) dispatch() {
 	defer close(c.dispDone)
 	defer close(c.events)
 	for {
-		e, ok, done := c.queue.pop(false)
+		e, ok, done := c.queue.pop()
 		if done {
 			return
 		}

@@ -296,8 +296,8 @@ type textFrame struct {
 	Body json.RawMessage `json:"body"`
 }
 
-// readLoop reads frames until the connection dies. It never blocks on the
-// event consumer and runs no user code but Config.OnPush.
+// readLoop reads frames until the connection dies. It never runs user code
+// and never blocks on the event consumer.
 func (cn *conn) readLoop() {
 	defer cn.wg.Done()
 	c := cn.c
@@ -393,16 +393,6 @@ func (cn *conn) handleResp(r *wire.RespView) error {
 		}
 		if len(msgs) == 0 {
 			return nil
-		}
-		if h := cn.c.cfg.OnPush; h != nil && cn.c.queue.idle() {
-			// The consumer waits with nothing queued: what the hook takes
-			// is handled after every event before this push, and the rest
-			// is queued before anything after it.
-			if n := h(msgs); n >= len(msgs) {
-				return nil
-			} else if n > 0 {
-				msgs = msgs[n:]
-			}
 		}
 		if _, first := cn.c.emit(Event{Kind: EventPush, Conn: cn.gen, Messages: msgs}); first {
 			cn.c.log.Warn("event queue full: dropping pushes until the consumer catches up; it re-syncs by seq",

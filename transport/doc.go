@@ -50,13 +50,10 @@
 //
 // # Events and slow consumers
 //
-// The read loop never blocks on the consumer: it
+// The read loop never runs user code and never blocks on the consumer: it
 // puts events into an internal queue, and one dispatcher goroutine feeds the
 // Events channel in order (or the consumer takes them from the queue itself
-// with NextEvent, which spares that goroutine's hand-off). A NextEvent
-// consumer may also take pushes on the read loop itself (Config.OnPush,
-// the only user code the read loop runs), while it waits with nothing
-// queued, which spares the hand-off to the consumer. The queue is bounded by Config.EventQueueCap
+// with NextEvent, which spares that goroutine's hand-off). The queue is bounded by Config.EventQueueCap
 // messages (default 100000). A push that would exceed the cap is dropped,
 // and one EventPushesDropped event (Err ErrEventQueueFull, Dropped the
 // count) is queued in order after the waiting events. The connection stays

@@ -18,10 +18,7 @@ type eventQueue struct {
 	lost   int // messages dropped since the queued EventPushesDropped was put
 	marker bool
 	ended  bool
-	// waiting: a NextEvent caller found the queue empty and waits for an
-	// event, so it has finished with every event it took (see idle).
-	waiting bool
-	notify  chan struct{} // capacity 1: something was queued or the queue ended
+	notify chan struct{} // capacity 1: something was queued or the queue ended
 }
 
 func newEventQueue(capMsgs int) *eventQueue {
@@ -74,17 +71,13 @@ func (q *eventQueue) end() {
 
 // pop takes the oldest event. ok is false when the queue is empty; done is
 // true when it is empty and ended. An EventPushesDropped comes out with
-// Dropped set to every message dropped until then. park is set by a
-// NextEvent caller, which is about to wait when the queue is empty: it is
-// then waiting (see idle) until it takes an event or calls unpark.
-func (q *eventQueue) pop(park bool) (e Event, ok, done bool) {
+// Dropped set to every message dropped until then.
+func (q *eventQueue) pop() (e Event, ok, done bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.head == len(q.items) {
-		q.waiting = park && !q.ended
 		return Event{}, false, q.ended
 	}
-	q.waiting = false
 	e = q.items[q.head]
 	q.items[q.head] = Event{}
 	q.head++
@@ -102,23 +95,6 @@ func (q *eventQueue) pop(park bool) (e Event, ok, done bool) {
 		q.head = 0
 	}
 	return e, true, false
-}
-
-// unpark records that the NextEvent caller stopped waiting without an
-// event (its ctx ended, or the client closed).
-func (q *eventQueue) unpark() {
-	q.mu.Lock()
-	q.waiting = false
-	q.mu.Unlock()
-}
-
-// idle reports whether the NextEvent caller waits for an event with none
-// queued: it has finished with every event before, and until something is
-// put it takes none (Config.OnPush).
-func (q *eventQueue) idle() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.waiting && q.head == len(q.items) && !q.ended
 }
 
 // queued returns the number of messages waiting.
