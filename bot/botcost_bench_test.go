@@ -211,9 +211,11 @@ func benchBotCost(b *testing.B, gz bool) {
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	b.ResetTimer()
+	io0 := procIO()
 	cpu0 := cpuTime()
 	el, p50, p99 := run(b.N)
 	cpu := cpuTime() - cpu0
+	io1 := procIO()
 	b.StopTimer()
 	runtime.ReadMemStats(&ms1)
 	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
@@ -222,4 +224,26 @@ func benchBotCost(b *testing.B, gz bool) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N), "bot-cpu-µs/msg")
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N), "bot-allocs/msg")
 	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(b.N), "bot-B/msg")
+	if io0 != nil && io1 != nil {
+		b.ReportMetric(float64(io1["syscr"]-io0["syscr"])/float64(b.N), "bot-reads/msg")
+		b.ReportMetric(float64(io1["syscw"]-io0["syscw"])/float64(b.N), "bot-writes/msg")
+	}
+}
+
+// procIO returns the process's I/O counters from /proc/self/io (syscr and
+// syscw count read and write system calls, sockets included), or nil where
+// there is no such file.
+func procIO() map[string]int64 {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return nil
+	}
+	m := make(map[string]int64)
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if ok {
+			m[k], _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return m
 }
