@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
@@ -66,6 +67,42 @@ func (c *corkConn) writeLocked(p []byte) (int, error) {
 		c.err = err
 	}
 	return n, err
+}
+
+// writeMessage writes p as one websocket message of one final, unmasked
+// frame (a server's frame, RFC 6455 section 5.2) with the given opcode
+// (1 text, 2 binary). The writer loop writes data messages this way rather
+// than through the websocket library, whose Write takes two channel-based
+// locks and flushes a bufio.Writer for every frame; the bytes on the wire
+// are the same. The library still writes control frames (pong, close)
+// through Write; each of those is one Write call, and c.mu keeps every
+// Write and every message whole.
+func (c *corkConn) writeMessage(opcode byte, p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	c.buf = appendFrameHeader(c.buf, opcode, len(p))
+	c.buf = append(c.buf, p...)
+	if c.corked {
+		return nil
+	}
+	return c.flushLocked()
+}
+
+// appendFrameHeader appends the header of a final, unmasked frame with
+// the opcode and a payload of n bytes.
+func appendFrameHeader(b []byte, opcode byte, n int) []byte {
+	b = append(b, 0x80|opcode)
+	switch {
+	case n <= 125:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return append(b, 126, byte(n>>8), byte(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 127), uint64(n))
+	}
 }
 
 // cork makes writes buffer until uncork.

@@ -531,10 +531,9 @@ func (c *conn) writeLoop() {
 	if c.opts.Encoding == wire.JSON {
 		enc = &jsonRespEncoder{gzip: c.opts.Gzip}
 	}
-	// Writes are not bounded by a context (coder/websocket would arm a
-	// timer per write): the corkConn's write deadline bounds them, and drop
+	// Data messages are framed here and written to the corkConn
+	// (corkConn.writeMessage); its write deadline bounds them, and drop
 	// closes the connection to abort one.
-	ctx := context.Background()
 	for {
 		var f outFrame
 		select {
@@ -557,7 +556,7 @@ func (c *conn) writeLoop() {
 					return
 				}
 			}
-			typ, b := websocket.MessageText, f.text
+			opcode, b := byte(websocket.MessageText), f.text
 			if f.resp != nil {
 				var err error
 				if b, err = enc.EncodeResp(&f.resp.Resp); err != nil {
@@ -565,9 +564,9 @@ func (c *conn) writeLoop() {
 					return
 				}
 				freeResp(f.resp)
-				typ = websocket.MessageBinary
+				opcode = byte(websocket.MessageBinary)
 			}
-			if err := c.ws.Write(ctx, typ, b); err != nil {
+			if err := c.cork.writeMessage(opcode, b); err != nil {
 				c.drop("write: " + err.Error())
 				return
 			}
