@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"encoding/binary"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"runtime"
@@ -9,23 +11,25 @@ import (
 	"time"
 )
 
-// batchConn is the net.Conn under a gateway websocket. It lets request
-// writers hand their frames over without waiting for the socket: while a
-// writer has deferred flushing (deferFlush), frame writes only append to a
-// buffer; flush then sends everything buffered with one write, and when
-// several goroutines flush at once, one of them sends the bytes of all
-// (the others return at once). flushSoon leaves the write to a flusher
-// goroutine instead, so the frames of requests made while it waits to run
-// share one write. Writes made while flushing is not deferred (pings,
-// pongs, close frames) are flushed before Write returns. Every socket write
-// has a deadline of about writeTimeout; a failed write closes the
+// batchConn is the net.Conn under a gateway websocket. On a plain (ws://)
+// connection request frames do not go through the websocket library's
+// Write (two channel-based locks and a bufio flush per frame):
+// writeMessage frames and masks them here, appends them to a buffer and
+// leaves the socket write to a flusher goroutine (flushSoon), so the frames
+// of requests made while it waits to run share one write. The library keeps
+// the handshake, the reading, and the control frames (pings, pongs, close):
+// each of those is one Write, flushed before it returns; c.mu keeps every
+// frame whole. Under TLS (wss://) the batchConn carries TLS records, so
+// frames are written through the library, with flushing deferred
+// (deferFlush) around the request's write so that it only buffers. Every socket
+// write has a deadline of about writeTimeout; a failed write closes the
 // connection, which ends its read loop. Close stops the flusher. Safe for
 // concurrent use; a nil *batchConn's methods other than Write and Close do
 // nothing.
 type batchConn struct {
 	net.Conn
 	mu       sync.Mutex
-	deferred bool   // set by the request writer around its frame write
+	deferred bool   // set by a request writer around its frame write (TLS)
 	buf      []byte // bytes not yet sent
 	spare    []byte
 	flushing bool // a goroutine is writing to the socket
@@ -36,6 +40,53 @@ type batchConn struct {
 	closed   bool
 }
 
+// writeMessage queues p as one websocket message: one final frame with
+// the opcode (1 text, 2 binary), masked with a fresh key as a client's
+// frames must be (RFC 6455 sections 5.2 and 5.3), and has the flusher
+// send it. It fails once the connection has failed or closed.
+func (c *batchConn) writeMessage(opcode byte, p []byte) error {
+	key := rand.Uint32()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.buf = appendMaskedFrame(c.buf, opcode, key, p)
+	c.kickLocked()
+	return nil
+}
+
+// appendMaskedFrame appends a final frame with the opcode, payload p and
+// masking key key (its bytes in little-endian order).
+func appendMaskedFrame(b []byte, opcode byte, key uint32, p []byte) []byte {
+	n := len(p)
+	b = append(b, 0x80|opcode)
+	switch {
+	case n <= 125:
+		b = append(b, 0x80|byte(n))
+	case n <= 0xffff:
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
+	default:
+		b = binary.BigEndian.AppendUint64(append(b, 0x80|127), uint64(n))
+	}
+	b = binary.LittleEndian.AppendUint32(b, key)
+	at := len(b)
+	b = append(b, p...)
+	out := b[at:]
+	k8 := uint64(key) | uint64(key)<<32
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		binary.LittleEndian.PutUint64(out[i:], binary.LittleEndian.Uint64(out[i:])^k8)
+	}
+	for ; i < n; i++ {
+		out[i] ^= byte(key >> (8 * (i & 3)))
+	}
+	return b
+}
+
 // flushSoon makes the flusher goroutine send the buffered bytes.
 func (c *batchConn) flushSoon() {
 	if c == nil {
@@ -43,6 +94,12 @@ func (c *batchConn) flushSoon() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.kickLocked()
+}
+
+// kickLocked wakes the flusher (starting it the first time) unless a kick
+// is pending or the connection is done. c.mu is held.
+func (c *batchConn) kickLocked() {
 	if c.kicked || c.closed || c.err != nil {
 		return
 	}
@@ -79,6 +136,8 @@ func (c *batchConn) Close() error {
 	return c.Conn.Close()
 }
 
+// Write sends p after what is buffered, before it returns, unless
+// flushing is deferred.
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.err != nil {
@@ -99,7 +158,8 @@ func (c *batchConn) Write(p []byte) (int, error) {
 }
 
 // deferFlush makes Write buffer without flushing (on) or flush again (off).
-// The caller that turned it on must call flush after turning it off.
+// The caller that turned it on must call flush or flushSoon after turning
+// it off.
 func (c *batchConn) deferFlush(on bool) {
 	if c == nil {
 		return

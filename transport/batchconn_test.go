@@ -2,12 +2,18 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // recConn records the socket writes of a batchConn.
@@ -141,4 +147,93 @@ func TestBatchConnFlusher(t *testing.T) {
 		t.Fatal(err)
 	}
 	bc.flushSoon() // after Close: no flusher, no panic
+}
+
+// Frames that writeMessage builds are read whole and in order by the
+// websocket library on the server side, for every length class of the
+// header (7-bit, 16-bit, 64-bit) and both message types, while the
+// library writes its own pings on the same connection.
+func TestBatchConnFramesReadByTheLibrary(t *testing.T) {
+	sizes := []int{0, 1, 7, 8, 9, 125, 126, 127, 4000, 5000, 65535, 65536, 200000}
+	payload := func(i, n int) []byte {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(i*31 + j*7)
+		}
+		return b
+	}
+	errs := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			errs <- err
+			return
+		}
+		defer ws.CloseNow()
+		ws.SetReadLimit(1 << 20)
+		for i := range 2 * len(sizes) {
+			typ, got, err := ws.Read(r.Context())
+			if err != nil {
+				errs <- fmt.Errorf("message %d: %w", i, err)
+				return
+			}
+			want, wantTyp := payload(i, sizes[i%len(sizes)]), websocket.MessageBinary
+			if i >= len(sizes) {
+				wantTyp = websocket.MessageText
+			}
+			if typ != wantTyp || !bytes.Equal(got, want) {
+				errs <- fmt.Errorf("message %d: %v of %d bytes, want %v of %d bytes as sent", i, typ, len(got), wantTyp, len(want))
+				return
+			}
+		}
+		errs <- ws.Write(r.Context(), websocket.MessageText, []byte("done"))
+	}))
+	defer srv.Close()
+
+	var bc *batchConn
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{
+		HTTPClient: batchHTTPClient(func(c *batchConn) { bc = c }),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	done := make(chan []byte, 1)
+	go func() { // reads the pongs and the server's "done"
+		_, b, _ := ws.Read(ctx)
+		done <- b
+	}()
+	pingCtx, stopPings := context.WithCancel(ctx)
+	pinged := make(chan int)
+	go func() {
+		n := 0
+		for pingCtx.Err() == nil {
+			if ws.Ping(pingCtx) == nil {
+				n++
+			}
+		}
+		pinged <- n
+	}()
+	for i := range 2 * len(sizes) {
+		op := byte(websocket.MessageBinary)
+		if i >= len(sizes) {
+			op = byte(websocket.MessageText)
+		}
+		if err := bc.writeMessage(op, payload(i, sizes[i%len(sizes)])); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			time.Sleep(time.Millisecond) // let pings fall between frames
+		}
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if b := <-done; string(b) != "done" {
+		t.Fatalf("server's last message %q", b)
+	}
+	stopPings()
+	t.Logf("%d messages read whole beside %d pings", 2*len(sizes), <-pinged)
 }

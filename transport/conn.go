@@ -31,6 +31,9 @@ type conn struct {
 	gen uint64
 	ws  *websocket.Conn
 	bc  *batchConn // ws's net.Conn
+	// frames: bc carries the websocket frames themselves (not TLS
+	// records), so requests are framed by bc.writeMessage.
+	frames bool
 
 	ctx    context.Context // canceled when the connection dies
 	cancel context.CancelFunc
@@ -174,6 +177,10 @@ func (c *Client) dial(ctx context.Context, gen uint64) (*conn, error) {
 	}
 	ws.SetReadLimit(wire.MaxClientInbound)
 	cn.ws = ws
+	// Without TLS the batchConn is the socket the frames travel on.
+	if pu, err := url.Parse(u); err == nil && cn.bc != nil && resp != nil && resp.TLS == nil {
+		cn.frames = pu.Scheme == "ws" || pu.Scheme == "http"
+	}
 	cn.lastIn.Store(time.Now().UnixNano())
 	if c.cfg.MsgResp {
 		typ, data, err := ws.Read(dctx)
@@ -507,19 +514,24 @@ func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]b
 		}
 		return nil, fmt.Errorf("transport: encode request %d: %w", ident, err)
 	}
-	// The write does not use the request's context: a canceled write
-	// would close the websocket. It only buffers the frame; the socket
-	// write (bounded by writeTimeout) is left to the batchConn's flusher,
-	// which sends the frames of concurrent requests together. A failed
-	// socket write closes the connection: the read loop then fails every
-	// pending request.
-	cn.bc.deferFlush(true)
-	err = cn.ws.Write(context.Background(), websocket.MessageBinary, frame)
-	cn.bc.deferFlush(false)
-	cn.writeMu.Unlock()
-	if err == nil {
-		cn.bc.flushSoon()
+	// The frame only goes into the batchConn's buffer (framed there on a
+	// plain connection; through the websocket library, which writes to
+	// the TLS layer above the batchConn, on a TLS one); the socket write (bounded by
+	// writeTimeout) is left to its flusher, which sends the frames of
+	// concurrent requests together, and does not use the request's
+	// context. A failed socket write closes the connection: the read loop
+	// then fails every pending request.
+	if cn.frames {
+		err = cn.bc.writeMessage(byte(websocket.MessageBinary), frame)
+	} else {
+		cn.bc.deferFlush(true)
+		err = cn.ws.Write(context.Background(), websocket.MessageBinary, frame)
+		cn.bc.deferFlush(false)
+		if err == nil {
+			cn.bc.flushSoon()
+		}
 	}
+	cn.writeMu.Unlock()
 	if err != nil {
 		cn.die(fmt.Errorf("transport: write: %w", redact(err, c.cfg.Token)))
 		// die delivered ErrConnectionLost to ch.
