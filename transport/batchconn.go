@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
@@ -38,6 +39,51 @@ type batchConn struct {
 	kick     chan struct{} // wakes the flusher goroutine (started by the first flushSoon); closed by Close
 	kicked   bool          // a kick is pending
 	closed   bool
+
+	// The bytes read while tapping is on: the handshake response and
+	// whatever arrived behind it (see handshakeRest).
+	tapMu   sync.Mutex
+	tapping bool
+	tap     []byte
+}
+
+// Read reads from the socket, keeping a copy while tapping.
+func (c *batchConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.tapMu.Lock()
+		if c.tapping {
+			if len(c.tap)+n > maxTap {
+				c.tapping, c.tap = false, nil // not a handshake: give up
+			} else {
+				c.tap = append(c.tap, p[:n]...)
+			}
+		}
+		c.tapMu.Unlock()
+	}
+	return n, err
+}
+
+// maxTap bounds the bytes kept while tapping.
+const maxTap = 64 << 10
+
+// handshakeRest stops tapping and returns the bytes that arrived after the
+// HTTP response to the handshake (the start of the websocket stream, which
+// the HTTP client read ahead into its buffer), and whether it could tell
+// where that response ended.
+func (c *batchConn) handshakeRest() ([]byte, bool) {
+	c.tapMu.Lock()
+	defer c.tapMu.Unlock()
+	tapped, was := c.tap, c.tapping
+	c.tapping, c.tap = false, nil
+	if !was {
+		return nil, false
+	}
+	i := bytes.Index(tapped, []byte("\r\n\r\n"))
+	if i < 0 {
+		return nil, false
+	}
+	return tapped[i+4:], true
 }
 
 // writeMessage queues p as one websocket message: one final frame with
@@ -229,7 +275,7 @@ func batchHTTPClient(conn func(*batchConn)) *http.Client {
 		if err != nil {
 			return nil, err
 		}
-		bc := &batchConn{Conn: nc}
+		bc := &batchConn{Conn: nc, tapping: true}
 		conn(bc)
 		return bc, nil
 	}

@@ -32,8 +32,15 @@ type conn struct {
 	ws  *websocket.Conn
 	bc  *batchConn // ws's net.Conn
 	// frames: bc carries the websocket frames themselves (not TLS
-	// records), so requests are framed by bc.writeMessage.
+	// records), so requests and control frames are framed by
+	// bc.writeMessage and messages are read by fr, not by the websocket
+	// library (which still made the handshake and closes the connection).
 	frames bool
+	fr     *frameReader
+	pings  atomic.Uint64 // ping payloads sent (frames)
+	pongMu sync.Mutex
+	pongID string        // the payload of the ping waiting for its pong
+	pongCh chan struct{} // closed when that pong arrives
 
 	ctx    context.Context // canceled when the connection dies
 	cancel context.CancelFunc
@@ -181,9 +188,24 @@ func (c *Client) dial(ctx context.Context, gen uint64) (*conn, error) {
 	if pu, err := url.Parse(u); err == nil && cn.bc != nil && resp != nil && resp.TLS == nil {
 		cn.frames = pu.Scheme == "ws" || pu.Scheme == "http"
 	}
+	var rest []byte
+	readFrames := false
+	if cn.bc != nil {
+		rest, readFrames = cn.bc.handshakeRest()
+	}
+	if cn.frames && readFrames {
+		// The stream of frames: what the HTTP client read ahead behind
+		// the handshake response, then the socket. Neither the HTTP
+		// client (it gave up the connection with the 101 response) nor
+		// the websocket library (it reads only when asked) reads it.
+		cn.fr = newFrameReader(io.MultiReader(bytes.NewReader(rest), cn.bc), wire.MaxClientInbound)
+		cn.fr.onPing = func(p []byte) error { return cn.bc.writeMessage(opPong, p) }
+		cn.fr.onPong = cn.gotPong
+		cn.fr.onCtl = func() { cn.lastIn.Store(time.Now().UnixNano()) }
+	}
 	cn.lastIn.Store(time.Now().UnixNano())
 	if c.cfg.MsgResp {
-		typ, data, err := ws.Read(dctx)
+		typ, data, err := cn.readFirst(dctx)
 		if err != nil {
 			ws.CloseNow()
 			cancel()
@@ -287,13 +309,67 @@ func (cn *conn) heartbeat() {
 				defer func() { <-pinging }()
 				ctx, cancel := context.WithTimeout(cn.ctx, cfg.ReadTimeout)
 				defer cancel()
-				// coder/websocket chooses the payload (a decimal counter);
-				// the gateway only echoes it.
-				if err := cn.ws.Ping(ctx); err != nil && cn.ctx.Err() == nil {
+				if err := cn.ping(ctx); err != nil && cn.ctx.Err() == nil {
 					cn.die(fmt.Errorf("%w: ping: %w", ErrReadTimeout, err))
 				}
 			}()
 		}
+	}
+}
+
+// readFirst reads the first message, bounded by ctx.
+func (cn *conn) readFirst(ctx context.Context) (websocket.MessageType, []byte, error) {
+	if cn.fr == nil {
+		return cn.ws.Read(ctx)
+	}
+	// A blocked read ends when the connection is closed.
+	stop := context.AfterFunc(ctx, func() { cn.ws.CloseNow() })
+	defer stop()
+	op, msg, err := cn.fr.next()
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return websocket.MessageType(op), msg, err
+}
+
+// ping sends a websocket ping and waits for its pong. The heartbeat has
+// one ping in flight at a time.
+func (cn *conn) ping(ctx context.Context) error {
+	// The payload is a decimal counter (coder/websocket's choice too);
+	// the gateway only echoes it.
+	if cn.fr == nil {
+		return cn.ws.Ping(ctx)
+	}
+	id := strconv.FormatUint(cn.pings.Add(1), 10)
+	ch := make(chan struct{})
+	cn.pongMu.Lock()
+	cn.pongID, cn.pongCh = id, ch
+	cn.pongMu.Unlock()
+	defer func() {
+		cn.pongMu.Lock()
+		if cn.pongCh == ch {
+			cn.pongCh = nil
+		}
+		cn.pongMu.Unlock()
+	}()
+	if err := cn.bc.writeMessage(opPing, []byte(id)); err != nil {
+		return fmt.Errorf("failed to ping: %w", err)
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("failed to wait for pong: %w", ctx.Err())
+	}
+}
+
+// gotPong ends the wait of the ping whose payload p carries.
+func (cn *conn) gotPong(p []byte) {
+	cn.pongMu.Lock()
+	defer cn.pongMu.Unlock()
+	if cn.pongCh != nil && string(p) == cn.pongID {
+		close(cn.pongCh)
+		cn.pongCh = nil
 	}
 }
 
@@ -315,27 +391,39 @@ func (cn *conn) readLoop() {
 	// per read): die closes the websocket, which ends a blocked read.
 	ctx := context.Background()
 	for {
-		typ, r, err := cn.ws.Reader(ctx)
-		if err != nil {
-			cn.die(readError(err, c.cfg.Token))
-			return
-		}
-		buf.Reset()
-		if _, err := buf.ReadFrom(r); err != nil {
-			cn.die(readError(err, c.cfg.Token))
-			return
+		var typ websocket.MessageType
+		var frame []byte
+		if cn.fr != nil {
+			op, msg, err := cn.fr.next()
+			if err != nil {
+				cn.die(readError(err, c.cfg.Token))
+				return
+			}
+			typ, frame = websocket.MessageType(op), msg
+		} else {
+			t, r, err := cn.ws.Reader(ctx)
+			if err != nil {
+				cn.die(readError(err, c.cfg.Token))
+				return
+			}
+			buf.Reset()
+			if _, err := buf.ReadFrom(r); err != nil {
+				cn.die(readError(err, c.cfg.Token))
+				return
+			}
+			typ, frame = t, buf.Bytes()
 		}
 		if !cn.gotFrame.Load() {
 			cn.gotFrame.Store(true)
 		}
 		if typ == websocket.MessageText {
-			if err := cn.handleText(buf.Bytes()); err != nil {
+			if err := cn.handleText(frame); err != nil {
 				cn.die(err)
 				return
 			}
 			continue
 		}
-		if err := dec.DecodeRespView(buf.Bytes(), &resp); err != nil {
+		if err := dec.DecodeRespView(frame, &resp); err != nil {
 			if errors.Is(err, wire.ErrFrameTooLarge) {
 				// A gzip frame inflating past the limit is over the read
 				// limit as much as a frame read past it.
