@@ -29,11 +29,20 @@
 //
 // The client sends a websocket Ping every Config.PingInterval (24 s) and
 // drops the connection when nothing (frame, ping or pong) arrived for
-// Config.ReadTimeout (30 s). Server Pings are answered by the websocket
-// library; text {"type":"ping","body":X} frames are answered with
-// {"type":"pong","body":X}; any other text frame is a protocol error. The
-// Ping payload is chosen by github.com/coder/websocket (a decimal counter)
-// rather than the reference SDK's operation ID; the gateway only echoes it.
+// Config.ReadTimeout (30 s). Server Pings are answered with a Pong
+// carrying their payload; text {"type":"ping","body":X} frames are
+// answered with {"type":"pong","body":X}; any other text frame is a
+// protocol error. The Ping payload is a decimal counter rather than the
+// reference SDK's operation ID; the gateway only echoes it.
+//
+// # Frames
+//
+// github.com/coder/websocket makes the handshake. On a plain (ws://)
+// connection the client then frames, masks and batches what it sends and
+// reads the server's frames itself (fragments joined, control frames
+// answered, messages over the read limit refused), which costs less per
+// message than the library's Reader and Write; under TLS (wss://) the
+// library reads and writes the frames.
 //
 // # Requests
 //
