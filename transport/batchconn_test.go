@@ -190,16 +190,9 @@ func TestBatchConnFramesReadByTheLibrary(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	var bc *batchConn
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{
-		HTTPClient: batchHTTPClient(func(c *batchConn) { bc = c }),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.CloseNow()
+	ws, bc := dialBatch(t, ctx, srv.URL)
 	done := make(chan []byte, 1)
 	go func() { // reads the pongs and the server's "done"
 		_, b, _ := ws.Read(ctx)
@@ -236,4 +229,20 @@ func TestBatchConnFramesReadByTheLibrary(t *testing.T) {
 	}
 	stopPings()
 	t.Logf("%d messages read whole beside %d pings", 2*len(sizes), <-pinged)
+}
+
+// dialBatch dials the websocket server at the http:// URL u through
+// batchHTTPClient and returns the connection and its batchConn; the
+// connection is closed when the test ends.
+func dialBatch(t *testing.T, ctx context.Context, u string) (*websocket.Conn, *batchConn) {
+	t.Helper()
+	var bc *batchConn
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(u, "http"), &websocket.DialOptions{
+		HTTPClient: batchHTTPClient(func(c *batchConn) { bc = c }),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	return ws, bc
 }

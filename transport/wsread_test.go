@@ -76,16 +76,9 @@ func TestFrameReaderReadsTheLibrarysServer(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	var bc *batchConn
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{
-		HTTPClient: batchHTTPClient(func(c *batchConn) { bc = c }),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.CloseNow()
+	ws, bc := dialBatch(t, ctx, srv.URL)
 	rest, ok := bc.handshakeRest()
 	if !ok {
 		t.Fatal("handshakeRest: the end of the handshake response was not found")
