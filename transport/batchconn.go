@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,16 +47,18 @@ type batchConn struct {
 	tapMu   sync.Mutex
 	tapping bool
 	tap     []byte
+	tapDone atomic.Bool // tapping has ended: reads skip tapMu
 }
 
 // Read reads from the socket, keeping a copy while tapping.
 func (c *batchConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 {
+	if n > 0 && !c.tapDone.Load() {
 		c.tapMu.Lock()
 		if c.tapping {
 			if len(c.tap)+n > maxTap {
 				c.tapping, c.tap = false, nil // not a handshake: give up
+				c.tapDone.Store(true)
 			} else {
 				c.tap = append(c.tap, p[:n]...)
 			}
@@ -76,14 +80,27 @@ func (c *batchConn) handshakeRest() ([]byte, bool) {
 	defer c.tapMu.Unlock()
 	tapped, was := c.tap, c.tapping
 	c.tapping, c.tap = false, nil
+	c.tapDone.Store(true)
 	if !was {
 		return nil, false
 	}
-	i := bytes.Index(tapped, []byte("\r\n\r\n"))
-	if i < 0 {
-		return nil, false
+	// Read the responses as the HTTP client did: informational ones
+	// (1xx other than 101) are skipped, the 101 ends the handshake.
+	src := bytes.NewReader(tapped)
+	br := bufio.NewReader(src)
+	for {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return nil, false
+		}
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			consumed := len(tapped) - src.Len() - br.Buffered()
+			return tapped[consumed:], true
+		}
+		if resp.StatusCode < 100 || resp.StatusCode >= 200 {
+			return nil, false
+		}
 	}
-	return tapped[i+4:], true
 }
 
 // writeMessage queues p as one websocket message: one final frame with

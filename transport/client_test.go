@@ -1583,3 +1583,30 @@ func TestLogoutOnDyingConnection(t *testing.T) {
 		t.Errorf("%d dials: the client redialed after the logout", n)
 	}
 }
+
+// A text pong larger than the websocket library's 4 KiB write buffer,
+// while websocket pings go out every millisecond: every pong arrives
+// whole (no ping frame lands inside it) and the connection stays up.
+func TestTextPongLargeBesidePings(t *testing.T) {
+	gw := newFakeGW(t)
+	cfg := testConfig(gw)
+	cfg.PingInterval = time.Millisecond
+	r := start(t, cfg)
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	body := `"` + strings.Repeat("x", 20000) + `"`
+	for i := range 30 {
+		fc.sendText(`{"type":"ping","body":` + body + `}`)
+		select {
+		case got := <-fc.texts:
+			if string(got) != `{"type":"pong","body":`+body+`}` {
+				t.Fatalf("pong %d: %d bytes, not the ping's body", i, len(got))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no pong %d (dials %d)", i, gw.dials.Load())
+		}
+	}
+	if n := gw.dials.Load(); n != 1 {
+		t.Fatalf("dials = %d: the connection was dropped", n)
+	}
+}

@@ -202,6 +202,13 @@ func (c *Client) dial(ctx context.Context, gen uint64) (*conn, error) {
 		cn.fr.onPing = func(p []byte) error { return cn.bc.writeMessage(opPong, p) }
 		cn.fr.onPong = cn.gotPong
 		cn.fr.onCtl = func() { cn.lastIn.Store(time.Now().UnixNano()) }
+		cn.fr.onClose = func(code []byte) {
+			// Answer the server's close with its code (RFC 6455
+			// section 5.5.1) before the connection is dropped.
+			if cn.bc.writeMessage(opClose, code) == nil {
+				cn.bc.flush()
+			}
+		}
 	}
 	cn.lastIn.Store(time.Now().UnixNano())
 	if c.cfg.MsgResp {
@@ -324,10 +331,11 @@ func (cn *conn) readFirst(ctx context.Context) (websocket.MessageType, []byte, e
 	}
 	// A blocked read ends when the connection is closed.
 	stop := context.AfterFunc(ctx, func() { cn.ws.CloseNow() })
-	defer stop()
 	op, msg, err := cn.fr.next()
-	if err != nil && ctx.Err() != nil {
-		err = ctx.Err()
+	if !stop() {
+		// The deadline passed and closed the connection, perhaps just
+		// after the frame arrived.
+		return 0, nil, ctx.Err()
 	}
 	return websocket.MessageType(op), msg, err
 }
@@ -458,7 +466,14 @@ func (cn *conn) handleText(b []byte) error {
 		ctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
 		defer cancel()
 		cn.writeMu.Lock()
-		err = cn.ws.Write(ctx, websocket.MessageText, out)
+		if cn.frames {
+			// Not through the library: a data frame it writes may reach
+			// the batchConn in several writes, and a frame of ours
+			// could land between them.
+			err = cn.bc.writeMessage(opText, out)
+		} else {
+			err = cn.ws.Write(ctx, websocket.MessageText, out)
+		}
 		cn.writeMu.Unlock()
 		if err != nil {
 			return fmt.Errorf("transport: write text pong: %w", err)

@@ -40,7 +40,14 @@ type frameReader struct {
 	onPing func(payload []byte) error
 	onPong func(payload []byte)
 	onCtl  func() // any control frame arrived (the connection is alive)
+	// onClose answers a close frame; code is its status code's two bytes
+	// (none when it had none).
+	onClose func(code []byte)
 }
+
+// keepMessage is the largest message buffer kept between messages; one
+// for a larger message is let go once read.
+const keepMessage = 64 << 10
 
 // frameReadBuffer is the frameReader's read buffer: several pushed frames
 // of a burst come in with one read(2).
@@ -53,6 +60,9 @@ func newFrameReader(r io.Reader, limit int) *frameReader {
 // next returns the next text or binary message. The message is valid
 // until the next call.
 func (fr *frameReader) next() (opcode byte, msg []byte, err error) {
+	if cap(fr.msg) > keepMessage {
+		fr.msg = nil
+	}
 	fr.msg = fr.msg[:0]
 	var op byte
 	for {
@@ -155,10 +165,16 @@ func (fr *frameReader) control(opcode byte, n uint64) error {
 			fr.onPong(p)
 		}
 	case opClose:
+		if len(p) == 1 {
+			return fr.protocol("close frame with a one-byte payload")
+		}
 		ce := websocket.CloseError{Code: websocket.StatusNoStatusRcvd}
 		if len(p) >= 2 {
 			ce.Code = websocket.StatusCode(binary.BigEndian.Uint16(p))
 			ce.Reason = string(p[2:])
+		}
+		if fr.onClose != nil {
+			fr.onClose(p[:min(len(p), 2)])
 		}
 		return fmt.Errorf("received close frame: %w", ce)
 	default:

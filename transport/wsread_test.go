@@ -1,10 +1,15 @@
 package transport
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,7 +83,7 @@ func TestFrameReaderReadsTheLibrarysServer(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, bc := dialBatch(t, ctx, srv.URL)
+	_, bc := dialBatch(t, ctx, srv.URL)
 	rest, ok := bc.handshakeRest()
 	if !ok {
 		t.Fatal("handshakeRest: the end of the handshake response was not found")
@@ -86,6 +91,11 @@ func TestFrameReaderReadsTheLibrarysServer(t *testing.T) {
 	fr := newFrameReader(io.MultiReader(bytes.NewReader(rest), bc), 1<<20)
 	pings := 0
 	fr.onPing = func(p []byte) error { pings++; return bc.writeMessage(opPong, p) }
+	fr.onClose = func(code []byte) { // as conn does
+		if bc.writeMessage(opClose, code) == nil {
+			bc.flush()
+		}
+	}
 
 	op, msg, err := fr.next()
 	if err != nil || op != opText || string(msg) != "first" {
@@ -112,8 +122,54 @@ func TestFrameReaderReadsTheLibrarysServer(t *testing.T) {
 	if pings != 3*len(sizes) {
 		t.Fatalf("%d pings answered, want %d", pings, 3*len(sizes))
 	}
-	ws.CloseNow()
-	<-srvErr // the server's Close waits for a close frame the client does not send; its error does not matter
+	// The client answered the close: the server's Close handshake ends
+	// without error.
+	select {
+	case err := <-srvErr:
+		if err != nil {
+			t.Fatalf("server: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server's Close did not return")
+	}
+}
+
+// A 103 Early Hints response before the 101 (the HTTP client skips it) and
+// a frame right behind the 101, in one write: the stream of frames starts
+// right after the 101, and its first frame is read.
+func TestHandshakeRestAfterInformationalResponse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		fmt.Fprintf(c, "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n"+
+			"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"+
+			"\x81\x05hello", base64.StdEncoding.EncodeToString(sum[:]))
+		time.Sleep(2 * time.Second)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, bc := dialBatch(t, ctx, "http://"+ln.Addr().String())
+	rest, ok := bc.handshakeRest()
+	if !ok {
+		t.Fatal("handshakeRest: the 101 response was not found")
+	}
+	fr := newFrameReader(io.MultiReader(bytes.NewReader(rest), bc), 1<<20)
+	if op, msg, err := fr.next(); err != nil || op != opText || string(msg) != "hello" {
+		t.Fatalf("first frame: %d %q %v", op, msg, err)
+	}
 }
 
 // Streams the frame reader refuses, each with an error that says what was
@@ -141,6 +197,7 @@ func TestFrameReaderRefuses(t *testing.T) {
 		{"invalid UTF-8 text", frame(0x80|opText, "\xff\xfe"), "not valid UTF-8"},
 		{"over the limit", frame(0x80|opBinary, strings.Repeat("x", 11)), "message too big"},
 		{"over the limit in fragments", cat(frame(opBinary, "123456"), frame(0x80|opContinuation, "123456")), "message too big"},
+		{"one-byte close", frame(0x80|opClose, "x"), "one-byte payload"},
 		{"cut in the header", []byte{0x80 | opBinary, 126, 1}, io.ErrUnexpectedEOF.Error()},
 		{"cut in the payload", []byte{0x80 | opBinary, 5, 'a'}, io.ErrUnexpectedEOF.Error()},
 	} {
