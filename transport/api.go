@@ -5,6 +5,7 @@ package transport
 // the package.
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 
@@ -103,6 +104,11 @@ type Config struct {
 	StableAfter time.Duration
 
 	Logger *slog.Logger // default discards
+
+	// TLSConfig is used for a wss:// gateway: trusted roots (a private
+	// CA or a self-signed certificate), client certificates, server name.
+	// Default nil: the system's roots.
+	TLSConfig *tls.Config
 
 	// MsgResp sends isMsgResp=true: the gateway then reports the handshake
 	// result in a first text frame instead of an HTTP body. Default false,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"math/rand/v2"
 	"net"
@@ -277,8 +278,11 @@ func (c *batchConn) flush() error {
 
 // batchHTTPClient returns an HTTP client for the websocket handshake whose
 // connections are batchConns; conn receives each one it dials.
-func batchHTTPClient(conn func(*batchConn)) *http.Client {
+func batchHTTPClient(conn func(*batchConn), tlsConf *tls.Config) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsConf != nil {
+		tr.TLSClientConfig = tlsConf.Clone()
+	}
 	// One transport per dial: a connection whose handshake was refused
 	// (HTTP 200 JSON, keep-alive) must be closed, not left idle in this
 	// pool until IdleConnTimeout. An upgrade is not affected.

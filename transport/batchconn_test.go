@@ -238,7 +238,7 @@ func dialBatch(t *testing.T, ctx context.Context, u string) (*websocket.Conn, *b
 	t.Helper()
 	var bc *batchConn
 	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(u, "http"), &websocket.DialOptions{
-		HTTPClient: batchHTTPClient(func(c *batchConn) { bc = c }),
+		HTTPClient: batchHTTPClient(func(c *batchConn) { bc = c }, nil),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1610,3 +1610,63 @@ func TestTextPongLargeBesidePings(t *testing.T) {
 		t.Fatalf("dials = %d: the connection was dropped", n)
 	}
 }
+
+// Over wss:// (the websocket library reads and writes the frames there):
+// the certificate is trusted through Config.TLSConfig, requests are
+// answered, pushes arrive, large text pongs arrive whole beside heartbeat
+// pings, and the gateway sees the pings; without TLSConfig the test
+// certificate is refused as a handshake error.
+func TestTLSGateway(t *testing.T) {
+	gw := newFakeGWTLS(t)
+	cfg := testConfig(gw)
+	cfg.TLSConfig = gw.tlsConfig()
+	cfg.PingInterval = time.Millisecond
+	r := start(t, cfg)
+	fc := gw.accept(t)
+	r.waitEvent(t, EventConnected)
+	go func() {
+		req := fc.nextReq(t)
+		fc.reply(t, req, 0, &sdkws.GetMaxSeqResp{MaxSeqs: map[string]int64{"si_a_bot": 7}})
+	}()
+	seqs, err := r.c.GetNewestSeq(ctxT(t, 5*time.Second))
+	if err != nil || seqs["si_a_bot"] != 7 {
+		t.Fatalf("GetNewestSeq = %v, %v", seqs, err)
+	}
+	fc.push(t, &sdkws.PushMessages{Msgs: map[string]*sdkws.PullMsgs{"si_a_bot": {Msgs: []*sdkws.MsgData{
+		{SendID: "a", RecvID: "bot", ClientMsgID: "c1", SessionType: 1, ContentType: 101, Content: []byte(`{"content":"hi"}`), Seq: 8},
+	}}}})
+	if e := r.waitEvent(t, EventPush); len(e.Messages) != 1 || e.Messages[0].Seq != 8 {
+		t.Fatalf("push = %+v", e.Messages)
+	}
+	body := `"` + strings.Repeat("x", 20000) + `"`
+	for i := range 10 {
+		fc.sendText(`{"type":"ping","body":` + body + `}`)
+		select {
+		case got := <-fc.texts:
+			if string(got) != `{"type":"pong","body":`+body+`}` {
+				t.Fatalf("pong %d: %d bytes, not the ping's body", i, len(got))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no pong %d", i)
+		}
+	}
+	if gw.pings.Load() == 0 {
+		t.Fatal("no websocket ping reached the gateway")
+	}
+	if n := gw.dials.Load(); n != 1 {
+		t.Fatalf("dials = %d", n)
+	}
+
+	gw2 := newFakeGWTLS(t)
+	cfg2 := testConfig(gw2)
+	cfg2.MaxReconnects = 1
+	r2 := start(t, cfg2)
+	select {
+	case err := <-r2.done:
+		if err == nil || !strings.Contains(err.Error(), "handshake failed") || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("without TLSConfig: Run = %v, want a handshake error about the certificate", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("without TLSConfig: Run did not end after its one attempt")
+	}
+}

@@ -164,7 +164,7 @@ func (c *Client) dial(ctx context.Context, gen uint64) (*conn, error) {
 	dctx, dcancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer dcancel()
 	ws, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{
-		HTTPClient:     batchHTTPClient(func(bc *batchConn) { cn.bc = bc }),
+		HTTPClient:     batchHTTPClient(func(bc *batchConn) { cn.bc = bc }, c.cfg.TLSConfig),
 		OnPingReceived: func(ctx context.Context, p []byte) bool { touch(ctx, p); return true },
 		OnPongReceived: touch,
 	})

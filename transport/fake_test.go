@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -71,6 +73,23 @@ func newFakeGW(t *testing.T) *fakeGW {
 	gw.srv = httptest.NewServer(http.HandlerFunc(gw.serve))
 	t.Cleanup(gw.srv.Close)
 	return gw
+}
+
+// newFakeGWTLS is newFakeGW serving wss:// with a test certificate, which
+// tlsConfig trusts.
+func newFakeGWTLS(t *testing.T) *fakeGW {
+	t.Helper()
+	gw := &fakeGW{t: t, conns: make(chan *fakeConn, 16)}
+	gw.srv = httptest.NewTLSServer(http.HandlerFunc(gw.serve))
+	t.Cleanup(gw.srv.Close)
+	return gw
+}
+
+// tlsConfig trusts the certificate of a newFakeGWTLS.
+func (gw *fakeGW) tlsConfig() *tls.Config {
+	roots := x509.NewCertPool()
+	roots.AddCert(gw.srv.Certificate())
+	return &tls.Config{RootCAs: roots}
 }
 
 func (gw *fakeGW) url() string { return "ws" + strings.TrimPrefix(gw.srv.URL, "http") }
