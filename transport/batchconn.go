@@ -15,21 +15,22 @@ import (
 	"time"
 )
 
-// batchConn is the net.Conn under a gateway websocket. On a plain (ws://)
-// connection request frames do not go through the websocket library's
-// Write (two channel-based locks and a bufio flush per frame):
-// writeMessage frames and masks them here, appends them to a buffer and
-// leaves the socket write to a flusher goroutine (flushSoon), so the frames
-// of requests made while it waits to run share one write. The library keeps
-// the handshake, the reading, and the control frames (pings, pongs, close):
-// each of those is one Write, flushed before it returns; c.mu keeps every
-// frame whole. Under TLS (wss://) the batchConn carries TLS records, so
+// batchConn is the net.Conn under a gateway websocket. It lets request
+// writers hand their frames over without waiting for the socket: they only
+// append to a buffer, and a flusher goroutine (flushSoon) sends what is
+// buffered with one write once the goroutines ready to run have had their
+// turn, so the frames of concurrent requests share one write. On a plain
+// (ws://) connection the transport frames and masks its messages itself
+// (writeMessage) and the websocket library writes nothing after the
+// handshake. Under TLS (wss://) the batchConn carries TLS records, so
 // frames are written through the library, with flushing deferred
-// (deferFlush) around the request's write so that it only buffers. Every socket
-// write has a deadline of about writeTimeout; a failed write closes the
-// connection, which ends its read loop. Close stops the flusher. Safe for
-// concurrent use; a nil *batchConn's methods other than Write and Close do
-// nothing.
+// (deferFlush) around a request's write so that it only buffers; other
+// writes (the library's pings, pongs and close frames) are sent before
+// Write returns. Until handshakeRest is called it keeps a copy of what it
+// reads. Every socket write has a deadline of about writeTimeout; a failed
+// write closes the connection, which ends its read loop. Close stops the
+// flusher. Safe for concurrent use; a nil *batchConn's methods other than
+// Write and Close do nothing.
 type batchConn struct {
 	net.Conn
 	mu       sync.Mutex

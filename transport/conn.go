@@ -31,13 +31,13 @@ type conn struct {
 	gen uint64
 	ws  *websocket.Conn
 	bc  *batchConn // ws's net.Conn
-	// frames: bc carries the websocket frames themselves (not TLS
-	// records), so requests and control frames are framed by
-	// bc.writeMessage and messages are read by fr, not by the websocket
-	// library (which still made the handshake and closes the connection).
-	frames bool
+	// fr is set when bc carries the websocket frames themselves (not TLS
+	// records) and the start of their stream was recovered: then the
+	// transport reads them with fr and writes them with bc.writeMessage,
+	// and the websocket library, which made the handshake, only closes
+	// the connection. Set before the connection starts; never changed.
 	fr     *frameReader
-	pings  atomic.Uint64 // ping payloads sent (frames)
+	pings  atomic.Uint64 // ping payloads sent (fr != nil)
 	pongMu sync.Mutex
 	pongID string        // the payload of the ping waiting for its pong
 	pongCh chan struct{} // closed when that pong arrives
@@ -114,9 +114,10 @@ func HandshakeURL(cfg Config, operationID string) string {
 // wireOptions returns the connection's wire options. Outgoing gzip frames
 // use the built-in fixed-Huffman encoder: about 5 µs per request frame
 // instead of 40 for compress/gzip's BestSpeed, for frames about 5% larger;
-// the gateway reads any gzip member.
+// the gateway reads any gzip member. Frames under 512 bytes go out stored:
+// compressing them saves next to nothing (wire.Options.GzipMinSize).
 func (c *Client) wireOptions(max int) wire.Options {
-	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, GzipLevel: wire.GzipFixedHuffman, GzipMinSize: 512, MaxFrame: max, Logger: c.log} // frames under 512 bytes go out stored: compressing them saves next to nothing (wire.Options.GzipMinSize)
+	o := wire.Options{Gzip: c.cfg.Compression == CompressGzip, GzipLevel: wire.GzipFixedHuffman, GzipMinSize: 512, MaxFrame: max, Logger: c.log}
 	if c.cfg.Encoding == EncodingJSON {
 		o.Encoding = wire.JSON
 	}
@@ -184,20 +185,20 @@ func (c *Client) dial(ctx context.Context, gen uint64) (*conn, error) {
 	}
 	ws.SetReadLimit(wire.MaxClientInbound)
 	cn.ws = ws
-	// Without TLS the batchConn is the socket the frames travel on.
-	if pu, err := url.Parse(u); err == nil && cn.bc != nil && resp != nil && resp.TLS == nil {
-		cn.frames = pu.Scheme == "ws" || pu.Scheme == "http"
-	}
+	// Without TLS the batchConn is the socket the frames travel on. Their
+	// stream is what the HTTP client read ahead behind the handshake
+	// response, then the socket; neither the HTTP client (it gave up the
+	// connection with the 101 response) nor the websocket library (it
+	// reads only when asked) reads it.
 	var rest []byte
-	readFrames := false
+	plain := false
 	if cn.bc != nil {
-		rest, readFrames = cn.bc.handshakeRest()
+		rest, plain = cn.bc.handshakeRest()
 	}
-	if cn.frames && readFrames {
-		// The stream of frames: what the HTTP client read ahead behind
-		// the handshake response, then the socket. Neither the HTTP
-		// client (it gave up the connection with the 101 response) nor
-		// the websocket library (it reads only when asked) reads it.
+	if pu, err := url.Parse(u); err != nil || resp == nil || resp.TLS != nil || (pu.Scheme != "ws" && pu.Scheme != "http") {
+		plain = false
+	}
+	if plain {
 		cn.fr = newFrameReader(io.MultiReader(bytes.NewReader(rest), cn.bc), wire.MaxClientInbound)
 		cn.fr.onPing = func(p []byte) error { return cn.bc.writeMessage(opPong, p) }
 		cn.fr.onPong = cn.gotPong
@@ -463,16 +464,16 @@ func (cn *conn) handleText(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("%w: text ping: %w", ErrProtocol, err)
 		}
-		ctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
-		defer cancel()
 		cn.writeMu.Lock()
-		if cn.frames {
+		if cn.fr != nil {
 			// Not through the library: a data frame it writes may reach
 			// the batchConn in several writes, and a frame of ours
 			// could land between them.
 			err = cn.bc.writeMessage(opText, out)
 		} else {
+			ctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
 			err = cn.ws.Write(ctx, websocket.MessageText, out)
+			cancel()
 		}
 		cn.writeMu.Unlock()
 		if err != nil {
@@ -619,12 +620,12 @@ func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]b
 	}
 	// The frame only goes into the batchConn's buffer (framed there on a
 	// plain connection; through the websocket library, which writes to
-	// the TLS layer above the batchConn, on a TLS one); the socket write (bounded by
-	// writeTimeout) is left to its flusher, which sends the frames of
-	// concurrent requests together, and does not use the request's
-	// context. A failed socket write closes the connection: the read loop
-	// then fails every pending request.
-	if cn.frames {
+	// the TLS layer above the batchConn, on a TLS one). The socket write,
+	// bounded by writeTimeout, is left to its flusher, which sends the
+	// frames of concurrent requests together, and does not use the
+	// request's context. A failed socket write closes the connection: the
+	// read loop then fails every pending request.
+	if cn.fr != nil {
 		err = cn.bc.writeMessage(byte(websocket.MessageBinary), frame)
 	} else {
 		cn.bc.deferFlush(true)

@@ -25,11 +25,11 @@ const (
 // gateway connection, in place of the websocket library's Reader (which
 // takes its channel-based lock three times per message: Reader, the data
 // Read, and the Read that returns io.EOF). It reads the byte stream under
-// the library (the handshake response's body, which holds any bytes that
-// arrived with the handshake), never runs concurrently with itself, and
-// answers control frames through its callbacks: a ping with a pong
-// carrying its payload, a pong to whoever waits for it, a close by
-// returning a websocket.CloseError. Fragmented messages are joined, with
+// the library (the bytes the HTTP client read ahead behind the handshake
+// response, then the socket), never runs concurrently with itself, and
+// hands control frames to its callbacks: a ping to be answered with a
+// pong carrying its payload, a pong to whoever waits for it, a close to be
+// answered before it returns a websocket.CloseError. Fragmented messages are joined, with
 // control frames between their fragments; a message over limit bytes
 // ends the connection with websocket.ErrMessageTooBig, as the library
 // does.
