@@ -2,12 +2,13 @@ package sandbox
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/openimbot/openimbot/internal/wire"
 )
 
 // writeTimeout bounds one socket write of a connection: a peer that does not
@@ -83,26 +84,12 @@ func (c *corkConn) writeMessage(opcode byte, p []byte) error {
 	if c.err != nil {
 		return c.err
 	}
-	c.buf = appendFrameHeader(c.buf, opcode, len(p))
+	c.buf = wire.AppendFrameHeader(c.buf, opcode, len(p), false)
 	c.buf = append(c.buf, p...)
 	if c.corked {
 		return nil
 	}
 	return c.flushLocked()
-}
-
-// appendFrameHeader appends the header of a final, unmasked frame with
-// the opcode and a payload of n bytes.
-func appendFrameHeader(b []byte, opcode byte, n int) []byte {
-	b = append(b, 0x80|opcode)
-	switch {
-	case n <= 125:
-		return append(b, byte(n))
-	case n <= 0xffff:
-		return append(b, 126, byte(n>>8), byte(n))
-	default:
-		return binary.BigEndian.AppendUint64(append(b, 127), uint64(n))
-	}
 }
 
 // cork makes writes buffer until uncork.

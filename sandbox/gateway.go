@@ -556,7 +556,7 @@ func (c *conn) writeLoop() {
 					return
 				}
 			}
-			opcode, b := byte(websocket.MessageText), f.text
+			opcode, b := byte(wire.OpText), f.text
 			if f.resp != nil {
 				var err error
 				if b, err = enc.EncodeResp(&f.resp.Resp); err != nil {
@@ -564,7 +564,7 @@ func (c *conn) writeLoop() {
 					return
 				}
 				freeResp(f.resp)
-				opcode = byte(websocket.MessageBinary)
+				opcode = wire.OpBinary
 			}
 			if err := c.cork.writeMessage(opcode, b); err != nil {
 				c.drop("write: " + err.Error())

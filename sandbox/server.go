@@ -454,20 +454,21 @@ func (s *Server) Kick(userID string, platformID int32) {
 // it is stored, pushed to both users' connections and returned with its
 // seq.
 func (s *Server) SendText(fromUserID, toUserID, text string) (content.Message, error) {
-	md := fromContent(&content.Message{SendID: fromUserID, RecvID: toUserID, SessionType: content.SingleChat,
-		ContentType: content.TypeText})
-	var elem content.Element
-	md.Content, elem = textContent(text) // new, so not copied as Inject copies a caller's
-	return s.inject(md, elem)
+	return s.injectText(content.Message{SendID: fromUserID, RecvID: toUserID, SessionType: content.SingleChat}, text)
 }
 
 // SendGroupText injects a group text message from fromUserID (who need not
 // be a member) to groupID, which must exist.
 func (s *Server) SendGroupText(fromUserID, groupID, text string) (content.Message, error) {
-	md := fromContent(&content.Message{SendID: fromUserID, GroupID: groupID, SessionType: content.GroupChat,
-		ContentType: content.TypeText})
+	return s.injectText(content.Message{SendID: fromUserID, GroupID: groupID, SessionType: content.GroupChat}, text)
+}
+
+// injectText injects m as a text message of text.
+func (s *Server) injectText(m content.Message, text string) (content.Message, error) {
+	m.ContentType = content.TypeText
+	md := fromContent(&m)
 	var elem content.Element
-	md.Content, elem = textContent(text)
+	md.Content, elem = textContent(text) // new, so not copied as Inject copies a caller's
 	return s.inject(md, elem)
 }
 

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/openimbot/openimbot/internal/wire"
 )
 
 // batchConn is the net.Conn under a gateway websocket. It lets request
@@ -128,15 +130,7 @@ func (c *batchConn) writeMessage(opcode byte, p []byte) error {
 // masking key key (its bytes in little-endian order).
 func appendMaskedFrame(b []byte, opcode byte, key uint32, p []byte) []byte {
 	n := len(p)
-	b = append(b, 0x80|opcode)
-	switch {
-	case n <= 125:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xffff:
-		b = append(b, 0x80|126, byte(n>>8), byte(n))
-	default:
-		b = binary.BigEndian.AppendUint64(append(b, 0x80|127), uint64(n))
-	}
+	b = wire.AppendFrameHeader(b, opcode, n, true)
 	b = binary.LittleEndian.AppendUint32(b, key)
 	at := len(b)
 	b = append(b, p...)

@@ -200,13 +200,13 @@ func (c *Client) dial(ctx context.Context, gen uint64) (*conn, error) {
 	}
 	if plain {
 		cn.fr = newFrameReader(io.MultiReader(bytes.NewReader(rest), cn.bc), wire.MaxClientInbound)
-		cn.fr.onPing = func(p []byte) error { return cn.bc.writeMessage(opPong, p) }
+		cn.fr.onPing = func(p []byte) error { return cn.bc.writeMessage(wire.OpPong, p) }
 		cn.fr.onPong = cn.gotPong
 		cn.fr.onCtl = func() { cn.lastIn.Store(time.Now().UnixNano()) }
 		cn.fr.onClose = func(code []byte) {
 			// Answer the server's close with its code (RFC 6455
 			// section 5.5.1) before the connection is dropped.
-			if cn.bc.writeMessage(opClose, code) == nil {
+			if cn.bc.writeMessage(wire.OpClose, code) == nil {
 				cn.bc.flush()
 			}
 		}
@@ -361,7 +361,7 @@ func (cn *conn) ping(ctx context.Context) error {
 		}
 		cn.pongMu.Unlock()
 	}()
-	if err := cn.bc.writeMessage(opPing, []byte(id)); err != nil {
+	if err := cn.bc.writeMessage(wire.OpPing, []byte(id)); err != nil {
 		return fmt.Errorf("failed to ping: %w", err)
 	}
 	select {
@@ -469,7 +469,7 @@ func (cn *conn) handleText(b []byte) error {
 			// Not through the library: a data frame it writes may reach
 			// the batchConn in several writes, and a frame of ours
 			// could land between them.
-			err = cn.bc.writeMessage(opText, out)
+			err = cn.bc.writeMessage(wire.OpText, out)
 		} else {
 			ctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
 			err = cn.ws.Write(ctx, websocket.MessageText, out)
@@ -626,7 +626,7 @@ func (cn *conn) roundTrip(ctx context.Context, ident int32, payload []byte) ([]b
 	// request's context. A failed socket write closes the connection: the
 	// read loop then fails every pending request.
 	if cn.fr != nil {
-		err = cn.bc.writeMessage(byte(websocket.MessageBinary), frame)
+		err = cn.bc.writeMessage(wire.OpBinary, frame)
 	} else {
 		cn.bc.deferFlush(true)
 		err = cn.ws.Write(context.Background(), websocket.MessageBinary, frame)

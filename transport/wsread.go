@@ -9,16 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
-)
 
-// Websocket opcodes (RFC 6455 section 5.2).
-const (
-	opContinuation = 0
-	opText         = 1
-	opBinary       = 2
-	opClose        = 8
-	opPing         = 9
-	opPong         = 10
+	"github.com/openimbot/openimbot/internal/wire"
 )
 
 // frameReader reads the messages a server sends on a plain (ws://)
@@ -70,18 +62,18 @@ func (fr *frameReader) next() (opcode byte, msg []byte, err error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		if fop >= opClose {
+		if fop >= wire.OpClose {
 			if err := fr.control(fop, n); err != nil {
 				return 0, nil, err
 			}
 			continue
 		}
 		switch {
-		case fop == opContinuation && op == 0:
+		case fop == wire.OpContinuation && op == 0:
 			return 0, nil, fr.protocol("continuation frame without a message to continue")
-		case fop != opContinuation && op != 0:
+		case fop != wire.OpContinuation && op != 0:
 			return 0, nil, fr.protocol("new message before the previous one was complete")
-		case fop != opContinuation && fop != opText && fop != opBinary:
+		case fop != wire.OpContinuation && fop != wire.OpText && fop != wire.OpBinary:
 			return 0, nil, fr.protocol(fmt.Sprintf("frame with the unknown opcode %d", fop))
 		}
 		if op == 0 {
@@ -96,7 +88,7 @@ func (fr *frameReader) next() (opcode byte, msg []byte, err error) {
 			return 0, nil, unexpectedEOF(err)
 		}
 		if fin {
-			if op == opText && !utf8.Valid(fr.msg) {
+			if op == wire.OpText && !utf8.Valid(fr.msg) {
 				return 0, nil, fr.protocol("text message that is not valid UTF-8")
 			}
 			return op, fr.msg, nil
@@ -139,7 +131,7 @@ func (fr *frameReader) header() (fin bool, opcode byte, n uint64, err error) {
 		}
 	}
 	fr.br.Discard(size)
-	if opcode >= opClose && (n > 125 || !fin) {
+	if opcode >= wire.OpClose && (n > 125 || !fin) {
 		return false, 0, 0, fr.protocol("control frame longer than 125 bytes or fragmented")
 	}
 	return fin, opcode, n, nil
@@ -156,15 +148,15 @@ func (fr *frameReader) control(opcode byte, n uint64) error {
 		fr.onCtl()
 	}
 	switch opcode {
-	case opPing:
+	case wire.OpPing:
 		if fr.onPing != nil {
 			return fr.onPing(p)
 		}
-	case opPong:
+	case wire.OpPong:
 		if fr.onPong != nil {
 			fr.onPong(p)
 		}
-	case opClose:
+	case wire.OpClose:
 		if len(p) == 1 {
 			return fr.protocol("close frame with a one-byte payload")
 		}

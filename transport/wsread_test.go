@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/openimbot/openimbot/internal/wire"
 )
 
 // The frame reader reads what the websocket library's server writes:
@@ -90,15 +92,15 @@ func TestFrameReaderReadsTheLibrarysServer(t *testing.T) {
 	}
 	fr := newFrameReader(io.MultiReader(bytes.NewReader(rest), bc), 1<<20)
 	pings := 0
-	fr.onPing = func(p []byte) error { pings++; return bc.writeMessage(opPong, p) }
+	fr.onPing = func(p []byte) error { pings++; return bc.writeMessage(wire.OpPong, p) }
 	fr.onClose = func(code []byte) { // as conn does
-		if bc.writeMessage(opClose, code) == nil {
+		if bc.writeMessage(wire.OpClose, code) == nil {
 			bc.flush()
 		}
 	}
 
 	op, msg, err := fr.next()
-	if err != nil || op != opText || string(msg) != "first" {
+	if err != nil || op != wire.OpText || string(msg) != "first" {
 		t.Fatalf("first message: %d %q %v", op, msg, err)
 	}
 	for i, n := range sizes {
@@ -106,9 +108,9 @@ func TestFrameReaderReadsTheLibrarysServer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("message %d: %v", i, err)
 		}
-		want := byte(opBinary)
+		want := byte(wire.OpBinary)
 		if i%2 == 1 {
-			want = opText
+			want = wire.OpText
 		}
 		if op != want || !bytes.Equal(msg, payload(i, n)) {
 			t.Fatalf("message %d: opcode %d, %d bytes; want opcode %d, %d bytes as sent", i, op, len(msg), want, n)
@@ -167,7 +169,7 @@ func TestHandshakeRestAfterInformationalResponse(t *testing.T) {
 		t.Fatal("handshakeRest: the 101 response was not found")
 	}
 	fr := newFrameReader(io.MultiReader(bytes.NewReader(rest), bc), 1<<20)
-	if op, msg, err := fr.next(); err != nil || op != opText || string(msg) != "hello" {
+	if op, msg, err := fr.next(); err != nil || op != wire.OpText || string(msg) != "hello" {
 		t.Fatalf("first frame: %d %q %v", op, msg, err)
 	}
 }
@@ -185,21 +187,21 @@ func TestFrameReaderRefuses(t *testing.T) {
 		in   []byte
 		want string
 	}{
-		{"reserved bits", frame(0x80|0x40|opBinary, "x"), "reserved bits"},
-		{"masked", []byte{0x80 | opBinary, 0x81, 1, 2, 3, 4, 'x'}, "masked frame"},
+		{"reserved bits", frame(0x80|0x40|wire.OpBinary, "x"), "reserved bits"},
+		{"masked", []byte{0x80 | wire.OpBinary, 0x81, 1, 2, 3, 4, 'x'}, "masked frame"},
 		{"unknown data opcode", frame(0x80|3, "x"), "unknown opcode 3"},
 		{"unknown control opcode", frame(0x80|11, "x"), "unknown opcode 11"},
-		{"control too long", append([]byte{0x80 | opPing, 126, 0, 200}, make([]byte, 200)...), "control frame longer"},
-		{"fragmented control", frame(opPing, "x"), "fragmented"},
-		{"continuation first", frame(0x80|opContinuation, "x"), "continuation frame without"},
-		{"new message mid-way", cat(frame(opBinary, "a"), frame(0x80|opBinary, "b")), "new message before"},
-		{"length MSB", []byte{0x80 | opBinary, 127, 0x80, 0, 0, 0, 0, 0, 0, 1}, "most significant bit"},
-		{"invalid UTF-8 text", frame(0x80|opText, "\xff\xfe"), "not valid UTF-8"},
-		{"over the limit", frame(0x80|opBinary, strings.Repeat("x", 11)), "message too big"},
-		{"over the limit in fragments", cat(frame(opBinary, "123456"), frame(0x80|opContinuation, "123456")), "message too big"},
-		{"one-byte close", frame(0x80|opClose, "x"), "one-byte payload"},
-		{"cut in the header", []byte{0x80 | opBinary, 126, 1}, io.ErrUnexpectedEOF.Error()},
-		{"cut in the payload", []byte{0x80 | opBinary, 5, 'a'}, io.ErrUnexpectedEOF.Error()},
+		{"control too long", append([]byte{0x80 | wire.OpPing, 126, 0, 200}, make([]byte, 200)...), "control frame longer"},
+		{"fragmented control", frame(wire.OpPing, "x"), "fragmented"},
+		{"continuation first", frame(0x80|wire.OpContinuation, "x"), "continuation frame without"},
+		{"new message mid-way", cat(frame(wire.OpBinary, "a"), frame(0x80|wire.OpBinary, "b")), "new message before"},
+		{"length MSB", []byte{0x80 | wire.OpBinary, 127, 0x80, 0, 0, 0, 0, 0, 0, 1}, "most significant bit"},
+		{"invalid UTF-8 text", frame(0x80|wire.OpText, "\xff\xfe"), "not valid UTF-8"},
+		{"over the limit", frame(0x80|wire.OpBinary, strings.Repeat("x", 11)), "message too big"},
+		{"over the limit in fragments", cat(frame(wire.OpBinary, "123456"), frame(0x80|wire.OpContinuation, "123456")), "message too big"},
+		{"one-byte close", frame(0x80|wire.OpClose, "x"), "one-byte payload"},
+		{"cut in the header", []byte{0x80 | wire.OpBinary, 126, 1}, io.ErrUnexpectedEOF.Error()},
+		{"cut in the payload", []byte{0x80 | wire.OpBinary, 5, 'a'}, io.ErrUnexpectedEOF.Error()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fr := newFrameReader(bytes.NewReader(tc.in), 10)
@@ -217,7 +219,7 @@ func TestFrameReaderRefuses(t *testing.T) {
 	}
 	// A clean end between frames is io.EOF; a message exactly at the
 	// limit is read.
-	fr := newFrameReader(bytes.NewReader(frame(0x80|opBinary, "0123456789")), 10)
+	fr := newFrameReader(bytes.NewReader(frame(0x80|wire.OpBinary, "0123456789")), 10)
 	if _, msg, err := fr.next(); err != nil || string(msg) != "0123456789" {
 		t.Fatalf("message at the limit: %q %v", msg, err)
 	}

@@ -100,6 +100,12 @@
 // output buffer of at most 16 KiB between frames; nothing larger stays
 // with an idle connection.
 //
+// # Websocket frames
+//
+// AppendFrameHeader and the Op constants encode the websocket frame header
+// (RFC 6455 section 5.2) for the transport, which masks its frames, and
+// the sandbox, which does not: both frame their data messages themselves.
+//
 // # Limits and errors
 //
 // Options.MaxFrame bounds a frame after compression; ClientOptions and

@@ -118,9 +118,9 @@ type Options struct {
 	// envelope repeats its ~130-byte type definition in every frame and
 	// chat messages are short, so on the frames of a bot answering a text
 	// (230–330 bytes) the fixed-Huffman encoder saves nothing (frames come
-	// out 2–9 bytes larger) for 1–2 µs each, and only from about 500 bytes
-	// does it save over 10 % (BenchmarkBotFrames; see the package
-	// documentation for the figures).
+	// out 2–9 bytes larger) for 1–2 µs each, and below about 500 bytes it
+	// saves under 15 % (BenchmarkBotFrames; see the package documentation
+	// for the figures).
 	GzipMinSize int
 	// Logger receives debug records about the gob fast path (a new type
 	// descriptor seen, a fall back to encoding/gob). nil discards. Nothing
