@@ -3,7 +3,6 @@ package bot_test
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -142,21 +141,11 @@ func TestDialogsConcurrent(t *testing.T) {
 	for i := range users {
 		users[i] = fmt.Sprintf("u%03d", i)
 	}
+	// Each round sends one line from every user at once; replies are
+	// matched to users by their receiver.
 	round := func(line func(i int) string, want func(i int) string) {
 		t.Helper()
-		var wg sync.WaitGroup
-		for i, u := range users {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				h.Say(u, line(i))
-			}()
-		}
-		wg.Wait()
-		got := map[string]string{}
-		for _, m := range h.WaitReplies(n, 30*time.Second) {
-			got[m.RecvID] = m.Text()
-		}
+		got := h.SayEach(users, line, 30*time.Second)
 		for i, u := range users {
 			if got[u] != want(i) {
 				t.Fatalf("%s: got %q, want %q", u, got[u], want(i))

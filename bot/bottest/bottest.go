@@ -364,6 +364,28 @@ func (h *Harness) WaitReplies(n int, timeout time.Duration) []content.Message {
 	return ms
 }
 
+// SayEach makes every users[i] say line(i) at the same time, waits for
+// one reply each (at most timeout; 0 means DefaultTimeout) and returns the
+// replies' texts by the user they went to. It checks concurrent dialogs:
+// which user got which answer is up to the caller.
+func (h *Harness) SayEach(users []string, line func(i int) string, timeout time.Duration) map[string]string {
+	h.t.Helper()
+	var wg sync.WaitGroup
+	for i, u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.Say(u, line(i))
+		}()
+	}
+	wg.Wait()
+	got := make(map[string]string, len(users))
+	for _, m := range h.WaitReplies(len(users), timeout) {
+		got[m.RecvID] = m.Text()
+	}
+	return got
+}
+
 // WaitReplyText is WaitReply returning the reply's text.
 //
 // Deprecated: WaitReplyText(0) reads like an index; use NextReplyText, or
