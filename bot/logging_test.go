@@ -8,12 +8,13 @@ import (
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/bot/bottest"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/testchild"
 )
 
-// lines counts the lines written so far that contain substr.
-func (s *syncBuffer) lines(substr string) int {
+// countLines counts the lines of s that contain substr.
+func countLines(s, substr string) int {
 	n := 0
-	for _, line := range strings.Split(s.String(), "\n") {
+	for _, line := range strings.Split(s, "\n") {
 		if strings.Contains(line, substr) {
 			n++
 		}
@@ -26,14 +27,14 @@ func (s *syncBuffer) lines(substr string) int {
 // content does not decode is logged as a warning before handlers get it as
 // *content.Unknown.
 func TestLogLinesOnceAndUndecodableContent(t *testing.T) {
-	var logs syncBuffer
+	var logs testchild.Buffer
 	got := make(chan content.Message, 1)
 	h := bottest.Start(t, bot.HandlerFunc(func(c *bot.Context) error {
 		got <- *c.Message()
 		return nil
 	}), bottest.WithBotOptions(bot.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))))
-	if n := logs.lines("connected"); n != 1 {
-		t.Errorf("%d log lines about the connection, want 1:\n%s", n, logs.b.String())
+	if n := countLines(logs.String(), "connected"); n != 1 {
+		t.Errorf("%d log lines about the connection, want 1:\n%s", n, logs.String())
 	}
 	m := content.Message{SendID: "alice", RecvID: h.BotID(), SessionType: content.SingleChat,
 		ContentType: content.TypeText, Content: []byte(`{"content":5}`)}
@@ -44,7 +45,7 @@ func TestLogLinesOnceAndUndecodableContent(t *testing.T) {
 	if u, ok := r.Elem.(*content.Unknown); !ok || u.Err == nil {
 		t.Fatalf("handler got %T", r.Elem)
 	}
-	if logs.lines("level=WARN msg=\"bot: message content does not decode") != 1 {
-		t.Fatalf("no warning:\n%s", logs.b.String())
+	if countLines(logs.String(), "level=WARN msg=\"bot: message content does not decode") != 1 {
+		t.Fatalf("no warning:\n%s", logs.String())
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 )
 
@@ -19,7 +20,7 @@ import (
 // refusals.
 type hiBot struct {
 	b       *bot.Bot
-	logs    *syncBuffer
+	logs    *testchild.Buffer
 	mu      sync.Mutex
 	refused []*bot.LoopGuardError
 }
@@ -37,7 +38,7 @@ func startHiBot(t *testing.T, s *sandbox.Server, id string, opts ...bot.Option) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	hb := &hiBot{logs: &syncBuffer{}}
+	hb := &hiBot{logs: &testchild.Buffer{}}
 	synced := make(chan struct{}, 1)
 	all := []bot.Option{
 		bot.WithGateway(s.WSURL()), bot.WithUser(id), bot.WithToken(tok),

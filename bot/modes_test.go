@@ -15,6 +15,7 @@ import (
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/transport"
 )
@@ -285,7 +286,7 @@ func TestFallbackToPollAndBack(t *testing.T) {
 	rec := newRecorder(len(users) * perUser)
 	var modes sync.Map
 	var overGateway atomic.Int64
-	logs := &syncBuffer{}
+	logs := &testchild.Buffer{}
 	b := runModeBot(t, s, rec, fastReconnect(), bot.WithLogger(slog.New(slog.NewTextHandler(logs, nil))),
 		bot.WithFallbackPoll(bot.FallbackOptions{After: 2, Retry: 200 * time.Millisecond, Interval: 10 * time.Millisecond}),
 		bot.WithHandler(bot.HandlerFunc(func(c *bot.Context) error {

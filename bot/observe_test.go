@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/bot/bottest"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/testchild"
 )
 
 // recObserver records what the bot reports.
@@ -55,27 +55,9 @@ func (o *recObserver) Committed(d time.Duration, writes int, err error) {
 	o.mu.Unlock()
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestObserverAndDebugLog(t *testing.T) {
 	obs := &recObserver{}
-	var logs syncBuffer
+	var logs testchild.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := bot.HandlerFunc(func(c *bot.Context) error {
 		switch c.Text() {

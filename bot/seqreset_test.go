@@ -13,6 +13,7 @@ import (
 
 	"github.com/openimbot/openimbot/bot"
 	"github.com/openimbot/openimbot/content"
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/transport"
 )
@@ -25,7 +26,7 @@ type resetRig struct {
 	ws, api string
 	db      string
 	rec     *textRecorder
-	logs    syncBuffer
+	logs    testchild.Buffer
 	resets  chan *bot.SeqResetError
 	synced  atomic.Int32
 	b       *bot.Bot

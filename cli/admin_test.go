@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 )
 
@@ -99,7 +100,7 @@ func TestRunWebConsole(t *testing.T) {
 	sigs := make(chan os.Signal, 1)
 	ready := make(chan struct{})
 	reloaded := make(chan error, 1)
-	var out, errOut syncBuffer
+	var out, errOut testchild.Buffer
 	c := &cli{stdin: stdinR, stdout: &out, stderr: &errOut, signals: sigs,
 		onReady: func() { close(ready) }, onReload: func(err error) { reloaded <- err }}
 	done := make(chan int, 1)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 )
 
@@ -40,7 +41,7 @@ rules:
   - {full: ping, reply: pong by polling}
 `, deadWS, apiURL, sandbox.DefaultSecret, filepath.Join(dir, "fb.db")))
 	sigs := make(chan os.Signal, 1)
-	var out, errOut syncBuffer
+	var out, errOut testchild.Buffer
 	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs}
 	done := make(chan int, 1)
 	go func() { done <- c.main([]string{"run", "-config", p}) }()

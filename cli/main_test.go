@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,31 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 )
-
-// syncBuffer is a goroutine-safe output that tests can wait on.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitReady waits for the command whose exit code goes to done to call
 // onReady (closing ready); it fails the test if the command exits first
 // (showing its stderr) or is not ready within 10 s.
-func waitReady(t *testing.T, ready <-chan struct{}, done <-chan int, errOut *syncBuffer) {
+func waitReady(t *testing.T, ready <-chan struct{}, done <-chan int, errOut *testchild.Buffer) {
 	t.Helper()
 	select {
 	case <-ready:
@@ -51,7 +33,7 @@ func waitReady(t *testing.T, ready <-chan struct{}, done <-chan int, errOut *syn
 
 // runningCLI is a command started by startCLI.
 type runningCLI struct {
-	out, errOut syncBuffer
+	out, errOut testchild.Buffer
 	sigs        chan os.Signal
 	done        chan int // its exit code
 }
@@ -96,7 +78,7 @@ func startSandbox(t *testing.T, users ...string) *sandbox.Server {
 }
 
 // waitFor polls until out contains want n times.
-func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
+func waitFor(t *testing.T, out *testchild.Buffer, want string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for strings.Count(out.String(), want) < n {
@@ -119,7 +101,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 // runCLI runs the command with stdin and returns the exit code and outputs.
 func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testchild.Buffer
 	c := &cli{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut}
 	code := c.main(args)
 	return code, out.String(), errOut.String()
@@ -224,7 +206,7 @@ func TestReload(t *testing.T) {
 	sigs := make(chan os.Signal, 1)
 	reloaded := make(chan error, 1)
 	ready := make(chan struct{})
-	var out, errOut syncBuffer
+	var out, errOut testchild.Buffer
 	c := &cli{stdin: stdinR, stdout: &out, stderr: &errOut, signals: sigs,
 		onReload: func(err error) { reloaded <- err }, onReady: func() { close(ready) }}
 	done := make(chan int, 1)
@@ -406,7 +388,7 @@ rules:
 	sigs := make(chan os.Signal, 1)
 	ready := make(chan struct{})
 	reloaded := make(chan error, 1)
-	var out, errOut syncBuffer
+	var out, errOut testchild.Buffer
 	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs,
 		onReady: func() { close(ready) }, onReload: func(err error) { reloaded <- err }}
 	done := make(chan int, 1)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/transport"
 )
@@ -22,7 +23,7 @@ import (
 func startSandboxCmd(t *testing.T, args ...string) (string, func()) {
 	t.Helper()
 	sigs := make(chan os.Signal, 1)
-	var out, errOut syncBuffer
+	var out, errOut testchild.Buffer
 	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs}
 	done := make(chan int, 1)
 	go func() {
@@ -80,7 +81,7 @@ func sendPing(t *testing.T, api *transport.API, admin, bot string) {
 // waitAnswer polls carol's single chat with bot until it holds two
 // messages, and checks that the second is bot's answer containing want;
 // at deadline it fails with the bot's log.
-func waitAnswer(t *testing.T, api *transport.API, admin, bot, want string, deadline time.Time, log *syncBuffer) {
+func waitAnswer(t *testing.T, api *transport.API, admin, bot, want string, deadline time.Time, log *testchild.Buffer) {
 	t.Helper()
 	ctx := context.Background()
 	carol, err := api.GetUserToken(ctx, admin, "carol", 7)

@@ -6,13 +6,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openimbot/openimbot/internal/testchild"
 )
 
 // runSandbox runs `openimbot sandbox args...` until it has started, then
 // stops it with SIGTERM, and returns its stderr.
 func runSandbox(t *testing.T, args ...string) string {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testchild.Buffer
 	sigs := make(chan os.Signal, 1)
 	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs}
 	done := make(chan int, 1)
@@ -55,7 +57,7 @@ func TestSandboxWarnsOfDefaultSecretBeyondLoopback(t *testing.T) {
 // TestSandboxSaysHowToChat: the sandbox's banner gives the chat command for
 // its addresses.
 func TestSandboxSaysHowToChat(t *testing.T) {
-	var out, errOut syncBuffer
+	var out, errOut testchild.Buffer
 	sigs := make(chan os.Signal, 1)
 	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs}
 	done := make(chan int, 1)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 	"github.com/openimbot/openimbot/transport"
 )
@@ -49,7 +50,7 @@ storage: {path: %s}
 `, apiURL, sandbox.DefaultSecret, dbPath, extra))
 		sigs := make(chan os.Signal, 1)
 		ready := make(chan struct{})
-		var out, errOut syncBuffer
+		var out, errOut testchild.Buffer
 		c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, signals: sigs, onReady: func() { close(ready) }}
 		done := make(chan int, 1)
 		go func() { done <- c.main([]string{"run", "-config", p}) }()

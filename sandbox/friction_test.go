@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 )
 
@@ -49,7 +50,7 @@ func TestStoreTornLineIsLogged(t *testing.T) {
 	}
 	f.WriteString(`{"k":"user","user":{"userID":"bo`)
 	f.Close()
-	var buf syncBuffer
+	var buf testchild.Buffer
 	s, err = sandbox.Start(context.Background(), sandbox.Config{StorePath: path, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package sandbox_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/openimbot/openimbot/content"
 	"github.com/openimbot/openimbot/internal/pb/sdkws"
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 )
 
@@ -407,7 +407,7 @@ func TestHTTPCreateGroupAndGroupChat(t *testing.T) {
 }
 
 func TestLogsOneLinePerConnectionAndRequest(t *testing.T) {
-	var buf syncBuffer
+	var buf testchild.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	s := newSandbox(t, sandbox.Config{Logger: log, Secret: "topsecret"})
 	tok := token(t, s, "alice", 7)
@@ -442,23 +442,6 @@ func TestStatsCounters(t *testing.T) {
 		st.Pushes != 2 || st.Messages != 1 || st.FramesIn != 2 || st.FramesOut != 4 {
 		t.Fatalf("%+v", st)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitFor polls cond until it holds or 5 s pass.

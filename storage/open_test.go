@@ -15,6 +15,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/openimbot/openimbot/internal/testchild"
 )
 
 func wantFileError(t *testing.T, err error, path string, target error) {
@@ -337,24 +339,6 @@ func TestDump(t *testing.T) {
 	}
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestWriteErrorSurfacesAndRetries makes a real bbolt commit fail (the file
 // would outgrow Options.MaxSize) and checks that the error reaches the Ack,
 // Flush, the namespace writer and the log, and that the watermark and dedup
@@ -363,7 +347,7 @@ func TestWriteErrorSurfacesAndRetries(t *testing.T) {
 	path := dbPath(t)
 	gate, atGate := make(chan struct{}), make(chan struct{})
 	var gated sync.Once
-	var logs syncBuffer
+	var logs testchild.Buffer
 	opts := Options{MaxSize: 1 << 20, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	db, err := open(path, opts, hooks{beforeCommit: func() {
 		gated.Do(func() { close(atGate); <-gate })

@@ -52,8 +52,8 @@ func Start(t testing.TB, test string, env ...string) *Child {
 	return c
 }
 
-// Buffer is a bytes.Buffer safe for concurrent use: the child writes it
-// while the test reads it.
+// Buffer is a bytes.Buffer safe for concurrent use: a child process or a
+// logger writes it while the test reads it.
 type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/openimbot/openimbot/internal/testchild"
 	"github.com/openimbot/openimbot/sandbox"
 )
 
@@ -23,23 +23,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // runHello starts the program in dir with env, waits for it to be
 // connected and in sync (its log says so: a message sent before its
 // first sync is backlog, which the default policy skips), runs during, then sends SIGTERM and checks
@@ -49,7 +32,7 @@ func runHello(t *testing.T, env []string, during func()) string {
 	cmd := exec.Command(os.Args[0])
 	cmd.Dir = t.TempDir() // bot1.db goes there
 	cmd.Env = append(append(os.Environ(), "HELLO_BE_MAIN=1"), env...)
-	var logs lockedBuffer
+	var logs testchild.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
